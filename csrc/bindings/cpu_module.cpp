@@ -1,0 +1,28 @@
+// pybind11 module xpgrad._C: one bind_<area> function per kernel family (see cpu_<area>.cpp).
+#include <pybind11/pybind11.h>
+
+#include "xpgrad/cpu_features.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace py = pybind11;
+
+namespace xpgrad {
+void bind_activations(py::module_& m);
+}
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "xpgrad C++ CPU kernels";
+  m.def("isa", [] { return std::string(xpgrad::isa_name(xpgrad::active_isa())); },
+        "The instruction set the kernels dispatch to: avx512, avx2 or portable.");
+  m.def("num_threads", [] {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+  }, "OpenMP threads the kernels use (1 when built without OpenMP).");
+  xpgrad::bind_activations(m);
+}

@@ -1,0 +1,70 @@
+// Argument checks shared by the binding layer: every kernel entry point validates dtype,
+// shape, contiguity and aliasing here and raises ValueError (never crashes) on bad input.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <sstream>
+#include <string>
+
+namespace xpgrad {
+namespace py = pybind11;
+
+enum class DType { Float32, Float64 };
+
+inline std::string shape_str(const py::array& a) {
+  std::ostringstream s;
+  s << "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s << (i ? ", " : "") << a.shape(i);
+  if (a.ndim() == 1) s << ",";
+  s << ")";
+  return s.str();
+}
+
+inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+// float32 or float64, else ValueError naming the argument and its dtype.
+inline DType float_dtype(const py::array& a, const char* op, const char* name) {
+  if (a.dtype().is(py::dtype::of<float>())) return DType::Float32;
+  if (a.dtype().is(py::dtype::of<double>())) return DType::Float64;
+  throw py::value_error(std::string(op) + ": " + name + " must be float32 or float64, got " + dtype_str(a));
+}
+
+inline void require_same_dtype(const py::array& a, const py::array& b, const char* op) {
+  if (!a.dtype().is(b.dtype()))
+    throw py::value_error(std::string(op) + ": dtype mismatch " + dtype_str(a) + " vs " + dtype_str(b));
+}
+
+inline void require_contiguous(const py::array& a, const char* op, const char* name) {
+  if (!(a.flags() & py::array::c_style))
+    throw py::value_error(std::string(op) + ": " + name + " must be C-contiguous");
+}
+
+inline void require_writeable(const py::array& a, const char* op, const char* name) {
+  if (!a.writeable()) throw py::value_error(std::string(op) + ": " + name + " is read-only");
+}
+
+inline void require_same_shape(const py::array& a, const py::array& b, const char* op) {
+  bool same = a.ndim() == b.ndim();
+  for (py::ssize_t i = 0; same && i < a.ndim(); ++i) same = a.shape(i) == b.shape(i);
+  if (!same)
+    throw py::value_error(std::string(op) + ": shape mismatch " + shape_str(a) + " vs " + shape_str(b));
+}
+
+// Byte ranges of two arrays overlap (an output must not alias an input it reads later).
+inline bool overlaps(const py::array& a, const py::array& b) {
+  auto lo_a = reinterpret_cast<std::uintptr_t>(a.data());
+  auto lo_b = reinterpret_cast<std::uintptr_t>(b.data());
+  auto hi_a = lo_a + static_cast<std::uintptr_t>(a.nbytes());
+  auto hi_b = lo_b + static_cast<std::uintptr_t>(b.nbytes());
+  return a.nbytes() > 0 && b.nbytes() > 0 && lo_a < hi_b && lo_b < hi_a;
+}
+
+inline void require_no_alias(const py::array& out, const py::array& in, const char* op,
+                             const char* out_name, const char* in_name) {
+  if (overlaps(out, in))
+    throw py::value_error(std::string(op) + ": " + out_name + " overlaps " + in_name);
+}
+
+}  // namespace xpgrad

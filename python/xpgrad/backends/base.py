@@ -1,0 +1,360 @@
+"""The Backend contract: every array operation xpgrad's functions need, each with a reference
+implementation written against ``self.xp`` (numpy or cupy).
+
+The ``numpy`` and ``cupy`` backends are this class with a different ``xp``; ``cpu`` and
+``cuda`` override only the methods that have a compiled kernel. A test checks that every
+override keeps the signature defined here. Arguments are raw arrays of this backend;
+``axis`` follows NumPy. Activation backward passes take the saved output ``y`` where that
+suffices (sigmoid, tanh, relu, softmax), so the input need not be kept alive.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+class Backend:
+    """Array storage plus kernels. Subclasses set ``name`` and ``xp``."""
+
+    name: str = "base"
+    xp: Any = None
+
+    def __init__(self) -> None:
+        self._rng = self.xp.random.default_rng()
+
+    def __repr__(self) -> str:
+        return f"Backend({self.name!r})"
+
+    # ---- arrays -----------------------------------------------------------------------------
+    def asarray(self, data, dtype=None):
+        """Convert ``data`` (array, list, scalar) to an array of this backend, no copy if possible."""
+        return self.xp.asarray(data, dtype=dtype)
+
+    def to_numpy(self, array):
+        """A host ``numpy.ndarray`` with the same values."""
+        return array
+
+    def is_native(self, array) -> bool:
+        """True when ``array`` is this backend's array type."""
+        return isinstance(array, self.xp.ndarray)
+
+    def sum_to_shape(self, grad, shape):
+        """Undo broadcasting: sum ``grad`` over the axes that were broadcast to reach its shape."""
+        if grad.shape == tuple(shape):
+            return grad
+        lead = grad.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+        )
+        out = grad.sum(axis=axes, keepdims=True) if axes else grad
+        return out.reshape(shape)
+
+    # ---- randomness -------------------------------------------------------------------------
+    def manual_seed(self, seed: int) -> None:
+        """Reset this backend's generator so that the same calls give the same numbers."""
+        self._rng = self.xp.random.default_rng(seed)
+
+    def rand(self, shape, dtype):
+        """Uniform samples on [0, 1)."""
+        return self._rng.random(shape, dtype=self.xp.float64).astype(dtype, copy=False)
+
+    def randn(self, shape, dtype):
+        """Standard normal samples."""
+        return self._rng.standard_normal(shape, dtype=self.xp.float64).astype(dtype, copy=False)
+
+    def uniform(self, low, high, shape, dtype):
+        """Uniform samples on [low, high)."""
+        return (low + (high - low) * self._rng.random(shape)).astype(dtype, copy=False)
+
+    def normal(self, mean, std, shape, dtype):
+        """Normal samples N(mean, std²)."""
+        return (mean + std * self._rng.standard_normal(shape)).astype(dtype, copy=False)
+
+    def permutation(self, n: int):
+        """A random permutation of range(n) (int64)."""
+        return self._rng.permutation(n)
+
+    def dropout_mask(self, shape, p: float, scale: float, dtype):
+        """Mask of ``scale`` where a unit is kept (probability 1-p) and 0 where it is dropped."""
+        keep = self._rng.random(shape) >= p
+        return keep.astype(dtype) * scale
+
+    # ---- linear algebra ---------------------------------------------------------------------
+    def gemm(self, a, b, trans_a: bool = False, trans_b: bool = False, out=None):
+        """C = op(A) · op(B) for 2-D arrays, op(X) = Xᵀ when asked; writes into ``out`` if given."""
+        a = a.T if trans_a else a
+        b = b.T if trans_b else b
+        return self.xp.matmul(a, b, out=out)
+
+    def matmul(self, a, b):
+        """NumPy ``matmul`` semantics; 2-D products go through :meth:`gemm`."""
+        if a.ndim == 2 and b.ndim == 2:
+            return self.gemm(a, b)
+        return self.xp.matmul(a, b)
+
+    def linear(self, x, weight, bias=None, activation: str = "identity"):
+        """y = act(x·W + b) for x (N, in), W (in, out), b (out,); act in ACTIVATIONS_FUSABLE."""
+        y = self.gemm(x, weight)
+        if bias is not None:
+            y += bias
+        return self._activate(y, activation)
+
+    def linear_backward(self, x, weight, y, gy, activation: str = "identity", has_bias=True):
+        """Gradients of y = act(x·W + b): g = gy ⊙ act'(y); returns (g·Wᵀ, xᵀ·g, Σₙ g or None)."""
+        g = self._activation_backward(y, gy, activation)
+        gx = self.gemm(g, weight, trans_b=True)
+        gw = self.gemm(x, g, trans_a=True)
+        gb = g.sum(axis=0) if has_bias else None
+        return gx, gw, gb
+
+    def _activate(self, y, activation):
+        if activation == "identity":
+            return y
+        return getattr(self, activation)(y)
+
+    def _activation_backward(self, y, gy, activation):
+        if activation == "identity":
+            return gy
+        return getattr(self, activation + "_backward")(y, gy)
+
+    # ---- activations ------------------------------------------------------------------------
+    def sigmoid(self, x):
+        """σ(x) = 1 / (1 + e^(−x)), computed without overflow for large |x|."""
+        xp = self.xp
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+    def sigmoid_backward(self, y, gy):
+        """∂σ/∂x = σ(1 − σ), from the saved output y."""
+        return gy * y * (1 - y)
+
+    def tanh(self, x):
+        """tanh(x)."""
+        return self.xp.tanh(x)
+
+    def tanh_backward(self, y, gy):
+        """∂tanh/∂x = 1 − tanh², from the saved output y."""
+        return gy * (1 - y * y)
+
+    def relu(self, x):
+        """max(x, 0)."""
+        return self.xp.maximum(x, 0)
+
+    def relu_backward(self, y, gy):
+        """gy where the output is positive, else 0."""
+        return gy * (y > 0)
+
+    def leaky_relu(self, x, negative_slope: float = 0.01):
+        """x if x > 0 else slope·x."""
+        return self.xp.where(x > 0, x, x * negative_slope)
+
+    def leaky_relu_backward(self, x, gy, negative_slope: float = 0.01):
+        """gy if x > 0 else slope·gy."""
+        return self.xp.where(x > 0, gy, gy * negative_slope)
+
+    def elu(self, x, alpha: float = 1.0):
+        """x if x > 0 else α(eˣ − 1)."""
+        xp = self.xp
+        return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+
+    def elu_backward(self, x, y, gy, alpha: float = 1.0):
+        """gy if x > 0 else gy·(y + α)."""
+        return self.xp.where(x > 0, gy, gy * (y + alpha))
+
+    # ---- softmax family ---------------------------------------------------------------------
+    def softmax(self, x, axis: int = -1):
+        """softmax(x)ᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x)."""
+        e = self.xp.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def softmax_backward(self, y, gy, axis: int = -1):
+        """J·gy = y ⊙ (gy − Σ gy⊙y)."""
+        return y * (gy - (gy * y).sum(axis=axis, keepdims=True))
+
+    def log_softmax(self, x, axis: int = -1):
+        """xᵢ − max x − log Σⱼ e^(xⱼ − max x)."""
+        shifted = x - x.max(axis=axis, keepdims=True)
+        return shifted - self.xp.log(self.xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def log_softmax_backward(self, y, gy, axis: int = -1):
+        """gy − e^y · Σ gy, from the saved output y = log_softmax(x)."""
+        return gy - self.xp.exp(y) * gy.sum(axis=axis, keepdims=True)
+
+    def sparsemax(self, x, axis: int = -1):
+        """Euclidean projection onto the simplex: max(x − τ(x), 0) with Σ = 1 (Martins & Astudillo).
+
+        Sort z descending, k(z) = max{k : 1 + k·z₍ₖ₎ > Σ_{j≤k} z₍ⱼ₎}, τ = (Σ_{j≤k(z)} z₍ⱼ₎ − 1)/k(z).
+        """
+        xp = self.xp
+        z = xp.moveaxis(x, axis, -1)
+        z = z - z.max(axis=-1, keepdims=True)  # shift-invariant; keeps huge logits finite
+        z_sorted = -xp.sort(-z, axis=-1)
+        k = xp.arange(1, z.shape[-1] + 1, dtype=z.dtype)
+        cumsum = xp.cumsum(z_sorted, axis=-1)
+        support = 1 + k * z_sorted > cumsum
+        k_z = support.sum(axis=-1, keepdims=True)
+        tau = (xp.take_along_axis(cumsum, k_z - 1, axis=-1) - 1) / k_z.astype(z.dtype)
+        out = xp.maximum(z - tau, 0)
+        return xp.moveaxis(out, -1, axis)
+
+    def sparsemax_backward(self, y, gy, axis: int = -1):
+        """On the support S = {y > 0}: gy − mean_S(gy); zero elsewhere."""
+        support = y > 0
+        g_sum = (gy * support).sum(axis=axis, keepdims=True)
+        size = support.sum(axis=axis, keepdims=True)
+        return support * (gy - g_sum / size)
+
+    # ---- fused losses (per row loss and gradient in one pass) --------------------------------
+    def cross_entropy(self, logits, target, label_smoothing: float = 0.0):
+        """Softmax cross-entropy on 2-D logits (N, K).
+
+        target: int class indices (N,) or probabilities (N, K). With smoothing ε the target is
+        (1−ε)·t + ε/K. Returns (loss (N,), grad (N, K)) with loss = −Σₖ tₖ log pₖ and
+        grad = p − t, the gradient of each row's loss w.r.t. its logits.
+        """
+        xp = self.xp
+        n, k = logits.shape
+        log_p = self.log_softmax(logits, axis=1)
+        if target.ndim == 1:
+            t = xp.zeros_like(logits)
+            t[xp.arange(n), target] = 1
+        else:
+            t = target.astype(logits.dtype, copy=False)
+        if label_smoothing:
+            t = (1 - label_smoothing) * t + label_smoothing / k
+        loss = -(t * log_p).sum(axis=1)
+        grad = xp.exp(log_p) - t
+        return loss, grad
+
+    def sparsemax_loss(self, logits, target):
+        """Sparsemax loss on 2-D logits (N, K) (Martins & Astudillo 2016, eq. 14 with q = t/Σt).
+
+        L(z; q) = −qᵀz + ½ Σ_{j∈S(z)} (z_j² − τ²) + ½‖q‖². Target: class indices (N,) or a
+        multi-label 0/1 matrix (N, K), normalised per row. Returns (loss (N,), grad = p − q).
+        """
+        xp = self.xp
+        n, k = logits.shape
+        if target.ndim == 1:
+            q = xp.zeros_like(logits)
+            q[xp.arange(n), target] = 1
+        else:
+            q = target.astype(logits.dtype, copy=False)
+            q = q / xp.maximum(q.sum(axis=1, keepdims=True), 1e-12)
+        z = logits - logits.max(axis=1, keepdims=True)  # loss and grad are shift-invariant
+        p = self.sparsemax(z, axis=1)
+        support = p > 0
+        tau = ((z * support).sum(axis=1) - 1) / support.sum(axis=1)
+        loss = (
+            -(q * z).sum(axis=1)
+            + 0.5 * ((z * z - tau[:, None] ** 2) * support).sum(axis=1)
+            + 0.5 * (q * q).sum(axis=1)
+        )
+        return xp.maximum(loss, 0), p - q
+
+    # ---- convolution and pooling (im2col) ---------------------------------------------------
+    def im2col(self, x, kernel_size, stride, padding):
+        """(N, C, H, W) → (N·OH·OW, C·kH·kW): each row one receptive field."""
+        xp = self.xp
+        kh, kw = kernel_size
+        sh, sw = stride
+        ph, pw = padding
+        if ph or pw:
+            x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        n, c, h, w = x.shape
+        oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+        s = x.strides
+        windows = xp.lib.stride_tricks.as_strided(
+            x, (n, oh, ow, c, kh, kw), (s[0], s[2] * sh, s[3] * sw, s[1], s[2], s[3])
+        )
+        return windows.reshape(n * oh * ow, c * kh * kw)
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding):
+        """Adjoint of :meth:`im2col`: scatter-add rows back into an (N, C, H, W) array."""
+        xp = self.xp
+        n, c, h, w = x_shape
+        kh, kw = kernel_size
+        sh, sw = stride
+        ph, pw = padding
+        hp, wp = h + 2 * ph, w + 2 * pw
+        oh, ow = (hp - kh) // sh + 1, (wp - kw) // sw + 1
+        cols = cols.reshape(n, oh, ow, c, kh, kw)
+        out = xp.zeros((n, c, hp, wp), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += cols[:, :, :, :, i, j].transpose(
+                    0, 3, 1, 2
+                )
+        return out[:, :, ph : ph + h, pw : pw + w]
+
+    # ---- optimizer updates (in place on param and state) -------------------------------------
+    def sgd_update(self, param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0,
+                   nesterov=False, weight_decay=0.0, first_step=False):
+        """PyTorch SGD: g += λθ; b = g (first step) or μb + (1−τ)g; g = g + μb (Nesterov) or b;
+        θ −= η·g. ``momentum_buffer`` may be None when μ = 0."""
+        g = grad + weight_decay * param if weight_decay else grad
+        if momentum:
+            if first_step:
+                momentum_buffer[...] = g
+            else:
+                momentum_buffer *= momentum
+                momentum_buffer += (1 - dampening) * g
+            g = g + momentum * momentum_buffer if nesterov else momentum_buffer
+        param -= lr * g
+
+    def adam_update(self, param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.999,
+                    eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
+        """PyTorch Adam/AdamW: m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²;
+        θ −= η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). Weight decay: g += λθ (Adam) or θ *= 1−ηλ (AdamW)."""
+        if weight_decay and decoupled_weight_decay:
+            param *= 1 - lr * weight_decay
+            g = grad
+        else:
+            g = grad + weight_decay * param if weight_decay else grad
+        exp_avg *= beta1
+        exp_avg += (1 - beta1) * g
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * g * g
+        bias1 = 1 - beta1**step
+        bias2_sqrt = math.sqrt(1 - beta2**step)
+        param -= (lr / bias1) * exp_avg / (self.xp.sqrt(exp_avg_sq) / bias2_sqrt + eps)
+
+    def adamax_update(self, param, grad, exp_avg, exp_inf, *, step, lr, beta1=0.9, beta2=0.999,
+                      eps=1e-8, weight_decay=0.0):
+        """PyTorch Adamax: m = β₁m + (1−β₁)g; u = max(β₂u, |g| + ε); θ −= η/(1−β₁ᵗ) · m/u."""
+        g = grad + weight_decay * param if weight_decay else grad
+        exp_avg *= beta1
+        exp_avg += (1 - beta1) * g
+        self.xp.maximum(exp_inf * beta2, self.xp.abs(g) + eps, out=exp_inf)
+        param -= (lr / (1 - beta1**step)) * exp_avg / exp_inf
+
+    def rmsprop_update(self, param, grad, square_avg, *, lr, alpha=0.99, eps=1e-8,
+                       weight_decay=0.0, momentum=0.0, momentum_buffer=None, centered=False,
+                       grad_avg=None):
+        """PyTorch RMSprop: s = αs + (1−α)g²; d = √(s − ḡ²) (centered) or √s, plus ε;
+        θ −= η·g/d, or with momentum b = μb + g/d, θ −= η·b."""
+        xp = self.xp
+        g = grad + weight_decay * param if weight_decay else grad
+        square_avg *= alpha
+        square_avg += (1 - alpha) * g * g
+        if centered:
+            grad_avg *= alpha
+            grad_avg += (1 - alpha) * g
+            denom = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
+        else:
+            denom = xp.sqrt(square_avg) + eps
+        if momentum:
+            momentum_buffer *= momentum
+            momentum_buffer += g / denom
+            param -= lr * momentum_buffer
+        else:
+            param -= lr * g / denom
+
+    def adagrad_update(self, param, grad, sum_sq, *, lr, eps=1e-10, weight_decay=0.0):
+        """PyTorch Adagrad (lr already decayed by the caller): G += g²; θ −= η·g/(√G + ε)."""
+        g = grad + weight_decay * param if weight_decay else grad
+        sum_sq += g * g
+        param -= lr * g / (self.xp.sqrt(sum_sq) + eps)
+
+
+ACTIVATIONS_FUSABLE = ("identity", "relu", "sigmoid", "tanh")

@@ -1,0 +1,111 @@
+"""Which backends exist, which can run here, and which one new tensors are created on.
+
+The current backend lives in a ContextVar, so ``use_backend`` is safe across threads and
+asyncio tasks. Backend objects are created once, on first use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+
+from .base import Backend
+from .errors import BackendUnavailableError
+
+
+def _numpy():
+    from .numpy import NumpyBackend
+    return NumpyBackend()
+
+
+def _cpu():
+    from .cpu import CpuBackend
+    return CpuBackend()
+
+
+def _cupy():
+    from .cupy import CupyBackend
+    return CupyBackend()
+
+
+def _cuda():
+    from .cuda import CudaBackend
+    return CudaBackend()
+
+
+_FACTORIES = {"numpy": _numpy, "cpu": _cpu, "cupy": _cupy, "cuda": _cuda}
+_instances: dict[str, Backend] = {}
+_unavailable: dict[str, str] = {}
+
+
+def backend_names() -> list[str]:
+    """Every backend xpgrad knows, available here or not."""
+    return list(_FACTORIES)
+
+
+def get_backend(name: str | Backend | None = None) -> Backend:
+    """The Backend called ``name`` (or the current one when None); raises if it cannot run."""
+    if name is None:
+        return _current.get() or _default_backend()
+    if isinstance(name, Backend):
+        return name
+    backend = _instances.get(name)
+    if backend is not None:
+        return backend
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown backend {name!r}; choose one of {backend_names()}")
+    if name in _unavailable:
+        raise BackendUnavailableError(f"backend {name!r} is unavailable: {_unavailable[name]}")
+    try:
+        backend = _FACTORIES[name]()
+    except BackendUnavailableError as exc:
+        _unavailable[name] = str(exc)
+        raise BackendUnavailableError(f"backend {name!r} is unavailable: {exc}") from None
+    _instances[name] = backend
+    return backend
+
+
+def unavailable_reason(name: str) -> str | None:
+    """Why backend ``name`` cannot run here, or None if it can."""
+    try:
+        get_backend(name)
+    except BackendUnavailableError:
+        return _unavailable[name]
+    return None
+
+
+def available_backends() -> list[str]:
+    """Names of the backends usable on this machine right now."""
+    return [name for name in _FACTORIES if unavailable_reason(name) is None]
+
+
+_current: contextvars.ContextVar[Backend | None] = contextvars.ContextVar("xpgrad_backend", default=None)
+_default: list[Backend] = []
+
+
+def _default_backend() -> Backend:
+    if not _default:
+        wanted = os.environ.get("XPGRAD_BACKEND")
+        if wanted:
+            _default.append(get_backend(wanted))
+        else:
+            _default.append(get_backend("cpu" if unavailable_reason("cpu") is None else "numpy"))
+    return _default[0]
+
+
+def set_backend(name: str | Backend) -> Backend:
+    """Make ``name`` the backend new tensors are created on (in this context)."""
+    backend = get_backend(name)
+    _current.set(backend)
+    return backend
+
+
+@contextlib.contextmanager
+def use_backend(name: str | Backend):
+    """``with use_backend("numpy"): ...`` creates new tensors on that backend inside the block."""
+    token = _current.set(get_backend(name))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
