@@ -169,22 +169,29 @@ def class_index_target(target, logits: Tensor):
 
 
 def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) -> Tensor:
-    """Apply a FusedRowLoss on logits (N, K) or (N, K, d₁, …) (classes on axis 1, as PyTorch);
-    ``target`` holds class indices (N, d₁, …) or a distribution / 0-1 matrix shaped like logits."""
+    """Apply a FusedRowLoss on logits (N, K) or (N, K, d₁, …) (classes on axis 1, as PyTorch).
+
+    ``target``: class indices (N, d₁, …), or a distribution / 0-1 matrix shaped like the logits.
+    """
     check_reduction(reduction)
+    if logits.ndim < 2:
+        raise ValueError(f"logits must have shape (N, K) or (N, K, d1, ...), got {logits.shape}")
     target = as_target(target, logits)
+    is_distribution = target.ndim == logits.ndim
+    if is_distribution:
+        if target.shape != logits.shape:
+            raise ValueError(f"target of shape {target.shape} does not match logits of shape {logits.shape}")
+        target = target.astype(logits.dtype, copy=False)
+    elif target.dtype.kind not in "iu":
+        raise ValueError(f"a target of shape {target.shape} for logits {logits.shape} must hold integer class indices")
     extra_shape = logits.shape[2:]
-    if logits.ndim > 2:  # move the classes last and treat every position as a row
+    if extra_shape:  # move the classes last and treat every position as a row
         k = logits.shape[1]
         axes = (0, *range(2, logits.ndim), 1)
         logits = logits.transpose(*axes).reshape(-1, k)
-        target = target.reshape(-1) if target.dtype.kind in "iu" else target.transpose(axes).reshape(-1, k)
-    elif logits.ndim != 2:
-        raise ValueError(f"logits must have shape (N, K) or (N, K, d1, ...), got {logits.shape}")
-    if target.dtype.kind in "iu":
+        target = target.transpose(axes).reshape(-1, k) if is_distribution else target.reshape(-1)
+    if not is_distribution:
         target = class_index_target(target, logits)
-    elif target.shape != logits.shape:
-        raise ValueError(f"target of shape {target.shape} does not match logits of shape {logits.shape}")
     loss = function.apply(logits, target=target, reduction=reduction, **options)
     if reduction == "none" and extra_shape:
         loss = loss.reshape(-1, *extra_shape)
