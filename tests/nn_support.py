@@ -1,25 +1,18 @@
-"""Helpers shared by the tests of xpgrad.nn: a fixture running a test once per backend usable
-here, float64 leaves, and gradient checks of whole Modules."""
+"""Helpers shared by the tests of xpgrad.nn (the ``backend`` fixture is in conftest.py): float64
+leaves, double-backward checks, and gradient checks of whole Modules."""
 
 import numpy as np
-import pytest
-
 import xpgrad as xg
 
 BACKENDS = xg.available_backends()
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    """The name of a backend usable on this machine, made current for the test."""
-    with xg.use_backend(request.param):
-        yield request.param
-
-
 def leaf(shape, backend, low=-2.0, high=2.0, seed=0):
     """A float64 tensor of uniform values that requires grad."""
     rng = np.random.default_rng(seed)
-    return xg.tensor(rng.uniform(low, high, shape), dtype="float64", requires_grad=True, backend=backend)
+    return xg.tensor(
+        rng.uniform(low, high, shape), dtype="float64", requires_grad=True, backend=backend
+    )
 
 
 def gradient_of(scalar_fn):

@@ -3,10 +3,9 @@ against closed forms and PyTorch, numerical stability, and the properties of spa
 
 import numpy as np
 import pytest
-from nn_support import backend, gradient_of, leaf  # noqa: F401 - backend is a fixture
-
 import xpgrad as xg
 import xpgrad.nn.functional as F
+from nn_support import gradient_of, leaf
 
 ACTIVATIONS = {
     "identity": F.identity,
@@ -55,8 +54,10 @@ TORCH_EQUIVALENTS = {
     "elu": (lambda x: F.elu(x, 0.5), lambda t, x: t.nn.functional.elu(x, 0.5)),
     "softmax": (lambda x: F.softmax(x, 0), lambda t, x: t.softmax(x, 0)),
     "log_softmax": (F.log_softmax, lambda t, x: t.log_softmax(x, -1)),
-    "prelu": (lambda x: F.prelu(x, xg.tensor([0.1, -0.2, 0.3], dtype="float64")),
-              lambda t, x: t.nn.functional.prelu(x, t.tensor([0.1, -0.2, 0.3], dtype=t.float64))),
+    "prelu": (
+        lambda x: F.prelu(x, xg.tensor([0.1, -0.2, 0.3], dtype="float64")),
+        lambda t, x: t.nn.functional.prelu(x, t.tensor([0.1, -0.2, 0.3], dtype=t.float64)),
+    ),
 }
 
 
@@ -77,9 +78,15 @@ def test_values_and_gradients_match_pytorch(backend, name):
 def test_closed_forms(backend):
     x = xg.tensor([-2.0, -0.5, 0.0, 1.5], dtype="float64")
     np.testing.assert_allclose(F.leaky_relu(x).numpy(), [-0.02, -0.005, 0.0, 1.5])
-    np.testing.assert_allclose(F.elu(x, 2.0).numpy(), [2 * (np.exp(-2) - 1), 2 * (np.exp(-0.5) - 1), 0, 1.5])
-    np.testing.assert_allclose(F.softmax(x).numpy(), np.exp([-2, -0.5, 0, 1.5]) / np.exp([-2, -0.5, 0, 1.5]).sum())
-    np.testing.assert_allclose(F.maxout(xg.tensor([[1.0, 3.0, -1.0, -2.0]]), 2).numpy(), [[3.0, -1.0]])
+    np.testing.assert_allclose(
+        F.elu(x, 2.0).numpy(), [2 * (np.exp(-2) - 1), 2 * (np.exp(-0.5) - 1), 0, 1.5]
+    )
+    np.testing.assert_allclose(
+        F.softmax(x).numpy(), np.exp([-2, -0.5, 0, 1.5]) / np.exp([-2, -0.5, 0, 1.5]).sum()
+    )
+    np.testing.assert_allclose(
+        F.maxout(xg.tensor([[1.0, 3.0, -1.0, -2.0]]), 2).numpy(), [[3.0, -1.0]]
+    )
 
 
 def test_hard_threshold_is_a_sign_unit_without_gradient(backend):

@@ -5,11 +5,10 @@ import math
 
 import numpy as np
 import pytest
-from nn_support import backend, gradcheck_module, leaf  # noqa: F401 - backend is a fixture
-
 import xpgrad as xg
-import xpgrad.nn as nn
 import xpgrad.nn.functional as F
+from nn_support import gradcheck_module, leaf
+from xpgrad import nn
 
 
 def layers_and_inputs():
@@ -20,7 +19,10 @@ def layers_and_inputs():
         "fused_linear_relu": (lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU()), (5, 3)),
         "fused_linear_sigmoid": (lambda: nn.Sequential(nn.Linear(3, 4), nn.Sigmoid()), (5, 3)),
         "fused_linear_tanh": (lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh()), (5, 3)),
-        "mlp": (lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.LogSoftmax()), (4, 3)),
+        "mlp": (
+            lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.LogSoftmax()),
+            (4, 3),
+        ),
         "maxout": (lambda: nn.Maxout(3, 2, pieces=3), (4, 3)),
         "prelu_shared": (lambda: nn.PReLU(), (4, 3)),
         "prelu_per_channel": (lambda: nn.PReLU(3, init=0.1), (2, 3, 4)),
@@ -35,8 +37,12 @@ def layers_and_inputs():
         "maxpool": (lambda: nn.MaxPool2d(2), (2, 2, 4, 4)),
         "maxpool_overlapping": (lambda: nn.MaxPool2d(3, stride=1), (1, 2, 4, 5)),
         "flatten": (lambda: nn.Flatten(), (2, 2, 3)),
-        "cnn": (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 2)),
-                (2, 1, 4, 4)),
+        "cnn": (
+            lambda: nn.Sequential(
+                nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 2)
+            ),
+            (2, 1, 4, 4),
+        ),
     }
 
 
@@ -57,7 +63,7 @@ def test_dropout_gradient_is_its_mask(backend):
     np.testing.assert_allclose(x.grad.numpy(), kept / 0.7)
 
 
-# ---- against PyTorch ---------------------------------------------------------------------------------
+# ---- against PyTorch -----------------------------------------------------------------------------
 def test_linear_matches_pytorch(backend):
     torch = pytest.importorskip("torch")
     layer = nn.Linear(3, 4)
@@ -66,7 +72,9 @@ def test_linear_matches_pytorch(backend):
     with torch.no_grad():
         reference.weight.copy_(torch.tensor(layer.weight.numpy().T))
         reference.bias.copy_(torch.tensor(layer.bias.numpy()))
-    np.testing.assert_allclose(layer(x).numpy(), reference(torch.tensor(x.numpy())).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        layer(x).numpy(), reference(torch.tensor(x.numpy())).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), ((1, 2), (2, 0))])
@@ -103,7 +111,12 @@ def test_batchnorm_running_statistics_match_pytorch(backend):
     ours.eval()
     theirs.eval()
     test = rng.normal(2, 3, (5, 4)).astype(np.float32)
-    np.testing.assert_allclose(ours(xg.tensor(test)).numpy(), theirs(torch.tensor(test)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        ours(xg.tensor(test)).numpy(),
+        theirs(torch.tensor(test)).detach().numpy(),
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 def test_batchnorm_running_statistics_closed_form(backend):
@@ -115,7 +128,7 @@ def test_batchnorm_running_statistics_closed_form(backend):
     np.testing.assert_allclose(bn(xg.tensor([[1.0]])).numpy(), [[0.0]], atol=1e-6)
 
 
-# ---- dropout -----------------------------------------------------------------------------------------
+# ---- dropout -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
 def test_inverted_dropout_preserves_the_mean(backend, p):
     xg.manual_seed(0)
@@ -156,7 +169,7 @@ def test_dropout_is_reproducible(backend):
     np.testing.assert_array_equal(a, b)
 
 
-# ---- initialisers ------------------------------------------------------------------------------------
+# ---- initialisers --------------------------------------------------------------------------------
 def test_initializer_statistics(backend):
     xg.manual_seed(0)
     w = xg.empty(400, 600)
@@ -164,7 +177,9 @@ def test_initializer_statistics(backend):
     values = nn.init.glorot_uniform_(w).numpy()
     assert values.min() >= -bound and values.max() <= bound and values.max() > 0.99 * bound
     assert abs(values.std() - bound / math.sqrt(3)) < 0.01 * bound
-    assert abs(nn.init.glorot_normal_(w).numpy().std() - math.sqrt(2 / 1000)) < 0.01 * math.sqrt(2 / 1000)
+    assert abs(nn.init.glorot_normal_(w).numpy().std() - math.sqrt(2 / 1000)) < 0.01 * math.sqrt(
+        2 / 1000
+    )
     assert abs(nn.init.he_normal_(w).numpy().std() - math.sqrt(2 / 400)) < 0.01 * math.sqrt(2 / 400)
     he_bound = math.sqrt(6 / 400)
     values = nn.init.he_uniform_(w).numpy()
@@ -179,7 +194,10 @@ def test_initializer_statistics(backend):
 
 def test_fans_follow_the_weight_layouts():
     assert nn.init.calculate_fans(xg.empty(784, 512)) == (784, 512)  # Linear (in, out)
-    assert nn.init.calculate_fans(xg.empty(16, 8, 3, 5)) == (8 * 15, 16 * 15)  # conv (out, in, kH, kW)
+    assert nn.init.calculate_fans(xg.empty(16, 8, 3, 5)) == (
+        8 * 15,
+        16 * 15,
+    )  # conv (out, in, kH, kW)
     assert nn.init.calculate_fans(xg.empty(7)) == (7, 7)
 
 

@@ -3,11 +3,10 @@ closed forms and PyTorch, reductions, target forms, and numerical stability."""
 
 import numpy as np
 import pytest
-from nn_support import backend, gradient_of, leaf  # noqa: F401 - backend is a fixture
-
 import xpgrad as xg
-import xpgrad.nn as nn
 import xpgrad.nn.functional as F
+from nn_support import gradient_of, leaf
+from xpgrad import nn
 
 RNG = np.random.default_rng(7)
 INDICES = np.array([0, 2, 1, 2])
@@ -19,7 +18,9 @@ BINARY_TARGET = RNG.uniform(0, 1, (4, 3))
 LOSSES = {
     "cross_entropy_indices": lambda z, r: F.cross_entropy(z, INDICES, reduction=r),
     "cross_entropy_probs": lambda z, r: F.cross_entropy(z, PROBS, reduction=r),
-    "cross_entropy_smoothing": lambda z, r: F.cross_entropy(z, INDICES, label_smoothing=0.2, reduction=r),
+    "cross_entropy_smoothing": lambda z, r: F.cross_entropy(
+        z, INDICES, label_smoothing=0.2, reduction=r
+    ),
     "nll": lambda z, r: F.nll_loss(F.log_softmax(z), INDICES, reduction=r),
     "sparsemax_indices": lambda z, r: F.sparsemax_loss(z, INDICES, reduction=r),
     "sparsemax_multilabel": lambda z, r: F.sparsemax_loss(z, MULTILABEL, reduction=r),
@@ -27,7 +28,9 @@ LOSSES = {
     "mse_half": lambda z, r: F.mse_loss(z, REGRESSION_TARGET, half=True, reduction=r),
     "l1": lambda z, r: F.l1_loss(z, REGRESSION_TARGET, reduction=r),
     "bce": lambda z, r: F.binary_cross_entropy(F.sigmoid(z), BINARY_TARGET, reduction=r),
-    "bce_with_logits": lambda z, r: F.binary_cross_entropy_with_logits(z, BINARY_TARGET, reduction=r),
+    "bce_with_logits": lambda z, r: F.binary_cross_entropy_with_logits(
+        z, BINARY_TARGET, reduction=r
+    ),
 }
 
 
@@ -56,18 +59,36 @@ def test_cross_entropy_on_spatial_logits(backend):
 
 
 TORCH_LOSSES = {
-    "cross_entropy": (lambda z: F.cross_entropy(z, INDICES, label_smoothing=0.1),
-                      lambda t, z: t.nn.functional.cross_entropy(z, t.tensor(INDICES), label_smoothing=0.1)),
-    "cross_entropy_probs": (lambda z: F.cross_entropy(z, PROBS, reduction="sum"),
-                            lambda t, z: t.nn.functional.cross_entropy(z, t.tensor(PROBS), reduction="sum")),
-    "nll": (lambda z: F.nll_loss(z, INDICES), lambda t, z: t.nn.functional.nll_loss(z, t.tensor(INDICES))),
-    "mse": (lambda z: F.mse_loss(z, REGRESSION_TARGET), lambda t, z: t.nn.functional.mse_loss(z, t.tensor(REGRESSION_TARGET))),
-    "l1": (lambda z: F.l1_loss(z, REGRESSION_TARGET, "sum"),
-           lambda t, z: t.nn.functional.l1_loss(z, t.tensor(REGRESSION_TARGET), reduction="sum")),
-    "bce": (lambda z: F.binary_cross_entropy(F.sigmoid(z), BINARY_TARGET),
-            lambda t, z: t.nn.functional.binary_cross_entropy(t.sigmoid(z), t.tensor(BINARY_TARGET))),
-    "bce_with_logits": (lambda z: F.binary_cross_entropy_with_logits(z, BINARY_TARGET, "none"),
-                        lambda t, z: t.nn.functional.binary_cross_entropy_with_logits(z, t.tensor(BINARY_TARGET), reduction="none")),
+    "cross_entropy": (
+        lambda z: F.cross_entropy(z, INDICES, label_smoothing=0.1),
+        lambda t, z: t.nn.functional.cross_entropy(z, t.tensor(INDICES), label_smoothing=0.1),
+    ),
+    "cross_entropy_probs": (
+        lambda z: F.cross_entropy(z, PROBS, reduction="sum"),
+        lambda t, z: t.nn.functional.cross_entropy(z, t.tensor(PROBS), reduction="sum"),
+    ),
+    "nll": (
+        lambda z: F.nll_loss(z, INDICES),
+        lambda t, z: t.nn.functional.nll_loss(z, t.tensor(INDICES)),
+    ),
+    "mse": (
+        lambda z: F.mse_loss(z, REGRESSION_TARGET),
+        lambda t, z: t.nn.functional.mse_loss(z, t.tensor(REGRESSION_TARGET)),
+    ),
+    "l1": (
+        lambda z: F.l1_loss(z, REGRESSION_TARGET, "sum"),
+        lambda t, z: t.nn.functional.l1_loss(z, t.tensor(REGRESSION_TARGET), reduction="sum"),
+    ),
+    "bce": (
+        lambda z: F.binary_cross_entropy(F.sigmoid(z), BINARY_TARGET),
+        lambda t, z: t.nn.functional.binary_cross_entropy(t.sigmoid(z), t.tensor(BINARY_TARGET)),
+    ),
+    "bce_with_logits": (
+        lambda z: F.binary_cross_entropy_with_logits(z, BINARY_TARGET, "none"),
+        lambda t, z: t.nn.functional.binary_cross_entropy_with_logits(
+            z, t.tensor(BINARY_TARGET), reduction="none"
+        ),
+    ),
 }
 
 
@@ -154,12 +175,19 @@ LOSS_MODULES = [
     (nn.CrossEntropyLoss(label_smoothing=0.1), F.cross_entropy, INDICES, {"label_smoothing": 0.1}),
     (nn.NLLLoss(), F.nll_loss, INDICES, {}),
     (nn.BCELoss(), F.binary_cross_entropy, BINARY_TARGET, {}),
-    (nn.BCEWithLogitsLoss(reduction="none"), F.binary_cross_entropy_with_logits, BINARY_TARGET, {"reduction": "none"}),
+    (
+        nn.BCEWithLogitsLoss(reduction="none"),
+        F.binary_cross_entropy_with_logits,
+        BINARY_TARGET,
+        {"reduction": "none"},
+    ),
     (nn.SparsemaxLoss(), F.sparsemax_loss, MULTILABEL, {}),
 ]
 
 
-@pytest.mark.parametrize("module, function, target, options", LOSS_MODULES, ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize(
+    "module, function, target, options", LOSS_MODULES, ids=lambda v: type(v).__name__
+)
 def test_loss_modules_call_their_function(backend, module, function, target, options):
     z = xg.tensor(RNG.uniform(0.05, 0.95, (4, 3)), dtype="float64")
     np.testing.assert_array_equal(module(z, target).numpy(), function(z, target, **options).numpy())

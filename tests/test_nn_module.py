@@ -3,15 +3,16 @@ freezing, moving between backends, and summary()."""
 
 import numpy as np
 import pytest
-from nn_support import BACKENDS, backend  # noqa: F401 - backend is a fixture
-
 import xpgrad as xg
-import xpgrad.nn as nn
 import xpgrad.nn.functional as F
+from nn_support import BACKENDS
+from xpgrad import nn
 
 
 def mlp():
-    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    return nn.Sequential(
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
+    )
 
 
 class TwoBranch(nn.Module):
@@ -28,12 +29,22 @@ class TwoBranch(nn.Module):
 def test_registration_and_traversal(backend):
     model = TwoBranch()
     names = [name for name, _ in model.named_parameters()]
-    assert names == ["scale", "encoder.0.weight", "encoder.0.bias", "encoder.1.weight", "encoder.1.bias",
-                     "head.weight", "head.bias"]  # own parameters first, then the children's (as PyTorch)
+    assert names == [
+        "scale",
+        "encoder.0.weight",
+        "encoder.0.bias",
+        "encoder.1.weight",
+        "encoder.1.bias",
+        "head.weight",
+        "head.bias",
+    ]  # own parameters first, then the children's (as PyTorch)
     assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in model.parameters())
     assert [type(m).__name__ for m in model.children()] == ["Sequential", "Linear"]
     assert len(list(model.modules())) == 7
-    assert [name for name, _ in model.named_buffers()] == ["encoder.1.running_mean", "encoder.1.running_var"]
+    assert [name for name, _ in model.named_buffers()] == [
+        "encoder.1.running_mean",
+        "encoder.1.running_var",
+    ]
     shared = nn.Linear(2, 2)
     assert len(list(nn.Sequential(shared, shared).parameters())) == 2
 
@@ -45,6 +56,14 @@ def test_missing_super_init_is_explained():
 
     with pytest.raises(AttributeError, match="super\\(\\).__init__"):
         Broken()
+
+
+def test_assigning_a_plain_tensor_to_a_parameter_is_an_error():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="nn.Parameter"):
+        layer.weight = xg.zeros(2, 2)
+    layer.bias = None
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
 
 
 def test_train_and_eval_reach_every_submodule(backend):
@@ -59,8 +78,17 @@ def test_state_dict_round_trip(backend):
     source = TwoBranch()
     source(xg.randn(6, 4))  # moves the running statistics away from their initial values
     state = source.state_dict()
-    assert list(state) == ["scale", "encoder.0.weight", "encoder.0.bias", "encoder.1.weight", "encoder.1.bias",
-                           "encoder.1.running_mean", "encoder.1.running_var", "head.weight", "head.bias"]
+    assert list(state) == [
+        "scale",
+        "encoder.0.weight",
+        "encoder.0.bias",
+        "encoder.1.weight",
+        "encoder.1.bias",
+        "encoder.1.running_mean",
+        "encoder.1.running_var",
+        "head.weight",
+        "head.bias",
+    ]
     target = TwoBranch()
     target.load_state_dict(state)
     for key, value in target.state_dict().items():
@@ -119,7 +147,9 @@ def test_zero_grad_and_freezing(backend):
     model(xg.randn(5, 3)).sum().backward()
     assert model[0].weight.grad is None and model[0].bias.grad is None
     assert model[2].weight.grad is not None
-    assert "Trainable params: 10" in model.summary() and "Non-trainable params: 16" in model.summary()
+    assert (
+        "Trainable params: 10" in model.summary() and "Non-trainable params: 16" in model.summary()
+    )
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     model.requires_grad_(True)
@@ -137,7 +167,9 @@ def test_summary_of_the_784_512_512_10_mlp(backend):
 
 
 def test_summary_records_shapes_of_the_last_forward(backend):
-    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 10))
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 10)
+    )
     assert "?" in model.summary()
     model(xg.zeros(7, 1, 8, 8))
     text = model.summary()
@@ -156,10 +188,14 @@ def test_sequential_fusion_gives_the_same_result(backend):
     xg.manual_seed(0)
     fused = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid())
     x = xg.randn(5, 3)
-    np.testing.assert_allclose(fused(x).numpy(), F.sigmoid(x @ fused[0].weight + fused[0].bias).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        fused(x).numpy(), F.sigmoid(x @ fused[0].weight + fused[0].bias).numpy(), rtol=1e-6
+    )
     assert fused[1].last_output_shape == (5, 4)
 
 
 def test_repr_lists_layers():
     text = repr(nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.2)))
-    assert "(0): Linear(in_features=2, out_features=3, bias=True)" in text and "Dropout(p=0.2" in text
+    assert (
+        "(0): Linear(in_features=2, out_features=3, bias=True)" in text and "Dropout(p=0.2" in text
+    )

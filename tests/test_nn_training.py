@@ -4,11 +4,9 @@ learn XOR exactly and two interleaved spirals to more than 95% accuracy, on ever
 import math
 
 import numpy as np
-from nn_support import backend  # noqa: F401 - backend is a fixture
-
 import xpgrad as xg
-import xpgrad.nn as nn
 import xpgrad.nn.functional as F
+from xpgrad import nn
 
 
 def make_spirals(points_per_class: int, turns: float = 1.25, noise: float = 0.05, seed: int = 0):
@@ -57,6 +55,8 @@ def test_mlp_learns_xor(backend):
 def test_mlp_learns_two_spirals(backend):
     xg.manual_seed(0)
     x, y = make_spirals(200)
-    model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+    model = nn.Sequential(
+        nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2)
+    )
     accuracy = train(model, x.astype(np.float32), y, lr=0.1, epochs=150, batch_size=32)
     assert accuracy > 0.95

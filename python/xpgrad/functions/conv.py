@@ -39,7 +39,11 @@ class Im2Col(Function):
 
     def backward(self, gy):
         x_shape, kernel_size, stride, padding = self.geometry
-        return (Col2Im.apply(gy, x_shape=x_shape, kernel_size=kernel_size, stride=stride, padding=padding),)
+        return (
+            Col2Im.apply(
+                gy, x_shape=x_shape, kernel_size=kernel_size, stride=stride, padding=padding
+            ),
+        )
 
 
 class Col2Im(Function):
@@ -64,7 +68,9 @@ def _windows(x: Tensor, kernel_size, stride, padding, name: str):
     oh = output_size(x.shape[2], kh, stride[0], padding[0])
     ow = output_size(x.shape[3], kw, stride[1], padding[1])
     if oh < 1 or ow < 1:
-        raise ValueError(f"{name}: kernel {kernel_size} is larger than the padded input {x.shape[2:]}")
+        raise ValueError(
+            f"{name}: kernel {kernel_size} is larger than the padded input {x.shape[2:]}"
+        )
     cols = Im2Col.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
     return cols, oh, ow
 
@@ -76,7 +82,9 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     Gradients: ∂L/∂Ŵ = (∂L/∂Y)ᵀ·X̂, ∂L/∂X̂ = (∂L/∂Y)·Ŵ → col2im, ∂L/∂b = Σ ∂L/∂Y.
     """
     if weight.ndim != 4:
-        raise ValueError(f"conv2d: weight must have shape (out_channels, in_channels, kH, kW), got {weight.shape}")
+        raise ValueError(
+            f"conv2d: weight must have shape (out_channels, in_channels, kH, kW), got {weight.shape}"
+        )
     out_channels, in_channels, kh, kw = weight.shape
     if x.ndim == 4 and x.shape[1] != in_channels:
         raise ValueError(f"conv2d: input has {x.shape[1]} channels, weight expects {in_channels}")

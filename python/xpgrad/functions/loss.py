@@ -122,7 +122,6 @@ class SparsemaxLoss(FusedRowLoss):
         return Sparsemax.apply(logits, axis=1)
 
 
-
 class BinaryCrossEntropy(Function):
     """ℓ = −[t·log p + (1 − t)·log(1 − p)], each log clamped at −100 as PyTorch does so that
     p ∈ {0, 1} gives a finite loss;  ∂ℓ/∂p = (p − t) / max(p(1 − p), 10⁻¹²)."""
@@ -162,9 +161,13 @@ def class_index_target(target, logits: Tensor):
     """Validate a target of class indices (N,) against logits (N, K); returns the raw array."""
     n, k = logits.shape
     if target.shape != (n,):
-        raise ValueError(f"class-index target of shape {target.shape} does not match logits of shape {logits.shape}")
+        raise ValueError(
+            f"class-index target of shape {target.shape} does not match logits of shape {logits.shape}"
+        )
     if n and (int(target.min()) < 0 or int(target.max()) >= k):
-        raise ValueError(f"class indices must lie in [0, {k}), got values in [{int(target.min())}, {int(target.max())}]")
+        raise ValueError(
+            f"class indices must lie in [0, {k}), got values in [{int(target.min())}, {int(target.max())}]"
+        )
     return target
 
 
@@ -180,10 +183,14 @@ def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) 
     is_distribution = target.ndim == logits.ndim
     if is_distribution:
         if target.shape != logits.shape:
-            raise ValueError(f"target of shape {target.shape} does not match logits of shape {logits.shape}")
+            raise ValueError(
+                f"target of shape {target.shape} does not match logits of shape {logits.shape}"
+            )
         target = target.astype(logits.dtype, copy=False)
     elif target.dtype.kind not in "iu":
-        raise ValueError(f"a target of shape {target.shape} for logits {logits.shape} must hold integer class indices")
+        raise ValueError(
+            f"a target of shape {target.shape} for logits {logits.shape} must hold integer class indices"
+        )
     extra_shape = logits.shape[2:]
     if extra_shape:  # move the classes last and treat every position as a row
         k = logits.shape[1]
@@ -198,7 +205,9 @@ def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) 
     return loss
 
 
-def cross_entropy(logits: Tensor, target, label_smoothing: float = 0.0, reduction: str = "mean") -> Tensor:
+def cross_entropy(
+    logits: Tensor, target, label_smoothing: float = 0.0, reduction: str = "mean"
+) -> Tensor:
     """Softmax cross-entropy from logits: −Σₖ tₖ log softmax(z)ₖ with t one-hot (class indices)
     or probabilities, smoothed to (1−ε)·t + ε/K; one fused backend op (loss and p − t)."""
     if not 0.0 <= label_smoothing <= 1.0:
@@ -235,7 +244,10 @@ def l1_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
 def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
     """−[t·log p + (1 − t)·log(1 − p)] on probabilities, logs clamped at −100 (as PyTorch)."""
     check_reduction(reduction)
-    return reduce_loss(BinaryCrossEntropy.apply(probs, target=_same_shape(as_target(target, probs), probs)), reduction)
+    return reduce_loss(
+        BinaryCrossEntropy.apply(probs, target=_same_shape(as_target(target, probs), probs)),
+        reduction,
+    )
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -247,5 +259,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "m
 
 def _same_shape(target, like: Tensor):
     if target.shape != like.shape:
-        raise ValueError(f"target of shape {target.shape} does not match input of shape {like.shape}")
+        raise ValueError(
+            f"target of shape {target.shape} does not match input of shape {like.shape}"
+        )
     return target

@@ -32,7 +32,9 @@ def batch_norm(
     if training:
         count = x.size // channels
         if count < 2:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}"
+            )
         mean = x.mean(axis=axes, keepdims=True)
         var = x.var(axis=axes, keepdims=True)
         if running_mean is not None and running_var is not None:

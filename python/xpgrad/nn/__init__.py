@@ -5,18 +5,62 @@ backend and move between them with ``model.to(name)``.
 """
 
 from . import functional, init
-from .activation import ELU, Identity, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Sparsemax, Tanh
+from .activation import (
+    ELU,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Sparsemax,
+    Tanh,
+)
 from .container import Sequential
 from .conv import Conv2d, Flatten, MaxPool2d
 from .dropout import Dropout
 from .linear import Linear, Maxout
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SparsemaxLoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SparsemaxLoss,
+)
 from .module import Module, Parameter
 from .normalization import BatchNorm1d
 
 __all__ = [
-    "functional", "init", "Module", "Parameter", "Sequential", "Linear", "Maxout", "Identity", "Sigmoid",
-    "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "LogSoftmax", "Sparsemax", "Dropout",
-    "BatchNorm1d", "Conv2d", "MaxPool2d", "Flatten", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
-    "BCELoss", "BCEWithLogitsLoss", "SparsemaxLoss",
+    "ELU",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "L1Loss",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "MaxPool2d",
+    "Maxout",
+    "Module",
+    "NLLLoss",
+    "PReLU",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Sparsemax",
+    "SparsemaxLoss",
+    "Tanh",
+    "functional",
+    "init",
 ]

@@ -60,7 +60,9 @@ class PReLU(Module):
     """y = x if x > 0 else a·x with learnable slopes a: one shared (num_parameters=1) or one per
     channel (axis 1), initialised to ``init``."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype="float32", backend=None) -> None:
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, dtype="float32", backend=None
+    ) -> None:
         super().__init__()
         self.weight = Parameter(full((num_parameters,), init, dtype=dtype, backend=backend))
 

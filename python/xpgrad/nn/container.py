@@ -50,7 +50,9 @@ class Sequential(Module):
             activation = getattr(following, "fusable_activation", None)
             if activation is not None and type(layer) is Linear and x.ndim == 2:
                 x = layer(x, activation=activation)
-                object.__setattr__(following, "last_output_shape", x.shape)  # it ran inside the kernel
+                object.__setattr__(
+                    following, "last_output_shape", x.shape
+                )  # it ran inside the kernel
                 i += 2
             else:
                 x = layer(x)

@@ -14,13 +14,25 @@ class Conv2d(Module):
     """y = conv2d(x, W) + b with W (out_channels, in_channels, kH, kW) as in PyTorch, initialised by
     ``init`` with PyTorch's fans (fan_in = in·kH·kW), b zeros."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True,
-                 init: str = "glorot_uniform", dtype="float32", backend=None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        bias: bool = True,
+        init: str = "glorot_uniform",
+        dtype="float32",
+        backend=None,
+    ) -> None:
         super().__init__()
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride = pair(stride, "stride")
         self.padding = pair(padding, "padding")
-        self.weight = Parameter(empty(out_channels, in_channels, *self.kernel_size, dtype=dtype, backend=backend))
+        self.weight = Parameter(
+            empty(out_channels, in_channels, *self.kernel_size, dtype=dtype, backend=backend)
+        )
         initializer(init)(self.weight)
         if bias:
             self.bias = Parameter(zeros(out_channels, dtype=dtype, backend=backend))
@@ -32,8 +44,10 @@ class Conv2d(Module):
 
     def extra_repr(self) -> str:
         out_channels, in_channels = self.weight.shape[:2]
-        return (f"{in_channels}, {out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}")
+        return (
+            f"{in_channels}, {out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}"
+        )
 
 
 class MaxPool2d(Module):

@@ -26,10 +26,32 @@ from ..ops import where
 from ..tensor import Tensor
 
 __all__ = [
-    "identity", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "softmax", "log_softmax",
-    "sparsemax", "maxout", "hard_threshold", "linear", "dropout", "batch_norm", "conv2d",
-    "max_pool2d", "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "sparsemax_loss", "l1_penalty", "l2_penalty",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "hard_threshold",
+    "identity",
+    "l1_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "maxout",
+    "mse_loss",
+    "nll_loss",
+    "prelu",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "sparsemax",
+    "sparsemax_loss",
+    "tanh",
 ]
 
 
@@ -65,7 +87,9 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     ∂y/∂a = x where x ≤ 0."""
     if weight.size != 1:
         if x.ndim < 2 or x.shape[1] != weight.size:
-            raise ValueError(f"prelu: {weight.size} slopes need input with {weight.size} channels on axis 1, got {x.shape}")
+            raise ValueError(
+                f"prelu: {weight.size} slopes need input with {weight.size} channels on axis 1, got {x.shape}"
+            )
         weight = weight.reshape((1, weight.size) + (1,) * (x.ndim - 2))
     elif weight.ndim:
         weight = weight.reshape(())
@@ -100,7 +124,9 @@ def maxout(x: Tensor, pieces: int, axis: int = -1) -> Tensor:
     axis = axis % x.ndim
     size = x.shape[axis]
     if pieces < 1 or size % pieces:
-        raise ValueError(f"maxout: axis {axis} of size {size} does not split into groups of {pieces} pieces")
+        raise ValueError(
+            f"maxout: axis {axis} of size {size} does not split into groups of {pieces} pieces"
+        )
     grouped = x.reshape(x.shape[:axis] + (size // pieces, pieces) + x.shape[axis + 1 :])
     return grouped.max(axis=axis + 1)
 
@@ -114,14 +140,20 @@ def hard_threshold(x: Tensor, threshold: float = 0.0) -> Tensor:
 
 
 # ---- layers ---------------------------------------------------------------------------------
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, activation: str = "identity") -> Tensor:
+def linear(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, activation: str = "identity"
+) -> Tensor:
     """y = act(x·W + b), x (…, in), W (in, out), b (out,), in one fused backend op; ``activation``
     one of "identity", "relu", "sigmoid", "tanh" (fused into the GEMM's epilogue)."""
     if x.ndim != 2:
         leading = x.shape[:-1]
-        return linear(x.reshape(-1, x.shape[-1]), weight, bias, activation).reshape(*leading, weight.shape[1])
+        return linear(x.reshape(-1, x.shape[-1]), weight, bias, activation).reshape(
+            *leading, weight.shape[1]
+        )
     if x.shape[1] != weight.shape[0]:
-        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} (in, out)")
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} (in, out)"
+        )
     if bias is None:
         return _Linear.apply(x, weight, activation=activation)
     return _Linear.apply(x, weight, bias, activation=activation)

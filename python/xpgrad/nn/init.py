@@ -14,9 +14,21 @@ from ..autograd import no_grad
 from ..tensor import Tensor
 
 __all__ = [
-    "calculate_fans", "zeros_", "ones_", "constant_", "uniform_", "normal_", "glorot_uniform_",
-    "glorot_normal_", "he_uniform_", "he_normal_", "xavier_uniform_", "xavier_normal_",
-    "kaiming_uniform_", "kaiming_normal_", "INITIALIZERS",
+    "INITIALIZERS",
+    "calculate_fans",
+    "constant_",
+    "glorot_normal_",
+    "glorot_uniform_",
+    "he_normal_",
+    "he_uniform_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
 ]
 
 

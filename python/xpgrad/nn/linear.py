@@ -14,8 +14,15 @@ class Linear(Module):
     default) and b zeros. ``activation`` in forward fuses relu/sigmoid/tanh into the same kernel
     (Sequential does this for a Linear followed directly by one of those layers)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, init: str = "glorot_uniform",
-                 dtype="float32", backend=None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str = "glorot_uniform",
+        dtype="float32",
+        backend=None,
+    ) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -37,11 +44,20 @@ class Maxout(Module):
     """Maxout unit layer (Goodfellow et al. 2013): yⱼ = max_{i<k} (x·W + b)_{j·k+i}, i.e. a Linear
     layer to out_features·pieces units followed by the max over each group of ``pieces``."""
 
-    def __init__(self, in_features: int, out_features: int, pieces: int, init: str = "glorot_uniform",
-                 dtype="float32", backend=None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        pieces: int,
+        init: str = "glorot_uniform",
+        dtype="float32",
+        backend=None,
+    ) -> None:
         super().__init__()
         self.pieces = pieces
-        self.linear = Linear(in_features, out_features * pieces, init=init, dtype=dtype, backend=backend)
+        self.linear = Linear(
+            in_features, out_features * pieces, init=init, dtype=dtype, backend=backend
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return F.maxout(self.linear(x), self.pieces)

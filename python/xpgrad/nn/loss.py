@@ -24,7 +24,9 @@ class _Loss(Module):
         return type(self).function(prediction, target, reduction=self.reduction, **self.options)
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in {"reduction": self.reduction, **self.options}.items())
+        return ", ".join(
+            f"{k}={v!r}" for k, v in {"reduction": self.reduction, **self.options}.items()
+        )
 
 
 class MSELoss(_Loss):

@@ -52,7 +52,9 @@ class Module:
     # ---- attribute bookkeeping ------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes"
+            )
         registries = (self._parameters, self._buffers, self._modules)
         if isinstance(value, Parameter):
             target = self._parameters
@@ -60,9 +62,16 @@ class Module:
             target = self._modules
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(value).__name__}")
+                raise TypeError(
+                    f"buffer {name!r} must be a Tensor or None, got {type(value).__name__}"
+                )
             target = self._buffers
-        elif name in self._parameters and value is None:
+        elif name in self._parameters:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter {name!r} "
+                    "(wrap it in nn.Parameter, or assign None)"
+                )
             target = self._parameters
         else:
             for registry in registries:
@@ -99,7 +108,7 @@ class Module:
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
 
-    # ---- calling ----------------------------------------------------------------------------------
+    # ---- calling ---------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
@@ -108,7 +117,7 @@ class Module:
         object.__setattr__(self, "last_output_shape", getattr(out, "shape", None))  # for summary()
         return out
 
-    # ---- traversal --------------------------------------------------------------------------------
+    # ---- traversal -------------------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every descendant, depth first."""
         yield prefix, self
@@ -152,7 +161,7 @@ class Module:
         for _, buffer in self.named_buffers():
             yield buffer
 
-    # ---- modes and gradients ------------------------------------------------------------------------
+    # ---- modes and gradients ---------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active, batch statistics) for this module and its descendants."""
         for module in self.modules():
@@ -174,7 +183,7 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
-    # ---- placement ------------------------------------------------------------------------------------
+    # ---- placement -------------------------------------------------------------------------------
     def to(self, backend) -> Module:
         """Move every parameter and buffer to ``backend`` in place (the same objects, so an
         optimizer built before the move still holds them); returns self."""
@@ -186,7 +195,7 @@ class Module:
                     tensor.grad = tensor.grad.detach().to(target)
         return self
 
-    # ---- state ----------------------------------------------------------------------------------------
+    # ---- state -----------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, Tensor]:
         """Dotted name → tensor (detached, sharing storage) for every parameter and buffer."""
         state = OrderedDict()
@@ -196,7 +205,9 @@ class Module:
                     state[f"{prefix}.{name}" if prefix else name] = tensor.detach()
         return state
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
         """Copy values (Tensors of any backend, or arrays) into the parameters and buffers in place.
 
         A shape mismatch is always an error naming the key and both shapes; with ``strict`` so
@@ -211,7 +222,9 @@ class Module:
         unexpected = [key for key in state_dict if key not in own]
         errors = []
         if strict and unexpected:
-            errors.append("unexpected key(s) in state_dict: " + ", ".join(repr(k) for k in unexpected))
+            errors.append(
+                "unexpected key(s) in state_dict: " + ", ".join(repr(k) for k in unexpected)
+            )
         if strict and missing:
             errors.append("missing key(s) in state_dict: " + ", ".join(repr(k) for k in missing))
         values = {}
@@ -226,19 +239,25 @@ class Module:
                 )
             values[key] = value
         if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(errors))
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n  "
+                + "\n  ".join(errors)
+            )
         with no_grad():
             for key, value in values.items():
                 own[key].data[...] = value.data
         return IncompatibleKeys(missing, unexpected)
 
-    # ---- description ------------------------------------------------------------------------------------
+    # ---- description -----------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """The constructor arguments shown by ``repr`` (override in layers)."""
         return ""
 
     def __repr__(self) -> str:
-        children = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
+        children = [
+            f"  ({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self.named_children()
+        ]
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"

@@ -17,8 +17,15 @@ class BatchNorm1d(Module):
     variance being the unbiased one; evaluation uses the running statistics.
     """
 
-    def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True,
-                 dtype="float32", backend=None) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        affine: bool = True,
+        dtype="float32",
+        backend=None,
+    ) -> None:
         super().__init__()
         self.num_features = num_features
         self.momentum = momentum
@@ -34,10 +41,20 @@ class BatchNorm1d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}) expects input (N, {self.num_features}) or "
-                             f"(N, {self.num_features}, L), got {x.shape}")
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training, self.momentum, self.eps)
+            raise ValueError(
+                f"BatchNorm1d({self.num_features}) expects input (N, {self.num_features}) or "
+                f"(N, {self.num_features}, L), got {x.shape}"
+            )
+        return F.batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training,
+            self.momentum,
+            self.eps,
+        )
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

@@ -44,12 +44,21 @@ def summary_table(model: Module, input_shape: tuple[int, ...] | None = None) -> 
     """Rows for the leaf layers (those without sub-modules), then the parameter totals."""
     if input_shape is not None:
         record_output_shapes(model, tuple(input_shape))
-    layers = [(name or type(model).__name__.lower(), module) for name, module in model.named_modules()
-              if next(module.children(), None) is None]
+    layers = [
+        (name or type(model).__name__.lower(), module)
+        for name, module in model.named_modules()
+        if next(module.children(), None) is None
+    ]
     rows = []
     for name, layer in layers:
         trainable, frozen = count_parameters(layer)
-        rows.append((f"{name} ({type(layer).__name__})", _format_shape(layer.last_output_shape), f"{trainable + frozen:,}"))
+        rows.append(
+            (
+                f"{name} ({type(layer).__name__})",
+                _format_shape(layer.last_output_shape),
+                f"{trainable + frozen:,}",
+            )
+        )
     header = ("Layer (type)", "Output Shape", "Param #")
     widths = [max(len(row[i]) for row in [header, *rows]) + 4 for i in range(3)]
     line_width = sum(widths)
@@ -58,7 +67,12 @@ def summary_table(model: Module, input_shape: tuple[int, ...] | None = None) -> 
         return row[0].ljust(widths[0]) + row[1].ljust(widths[1]) + row[2].rjust(widths[2] - 4)
 
     trainable, frozen = count_parameters(model)
-    lines = [f'Model: "{type(model).__name__}"', "_" * line_width, format_row(header), "=" * line_width]
+    lines = [
+        f'Model: "{type(model).__name__}"',
+        "_" * line_width,
+        format_row(header),
+        "=" * line_width,
+    ]
     for i, row in enumerate(rows):
         lines.append(format_row(row))
         lines.append("_" * line_width if i < len(rows) - 1 else "=" * line_width)
