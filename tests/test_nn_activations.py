@@ -166,3 +166,22 @@ def test_sparsemax_nan_input_does_not_crash(backend):
     assert p.shape == (2, 3)
     np.testing.assert_allclose(p.numpy()[1], F.sparsemax(xg.tensor([[0.5, 0.1, 0.0]])).numpy()[0])
     p.sum().backward()  # returns; NaN may propagate in the NaN row only
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("sigmoid", [0.0, 1.0]),
+        ("tanh", [-1.0, 1.0]),
+        ("relu", [0.0, 1e4]),
+        ("leaky_relu", [-100.0, 1e4]),
+        ("elu", [-1.0, 1e4]),
+    ],
+)
+def test_elementwise_activations_stable_at_1e4(backend, dtype, name, expected):
+    x = xg.tensor([-1e4, 1e4], dtype=dtype, requires_grad=True)
+    y = getattr(F, name)(x)
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-6)
+    y.sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
