@@ -154,6 +154,7 @@ class Sparsemax(Function):
             support = (self.saved > 0).astype(self.saved.dtype)
             size = support.sum(axis=self.axis, keepdims=True)
             s = _wrap_constant(support, self.backend)
-            mean_on_support = (gy * s).sum(axis=self.axis, keepdims=True) / _wrap_constant(size, self.backend)
+            support_size = _wrap_constant(size, self.backend)
+            mean_on_support = (gy * s).sum(axis=self.axis, keepdims=True) / support_size
             return (s * (gy - mean_on_support),)
         return (self.backend.sparsemax_backward(self.saved, gy.data, self.axis),)

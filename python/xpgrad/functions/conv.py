@@ -61,7 +61,7 @@ class Col2Im(Function):
 
 
 def _windows(x: Tensor, kernel_size, stride, padding, name: str):
-    """im2col of x with the argument checks shared by conv2d and max_pool2d; returns (cols, OH, OW)."""
+    """im2col of x, with the checks shared by conv2d and max_pool2d; returns (cols, OH, OW)."""
     if x.ndim != 4:
         raise ValueError(f"{name} expects input of shape (N, C, H, W), got {x.shape}")
     kh, kw = kernel_size
@@ -76,14 +76,16 @@ def _windows(x: Tensor, kernel_size, stride, padding, name: str):
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
-    """Cross-correlation as in PyTorch: y[n, o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v]·x[n, c, s·i+u, s·j+v]
-    (x zero-padded), computed as Y = X̂·Ŵᵀ with X̂ = im2col(x) and Ŵ = W reshaped to (O, C·kH·kW).
+    """Cross-correlation as in PyTorch (x zero-padded):
+    y[n, o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v]·x[n, c, s·i+u, s·j+v],
+    computed as Y = X̂·Ŵᵀ with X̂ = im2col(x) and Ŵ = W reshaped to (O, C·kH·kW).
 
     Gradients: ∂L/∂Ŵ = (∂L/∂Y)ᵀ·X̂, ∂L/∂X̂ = (∂L/∂Y)·Ŵ → col2im, ∂L/∂b = Σ ∂L/∂Y.
     """
     if weight.ndim != 4:
         raise ValueError(
-            f"conv2d: weight must have shape (out_channels, in_channels, kH, kW), got {weight.shape}"
+            "conv2d: weight must have shape (out_channels, in_channels, kH, kW), "
+            f"got {weight.shape}"
         )
     out_channels, in_channels, kh, kw = weight.shape
     if x.ndim == 4 and x.shape[1] != in_channels:

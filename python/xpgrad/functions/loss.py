@@ -162,11 +162,13 @@ def class_index_target(target, logits: Tensor):
     n, k = logits.shape
     if target.shape != (n,):
         raise ValueError(
-            f"class-index target of shape {target.shape} does not match logits of shape {logits.shape}"
+            f"class-index target of shape {target.shape} does not match logits of shape "
+            f"{logits.shape}"
         )
     if n and (int(target.min()) < 0 or int(target.max()) >= k):
         raise ValueError(
-            f"class indices must lie in [0, {k}), got values in [{int(target.min())}, {int(target.max())}]"
+            f"class indices must lie in [0, {k}), "
+            f"got values in [{int(target.min())}, {int(target.max())}]"
         )
     return target
 
@@ -189,7 +191,8 @@ def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) 
         target = target.astype(logits.dtype, copy=False)
     elif target.dtype.kind not in "iu":
         raise ValueError(
-            f"a target of shape {target.shape} for logits {logits.shape} must hold integer class indices"
+            f"a target of shape {target.shape} for logits {logits.shape} "
+            "must hold integer class indices"
         )
     extra_shape = logits.shape[2:]
     if extra_shape:  # move the classes last and treat every position as a row
@@ -230,7 +233,7 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
 
 
 def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") -> Tensor:
-    """Squared error (f − y)², or ½(f − y)² with ``half`` (the ½‖f − y‖² whose gradient is f − y)."""
+    """Squared error (f − y)², or ½(f − y)² with ``half`` (½‖f − y‖², whose gradient is f − y)."""
     diff = pred - as_tensor_target(target, pred)
     squared = diff * diff
     return reduce_loss(squared * 0.5 if half else squared, reduction)
@@ -251,7 +254,7 @@ def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tens
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
-    """BCE of σ(x) computed from the logits x without overflow: max(x, 0) − x·t + log(1 + e^(−|x|))."""
+    """BCE of σ(x) from the logits x without overflow: max(x, 0) − x·t + log(1 + e^(−|x|))."""
     check_reduction(reduction)
     target = _same_shape(as_target(target, logits), logits)
     return reduce_loss(BinaryCrossEntropyWithLogits.apply(logits, target=target), reduction)

@@ -33,7 +33,8 @@ def batch_norm(
         count = x.size // channels
         if count < 2:
             raise ValueError(
-                f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}"
+                "batch_norm: expected more than 1 value per channel when training, "
+                f"got input {x.shape}"
             )
         mean = x.mean(axis=axes, keepdims=True)
         var = x.var(axis=axes, keepdims=True)

@@ -8,8 +8,9 @@ from .module import Module
 
 
 class Dropout(Module):
-    """Drop each unit with probability p while training. Inverted (default): scale the kept ones by
-    1/(1 − p) so evaluation is the identity; classic: no scaling in training, ×(1 − p) in evaluation."""
+    """Drop each unit with probability p while training. Inverted (default): scale the kept ones
+    by 1/(1 − p) so evaluation is the identity; classic: no scaling in training, ×(1 − p) in
+    evaluation."""
 
     def __init__(self, p: float = 0.5, inverted: bool = True) -> None:
         super().__init__()

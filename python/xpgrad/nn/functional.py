@@ -88,7 +88,8 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     if weight.size != 1:
         if x.ndim < 2 or x.shape[1] != weight.size:
             raise ValueError(
-                f"prelu: {weight.size} slopes need input with {weight.size} channels on axis 1, got {x.shape}"
+                f"prelu: {weight.size} slopes need input with {weight.size} channels on axis 1, "
+                f"got {x.shape}"
             )
         weight = weight.reshape((1, weight.size) + (1,) * (x.ndim - 2))
     elif weight.ndim:
@@ -152,7 +153,8 @@ def linear(
         )
     if x.shape[1] != weight.shape[0]:
         raise ValueError(
-            f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} (in, out)"
+            f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
+            "(in, out)"
         )
     if bias is None:
         return _Linear.apply(x, weight, activation=activation)

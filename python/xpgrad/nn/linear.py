@@ -37,7 +37,8 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias, activation)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        has_bias = self.bias is not None
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={has_bias}"
 
 
 class Maxout(Module):

@@ -178,7 +178,7 @@ class Module:
             param.grad = None
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
-        """Freeze (False) or unfreeze every parameter, e.g. the layers reused in transfer learning."""
+        """Freeze (False) or unfreeze every parameter, e.g. layers reused in transfer learning."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
