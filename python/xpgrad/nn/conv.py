@@ -67,7 +67,7 @@ class MaxPool2d(Module):
 
 
 class Flatten(Module):
-    """Merge axes start_dim..end_dim (by default all but the batch one): (N, C, H, W) → (N, C·H·W)."""
+    """Merge axes start_dim..end_dim (default: all but the batch one): (N, C, H, W) → (N, C·H·W)."""
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
