@@ -199,3 +199,15 @@ def test_repr_lists_layers():
     assert (
         "(0): Linear(in_features=2, out_features=3, bias=True)" in text and "Dropout(p=0.2" in text
     )
+
+
+def test_models_deep_copy_and_pickle(backend):
+    import copy
+    import pickle
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU())
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert clone[0].weight is not model[0].weight
+        assert clone[0].weight.backend == backend
+        x = xg.randn(4, 2)
+        np.testing.assert_array_equal(clone.eval()(x).numpy(), model.eval()(x).numpy())
