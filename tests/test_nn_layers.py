@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import xpgrad as xg
 import xpgrad.nn.functional as F
-from nn_support import gradcheck_module, leaf
+from nn_support import gradcheck_module, gradient_of, leaf
 from xpgrad import nn
 
 
@@ -52,6 +52,31 @@ def test_gradcheck(backend, name):
     make, shape = layers_and_inputs()[name]
     module = make()
     assert gradcheck_module(module, leaf(shape, backend))
+
+
+FUNCTIONAL_LAYERS = {
+    "linear_relu": (lambda x, w, b: F.linear(x, w, b, activation="relu"), (5, 3), (3, 4)),
+    "linear_sigmoid": (lambda x, w, b: F.linear(x, w, b, activation="sigmoid"), (5, 3), (3, 4)),
+    "linear_tanh": (lambda x, w, b: F.linear(x, w, b, activation="tanh"), (5, 3), (3, 4)),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), (1, 2, 5, 5), (3, 2, 3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL_LAYERS)
+def test_functional_layers_first_and_second_order(backend, name):
+    fn, x_shape, w_shape = FUNCTIONAL_LAYERS[name]
+    x = leaf(x_shape, backend)
+    w = leaf(w_shape, backend, seed=1)
+    b = leaf(w_shape[1] if name.startswith("linear") else w_shape[0], backend, seed=2)
+    assert xg.gradcheck(fn, [x, w, b])
+    assert xg.gradcheck(gradient_of(lambda x: (fn(x, w, b) ** 2).sum()), [x])
+
+
+def test_pooling_and_batch_norm_second_order(backend):
+    x = leaf((2, 2, 4, 4), backend)
+    assert xg.gradcheck(gradient_of(lambda x: (F.max_pool2d(x, 2) ** 2).sum()), [x])
+    z = leaf((6, 3), backend)
+    assert xg.gradcheck(gradient_of(lambda z: (F.batch_norm(z) ** 3).sum()), [z])
 
 
 def test_dropout_gradient_is_its_mask(backend):
