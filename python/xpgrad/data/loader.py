@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -38,7 +38,7 @@ class DataLoader:
     def __init__(self, X, y=None, batch_size: int = 32, shuffle: bool = True,
                  drop_last: bool = False, seed: int | None = None, dtype=None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+            raise TypeError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.X = X if is_tensor(X) else np.asarray(X)

@@ -6,7 +6,7 @@ import hashlib
 import os
 import tempfile
 import urllib.request
-from typing import Sequence
+from collections.abc import Sequence
 
 _CHUNK = 1 << 16
 TIMEOUT_S = 30.0

@@ -8,8 +8,8 @@ downloaded into ``root/<name>/`` from the official mirrors unless ``download=Fal
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
