@@ -47,7 +47,7 @@ class _Encoder:
             raise TypeError(f"cannot save arrays of dtype {array.dtype}: only bool, integer, "
                             "float and complex arrays")
         key = f"a{len(self.arrays)}"
-        self.arrays[key] = np.ascontiguousarray(array)
+        self.arrays[key] = array if array.flags.c_contiguous else np.ascontiguousarray(array)
         return {"t": "array", "key": key}
 
     def node(self, obj, depth: int = 0) -> dict:
