@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import xpgrad as xg
 from xpgrad.data import DataLoader, MinMaxScaler, StandardScaler, one_hot, train_val_test_split
 from xpgrad.data.split import split_counts
@@ -146,7 +145,8 @@ def test_split_rejects_mismatched_lengths_and_accepts_tensors():
         train_val_test_split(np.zeros((10, 2)), np.zeros(9), (0.5, 0.5))
     (Xa, ya), (Xb, yb) = train_val_test_split(xg.tensor(np.ones((4, 2))), xg.tensor([0, 1, 2, 3]),
                                               (2, 2), seed=0)
-    assert isinstance(Xa, np.ndarray) and Xa.shape == (2, 2) and ya.dtype == np.int64
+    assert isinstance(Xa, np.ndarray) and Xa.shape == Xb.shape == (2, 2)
+    assert ya.dtype == np.int64 and sorted(np.concatenate([ya, yb])) == [0, 1, 2, 3]
 
 
 # ---- scalers ---------------------------------------------------------------------------------

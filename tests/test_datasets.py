@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import xpgrad.datasets as D
 from xpgrad.datasets import mnist
 from xpgrad.datasets.download import download
@@ -169,7 +168,7 @@ def test_local_files_found_in_root_or_root_name(tiny, tmp_path, layout):
     root = tmp_path / "root"
     shutil.copytree(source, root / "tiny" if layout == "named" else root)
     (X, y), (Xt, yt) = mnist.load_idx_dataset(spec, root, download=False)
-    assert X.shape == (3, 28, 28) and y.tolist() == [1, 2, 3] and yt.tolist() == [4, 5]
+    assert X.shape == (3, 28, 28) and Xt.shape == (2, 28, 28) and y.tolist() == [1, 2, 3] and yt.tolist() == [4, 5]
     assert y.dtype == np.int64
 
 
@@ -200,8 +199,8 @@ def test_download_from_local_mirror_with_fallback(tiny, tmp_path, server):
     empty.mkdir()
     mirrors = [server(empty), server(source)]  # the first mirror answers 404 for everything
     root = tmp_path / "r"
-    (X, y), _ = mnist.load_idx_dataset(spec, root, mirrors=mirrors)
-    assert y.tolist() == [1, 2, 3]
+    _, (Xt, yt) = mnist.load_idx_dataset(spec, root, mirrors=mirrors)
+    assert Xt.shape == (2, 28, 28) and yt.tolist() == [4, 5]
     assert sorted(p.name for p in (root / "tiny").iterdir()) == sorted(
         f for f, _ in spec.files.values())
     for filename, _ in spec.files.values():
@@ -235,7 +234,9 @@ def test_load_mnist_downloads_real_files_from_a_local_mirror(tmp_path, server):
     if not (SHARED / "mnist").is_dir():
         pytest.skip(f"real mnist files not found under XPGRAD_DATA={SHARED}")
     (X, y), (Xt, yt) = D.load_mnist(tmp_path, mirrors=[server(SHARED / "mnist")])
-    assert X.shape == (60000, 28, 28) and np.bincount(yt).tolist() == MNIST_HIST["test"]
+    assert X.shape == (60000, 28, 28) and Xt.shape == (10000, 28, 28)
+    assert np.bincount(y).tolist() == MNIST_HIST["train"]
+    assert np.bincount(yt).tolist() == MNIST_HIST["test"]
     assert {p.name for p in (tmp_path / "mnist").iterdir()} == {
         f for f, _ in mnist.MNIST.files.values()}
 
