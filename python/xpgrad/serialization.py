@@ -134,21 +134,23 @@ _LEAF_TYPES = {"bool": bool, "int": int, "str": str}
 
 
 def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo):
-    """(shape, dtype, header length) of an ``.npy`` member, read without touching its data."""
+    """(shape, dtype, header length) of an ``.npy`` member, read without touching its data
+    (NumPy's own header parser, which limits the header's size and uses ast.literal_eval)."""
     with zf.open(info) as f:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
         elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
         else:
             raise ValueError(f"member {info.filename}: unsupported .npy version {version}")
-        return shape, dtype, fortran, f.tell()
+        return shape, dtype, f.tell()
 
 
-def _check_member(zf, info, dtype: np.dtype, shape: tuple, budget: list) -> None:
-    """The member's .npy header must match the manifest, and its size must be header + data."""
-    found_shape, found_dtype, _, header = _npy_header(zf, info)
+def _check_member(zf, info, dtype: np.dtype, shape: tuple) -> int:
+    """The member's .npy header must match the manifest, and its size must be header + data;
+    returns that size."""
+    found_shape, found_dtype, header = _npy_header(zf, info)
     if found_dtype != dtype or tuple(found_shape) != shape:
         raise ValueError(f"member {info.filename} holds {found_dtype} {tuple(found_shape)}, "
                          f"the manifest says {dtype} {shape}")
@@ -156,9 +158,7 @@ def _check_member(zf, info, dtype: np.dtype, shape: tuple, budget: list) -> None
     if info.file_size != header + nbytes:
         raise ValueError(f"member {info.filename} declares {info.file_size} bytes, "
                          f"expected {header + nbytes} for {dtype} {shape}")
-    budget[0] -= info.file_size
-    if budget[0] < 0:
-        raise ValueError("the arrays declared add up to more than max_bytes")
+    return info.file_size
 
 
 def _parse_manifest(text: bytes) -> tuple[Any, dict[str, tuple[np.dtype, tuple]]]:
@@ -261,18 +261,20 @@ def _load(f, max_bytes: int):
         manifest_info = members.get(MANIFEST + ".npy")
         if manifest_info is None or manifest_info.file_size > MAX_MANIFEST_BYTES:
             raise ValueError("no manifest, or one larger than the limit")
-        shape, dtype, _, _ = _npy_header(zf, manifest_info)
+        shape, dtype, _ = _npy_header(zf, manifest_info)
         if dtype != np.uint8 or len(shape) != 1:
             raise ValueError("malformed manifest member")
-        _check_member(zf, manifest_info, np.dtype(np.uint8), tuple(shape), [MAX_MANIFEST_BYTES])
+        _check_member(zf, manifest_info, dtype, tuple(shape))
         f.seek(0)
         with np.load(f, allow_pickle=False) as npz:
             tree, specs = _parse_manifest(npz[MANIFEST].tobytes())
             if set(names) != {MANIFEST + ".npy"} | {key + ".npy" for key in specs}:
                 raise ValueError("the members do not match the arrays in the manifest")
-            budget = [max_bytes]
+            total = 0
             for key, (dtype, shape) in specs.items():
-                _check_member(zf, members[key + ".npy"], dtype, shape, budget)
+                total += _check_member(zf, members[key + ".npy"], dtype, shape)
+                if total > max_bytes:
+                    raise ValueError(f"the arrays declared add up to more than max_bytes={max_bytes}")
             arrays = {key: npz[key] for key in specs}
     used: set = set()
     obj = _decode(tree, arrays, used)

@@ -80,7 +80,8 @@ def _missing_message(spec: IdxDataset, root: str, missing: list[str], bad: list[
     lines = [f"{spec.name}: missing files {', '.join(missing)}",
              f"looked in {os.path.join(root, spec.name)} and {root}"]
     if bad:
-        lines.append("files with a wrong MD5 checksum (corrupt or incomplete): " + ", ".join(bad))
+        lines.append("files with the right name but the wrong MD5 checksum (corrupt, incomplete, "
+                     "or another data set's file of the same name): " + ", ".join(bad))
     lines.append("put the official files there, point the XPGRAD_DATA environment variable at "
                  "a directory holding them, or call with download=True while online")
     return "\n".join(lines)
