@@ -11,8 +11,8 @@ import argparse
 import numpy as np
 
 try:
-    from bench.harness import median_time, try_import_torch, write_results
-except ImportError:  # run as a script from bench/
+    from .harness import median_time, try_import_torch, write_results
+except ImportError:  # run as a script: python bench/bench_autograd.py
     from harness import median_time, try_import_torch, write_results
 
 OPS_PER_STEP = 2  # a*b and +c
