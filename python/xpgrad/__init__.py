@@ -31,6 +31,7 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck
+from .serialization import load, save
 from .ops import (
     abs,
     argmax,
@@ -64,7 +65,7 @@ from .ops import (
     var,
     where,
 )
-from . import train
+from . import data, datasets, train, tune
 from .tensor import Tensor
 from .viz import to_dot
 
