@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 import xpgrad as xg
 from xpgrad.data import DataLoader, MinMaxScaler, StandardScaler, one_hot, train_val_test_split
 from xpgrad.data.split import split_counts

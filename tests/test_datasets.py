@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 import xpgrad.datasets as D
 from xpgrad.datasets import mnist
 from xpgrad.datasets.download import download

@@ -10,6 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
+
 import xpgrad as xg
 from xpgrad import serialization
 from xpgrad.serialization import load, save

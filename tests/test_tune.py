@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from xpgrad.tune import Trial, grid_search, random_search
 
 
