@@ -64,8 +64,10 @@ TORCH_LOSSES = {
         lambda t, z: t.nn.functional.cross_entropy(z, t.tensor(INDICES), label_smoothing=0.1),
     ),
     "cross_entropy_probs": (
-        lambda z: F.cross_entropy(z, PROBS, reduction="sum"),
-        lambda t, z: t.nn.functional.cross_entropy(z, t.tensor(PROBS), reduction="sum"),
+        lambda z: F.cross_entropy(z, PROBS, label_smoothing=0.3, reduction="sum"),
+        lambda t, z: t.nn.functional.cross_entropy(
+            z, t.tensor(PROBS), label_smoothing=0.3, reduction="sum"
+        ),
     ),
     "nll": (
         lambda z: F.nll_loss(z, INDICES),
