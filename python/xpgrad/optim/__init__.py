@@ -1,7 +1,7 @@
 """Optimizers and learning-rate schedules, written against the Backend's fused update contract.
 
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+opt = optim.Adam(model.parameters(), lr=1e-3)
+sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
 """
 
 from . import lr_scheduler
@@ -13,4 +13,4 @@ from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "lr_scheduler"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "Optimizer", "RMSprop", "lr_scheduler"]

@@ -20,18 +20,36 @@ class Adam(Optimizer):
 
     decoupled_weight_decay = False
 
-    def __init__(self, params: ParamsT, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(
+            params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
+        )
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative(group, "lr", "eps", "weight_decay")
         check_betas(group)
 
-    def _update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         beta1, beta2 = group["betas"]
         param.backend_obj.adam_update(
-            param.data, grad, self._buffer(state, "exp_avg", param), self._buffer(state, "exp_avg_sq", param),
-            step=self._count_step(state), lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-            weight_decay=group["weight_decay"], decoupled_weight_decay=self.decoupled_weight_decay,
+            param.data,
+            grad,
+            self._buffer(state, "exp_avg", param),
+            self._buffer(state, "exp_avg_sq", param),
+            step=self._count_step(state),
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            decoupled_weight_decay=self.decoupled_weight_decay,
         )

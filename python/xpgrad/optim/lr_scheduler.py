@@ -56,7 +56,9 @@ class LRScheduler(_Scheduler):
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
             elif "initial_lr" not in group:
-                raise KeyError(f"param_groups[{i}] has no 'initial_lr': resuming needs the optimizer's state")
+                raise KeyError(
+                    f"param_groups[{i}] has no 'initial_lr': resuming needs the optimizer's state"
+                )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self.step()
@@ -75,7 +77,9 @@ class LRScheduler(_Scheduler):
 class StepLR(LRScheduler):
     """ηₜ = η₀ · γ^⌊t / step_size⌋: decay by γ every ``step_size`` epochs."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         if not (isinstance(step_size, int) and step_size >= 1):
             raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
         self.step_size = step_size
@@ -122,8 +126,14 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     accepts fractional epochs (e.g. ``epoch + i / iters`` per batch), as in PyTorch.
     """
 
-    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,  # noqa: N803
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,
+        T_mult: int = 1,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
         if not (isinstance(T_0, int) and T_0 >= 1):
             raise ValueError(f"T_0 must be a positive integer, got {T_0!r}")
         if not (isinstance(T_mult, int) and T_mult >= 1):
@@ -165,14 +175,26 @@ class CyclicLR(LRScheduler):
 
     _not_saved = ("optimizer", "_scale_fn_custom")
 
-    def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float], max_lr: float | Sequence[float],
-                 step_size_up: int = 2000, step_size_down: int | None = None, mode: str = "triangular",
-                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None,
-                 scale_mode: str = "cycle", cycle_momentum: bool = True,
-                 base_momentum: float | Sequence[float] = 0.8, max_momentum: float | Sequence[float] = 0.9,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | Sequence[float],
+        max_lr: float | Sequence[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.8,
+        max_momentum: float | Sequence[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
         if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
-            raise ValueError(f"mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}")
+            raise ValueError(
+                f"mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}"
+            )
         if scale_mode not in ("cycle", "iterations"):
             raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
         step_size_down = step_size_up if step_size_down is None else step_size_down
@@ -195,7 +217,9 @@ class CyclicLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer has neither 'momentum' nor 'betas'; pass cycle_momentum=False")
+                raise ValueError(
+                    "optimizer has neither 'momentum' nor 'betas'; pass cycle_momentum=False"
+                )
             self.use_beta1 = "betas" in optimizer.defaults
             self.base_momentums = _per_group("base_momentum", base_momentum, groups)
             self.max_momentums = _per_group("max_momentum", max_momentum, groups)
@@ -237,10 +261,14 @@ class CyclicLR(LRScheduler):
         super().step(epoch)
         if self.cycle_momentum:
             h = self._height(epoch)
-            self._set_momentums([hi - (hi - lo) * h for lo, hi in zip(self.base_momentums, self.max_momentums)])
+            self._set_momentums(
+                [hi - (hi - lo) * h for lo, hi in zip(self.base_momentums, self.max_momentums)]
+            )
 
 
-def _per_group(name: str, value: float | Sequence[float], groups: list[dict[str, Any]]) -> list[float]:
+def _per_group(
+    name: str, value: float | Sequence[float], groups: list[dict[str, Any]]
+) -> list[float]:
     """One value per parameter group, from a scalar or a sequence of the right length."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(groups):
@@ -260,9 +288,18 @@ class ReduceLROnPlateau(_Scheduler):
     next ``cooldown`` epochs are not counted. PyTorch's algorithm, with these defaults.
     """
 
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.5, patience: int = 0,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
-                 min_lr: float | Sequence[float] = 0.0, eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.5,
+        patience: int = 0,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
         if not 0 <= factor < 1.0:
             raise ValueError(f"factor must be in [0, 1), got {factor!r}")
         if mode not in ("min", "max"):

@@ -26,7 +26,9 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params must be an iterable of Tensors or of dicts, got a Tensor")
         if isinstance(params, (set, frozenset)):
-            raise TypeError("params must be an ordered iterable; a set's order changes between runs")
+            raise TypeError(
+                "params must be an ordered iterable; a set's order changes between runs"
+            )
         self.defaults = defaults
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
@@ -99,7 +101,9 @@ class Optimizer:
                     self._update(p, p.grad.data, state, group)
         return loss
 
-    def _update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         """Update ``param.data`` in place from the raw gradient array ``grad``."""
         raise NotImplementedError
 
@@ -108,7 +112,9 @@ class Optimizer:
         """The raw array of state buffer ``name``, created (filled with ``fill``) on first use."""
         buffer = state.get(name)
         if buffer is None:
-            buffer = state[name] = full(param.shape, fill, dtype=param.dtype, backend=param.backend_obj)
+            buffer = state[name] = full(
+                param.shape, fill, dtype=param.dtype, backend=param.backend_obj
+            )
         return buffer.data
 
     @staticmethod
@@ -162,7 +168,10 @@ class Optimizer:
         }
         new_groups = []
         for group, saved in zip(self.param_groups, saved_groups):
-            new_group = {**{k: v for k, v in saved.items() if k != "params"}, "params": group["params"]}
+            new_group = {
+                **{k: v for k, v in saved.items() if k != "params"},
+                "params": group["params"],
+            }
             self._validate_group(new_group)
             new_groups.append(new_group)
         new_state = {}

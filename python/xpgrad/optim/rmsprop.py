@@ -18,20 +18,44 @@ class RMSprop(Optimizer):
         θₜ = θₜ₋₁ − η gₜ / dₜ,  or with momentum μ: bₜ = μ bₜ₋₁ + gₜ / dₜ,  θₜ = θₜ₋₁ − η bₜ
     """
 
-    def __init__(self, params: ParamsT, lr: float = 0.001, alpha: float = 0.9, eps: float = 1e-7,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 0.001,
+        alpha: float = 0.9,
+        eps: float = 1e-7,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            {
+                "lr": lr,
+                "alpha": alpha,
+                "eps": eps,
+                "weight_decay": weight_decay,
+                "momentum": momentum,
+                "centered": centered,
+            },
+        )
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative(group, "lr", "alpha", "eps", "weight_decay", "momentum")
 
-    def _update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
         self._count_step(state)
         momentum, centered = group["momentum"], group["centered"]
         param.backend_obj.rmsprop_update(
-            param.data, grad, self._buffer(state, "square_avg", param),
-            lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+            param.data,
+            grad,
+            self._buffer(state, "square_avg", param),
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
             momentum=momentum,
             momentum_buffer=self._buffer(state, "momentum_buffer", param) if momentum else None,
             centered=centered,
