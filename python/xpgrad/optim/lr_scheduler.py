@@ -40,7 +40,9 @@ class _Scheduler:
         return {k: v for k, v in self.__dict__.items() if k not in self._not_saved}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the schedule's state and the learning rates it had set."""
         self.__dict__.update(state_dict)
+        self._set_lrs(self._last_lr)
 
 
 class LRScheduler(_Scheduler):
@@ -249,21 +251,27 @@ class CyclicLR(LRScheduler):
         base = self.base_lrs[group_index]
         return base + (self.max_lrs[group_index] - base) * self._height(epoch)
 
-    def _set_momentums(self, momentums: Sequence[float]) -> None:
-        for group, m in zip(self.optimizer.param_groups, momentums):
+    def _cycle_momentum(self, epoch: float) -> None:
+        """Set each group's momentum (or β₁) at ``epoch``: max_momentum − (max − base)·h·s."""
+        if not self.cycle_momentum:
+            return
+        h = self._height(epoch)
+        groups = self.optimizer.param_groups
+        for group, low, high in zip(groups, self.base_momentums, self.max_momentums):
+            momentum = high - (high - low) * h
             if self.use_beta1:
-                group["betas"] = (m, *group["betas"][1:])
+                group["betas"] = (momentum, *group["betas"][1:])
             else:
-                group["momentum"] = m
+                group["momentum"] = momentum
 
     def step(self, epoch: float | None = None) -> None:
         epoch = self.last_epoch + 1 if epoch is None else epoch
         super().step(epoch)
-        if self.cycle_momentum:
-            h = self._height(epoch)
-            self._set_momentums(
-                [hi - (hi - lo) * h for lo, hi in zip(self.base_momentums, self.max_momentums)]
-            )
+        self._cycle_momentum(epoch)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        self._cycle_momentum(self.last_epoch)
 
 
 def _per_group(
@@ -349,3 +357,14 @@ class ReduceLROnPlateau(_Scheduler):
             self._set_lrs(lrs)
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
+
+
+__all__ = [
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "ExponentialLR",
+    "InverseTimeLR",
+    "LRScheduler",
+    "ReduceLROnPlateau",
+    "StepLR",
+]
