@@ -406,3 +406,15 @@ def test_optim_never_imports_numpy_or_cupy():
             assert not (
                 words[:1] in (["import"], ["from"]) and words[1].split(".")[0] in ("numpy", "cupy")
             ), f"{path.name}: {line.strip()}"
+
+
+def test_load_state_dict_fills_missing_settings_from_defaults(backend):
+    params = make_params(backend)
+    sd = optim.Adam(params, lr=0.01).state_dict()
+    del sd["param_groups"][0]["eps"]  # e.g. saved by a version without that option
+    opt = optim.Adam(params, eps=1e-6)
+    opt.load_state_dict(sd)
+    assert opt.param_groups[0]["eps"] == 1e-6 and opt.param_groups[0]["lr"] == 0.01
+    sd["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="lr"):
+        opt.load_state_dict(sd)

@@ -168,10 +168,8 @@ class Optimizer:
         }
         new_groups = []
         for group, saved in zip(self.param_groups, saved_groups):
-            new_group = {
-                **{k: v for k, v in saved.items() if k != "params"},
-                "params": group["params"],
-            }
+            settings = {k: v for k, v in saved.items() if k != "params"}
+            new_group = {**self.defaults, **settings, "params": group["params"]}
             self._validate_group(new_group)
             new_groups.append(new_group)
         new_state = {}
