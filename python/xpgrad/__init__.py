@@ -64,6 +64,7 @@ from .ops import (
     var,
     where,
 )
+from . import train
 from .tensor import Tensor
 from .viz import to_dot
 

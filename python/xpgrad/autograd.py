@@ -62,7 +62,7 @@ class Function:
     ``backward(grad) -> tuple of Tensor | None`` (one entry per input).
     """
 
-    __slots__ = ("inputs", "saved", "backend", "retained", "__weakref__")
+    __slots__ = ("inputs", "saved", "backend", "retained", "history", "__weakref__")
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
@@ -90,6 +90,7 @@ class Function:
         fn.backend = backend
         fn.saved = None
         fn.retained = None
+        fn.history = None
         data = fn.forward(*[t.data for t in inputs], **options)
         if not data.ndim:  # NumPy returns scalars for 0-d results; keep arrays everywhere
             data = backend.xp.asarray(data)
@@ -138,57 +139,63 @@ def run_backward(root, grad, *, retain_graph=False, create_graph=False, wanted=N
     of tensors that called ``retain_grad``). Otherwise ``wanted`` is a list of tensors and the
     function returns their gradients (None where unreachable) without touching ``.grad``.
     """
-    wanted_ids = None if wanted is None else {id(t): i for i, t in enumerate(wanted)}
-    results = None if wanted is None else [None] * len(wanted)
-
-    def deliver_leaf(t, g):
-        if wanted_ids is None:
-            if t.requires_grad:
-                t.grad = g if t.grad is None else t.grad + g
-        elif id(t) in wanted_ids:
-            i = wanted_ids[id(t)]
-            results[i] = g if results[i] is None else results[i] + g
+    leaf_grads = {}  # id(leaf) -> [leaf, summed gradient]
+    wanted_nodes = {}
+    results = None
+    if wanted is not None:
+        results = [None] * len(wanted)
+        wanted_nodes = {t._node: i for i, t in enumerate(wanted) if t._node is not None}
 
     root_node = root._node
     if root_node is None:
-        deliver_leaf(root, grad)
-        return results
-
-    wanted_nodes = {}
-    if wanted is not None:
-        wanted_nodes = {t._node: i for i, t in enumerate(wanted) if t._node is not None}
-
-    token = _grad_enabled.set(bool(create_graph))
-    try:
-        order = _topological_order(root_node)
-        grads = {root_node: grad}
-        for node in order:
-            g = grads.pop(node, None)
-            if g is None:
-                continue
-            if node.retained is not None and wanted is None:
-                kept = node.retained()
-                if kept is not None:
-                    kept.grad = g if kept.grad is None else kept.grad + g
-            if node in wanted_nodes:
-                results[wanted_nodes[node]] = g
-            input_grads = node.backward(g)
-            for t, tg in zip(node.inputs, input_grads):
-                if tg is None or not t.requires_grad:
+        leaf_grads[id(root)] = [root, grad]
+    else:
+        token = _grad_enabled.set(bool(create_graph))
+        try:
+            grads = {root_node: grad}
+            for node in _topological_order(root_node):
+                g = grads.pop(node, None)
+                if g is None:
                     continue
-                if not isinstance(tg, Tensor):
-                    tg = Tensor._wrap(tg, node.backend, False)
-                parent = t._node
-                if parent is None:
-                    deliver_leaf(t, tg)
-                else:
-                    prev = grads.get(parent)
-                    grads[parent] = tg if prev is None else prev + tg
-            if not retain_graph:
-                node.inputs = None
-                node.saved = None
-    finally:
-        _grad_enabled.reset(token)
+                if node.retained is not None and wanted is None:
+                    kept = node.retained()
+                    if kept is not None:
+                        kept.grad = g if kept.grad is None else kept.grad + g
+                if wanted_nodes and node in wanted_nodes:
+                    results[wanted_nodes[node]] = g
+                inputs = node.inputs
+                for t, tg in zip(inputs, node.backward(g)):
+                    if tg is None or not t.requires_grad:
+                        continue
+                    if tg.__class__ is not Tensor:
+                        tg = Tensor._wrap(tg, node.backend, False)
+                    if tg.data.dtype != t.data.dtype:  # mixed precision: grad in the input's dtype
+                        tg = tg.astype(t.data.dtype)
+                    parent = t._node
+                    target, key = (leaf_grads, id(t)) if parent is None else (grads, parent)
+                    prev = target.get(key)
+                    if prev is None:
+                        target[key] = [t, tg] if parent is None else tg
+                    elif parent is None:
+                        prev[1] = prev[1] + tg
+                    else:
+                        target[key] = prev + tg
+                if not retain_graph:
+                    # Keep only what to_dot needs: shapes, producers, weak references.
+                    node.history = tuple((weakref.ref(t), t.shape, t._node) for t in inputs)
+                    node.inputs = None
+                    node.saved = None
+        finally:
+            _grad_enabled.reset(token)
+
+    if wanted is None:
+        for t, g in leaf_grads.values():
+            t.grad = g if t.grad is None else t.grad + g
+    else:
+        for i, t in enumerate(wanted):
+            entry = leaf_grads.get(id(t))
+            if entry is not None:
+                results[i] = entry[1]
     return results
 
 

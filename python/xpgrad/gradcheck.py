@@ -57,9 +57,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             for delta in (eps, -eps):
                 host[idx] = saved + delta
                 shifted = list(args)
-                shifted[i] = Tensor._wrap(x.backend_obj.asarray(host.copy()), x.backend_obj, False)
-                with autograd.no_grad():
-                    values.append(projected(*shifted))
+                # requires_grad stays on: fn may itself differentiate (double-backward checks)
+                shifted[i] = Tensor._wrap(x.backend_obj.asarray(host.copy()), x.backend_obj, True)
+                values.append(projected(*shifted))
             host[idx] = saved
             numeric[idx] = (values[0] - values[1]) / (2 * eps)
         excess = np.abs(auto - numeric) - (atol + rtol * np.abs(numeric))

@@ -196,24 +196,32 @@ class Tensor:
 
     # ---- operators --------------------------------------------------------------------------
     def __add__(self, other):
+        if other.__class__ is Tensor:  # fast path: no conversion needed
+            return ew.Add.apply(self, other)
         return ops.add(self, other)
 
     def __radd__(self, other):
         return ops.add(other, self)
 
     def __sub__(self, other):
+        if other.__class__ is Tensor:  # fast path: no conversion needed
+            return ew.Sub.apply(self, other)
         return ops.sub(self, other)
 
     def __rsub__(self, other):
         return ops.sub(other, self)
 
     def __mul__(self, other):
+        if other.__class__ is Tensor:  # fast path: no conversion needed
+            return ew.Mul.apply(self, other)
         return ops.mul(self, other)
 
     def __rmul__(self, other):
         return ops.mul(other, self)
 
     def __truediv__(self, other):
+        if other.__class__ is Tensor:  # fast path: no conversion needed
+            return ew.Div.apply(self, other)
         return ops.div(self, other)
 
     def __rtruediv__(self, other):
