@@ -10,11 +10,6 @@ from xpgrad.optim import lr_scheduler
 STEPS = 30
 
 
-@pytest.fixture(params=xg.available_backends())
-def backend(request):
-    return request.param
-
-
 def two_group_sgd(backend, lrs=(0.1, 0.02), momentum=0.9):
     a = xg.zeros(2, requires_grad=True, backend=backend)
     b = xg.zeros(3, requires_grad=True, backend=backend)

@@ -9,11 +9,6 @@ import xpgrad as xg
 from xpgrad import optim
 
 
-@pytest.fixture(params=xg.available_backends())
-def backend(request):
-    return request.param
-
-
 def half_sq_norm_steps(opt_cls, w0, steps, backend, **hp):
     """Iterates of ``opt_cls`` on f(w) = ½‖w‖² (so ∇f(w) = w), each after one step."""
     w = xg.tensor(w0, requires_grad=True, backend=backend)
