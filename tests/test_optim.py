@@ -288,6 +288,7 @@ def test_param_groups_with_different_lr(backend):
     opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.01}], lr=0.1, momentum=0.5)
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
     assert [g["momentum"] for g in opt.param_groups] == [0.5, 0.5]
+    assert "group 1: 1 params, lr=0.01" in repr(opt)
     (0.5 * ((a * a).sum() + (b * b).sum())).backward()
     opt.step()
     np.testing.assert_allclose(a.numpy(), [0.9, 1.8], rtol=1e-6)
