@@ -3,6 +3,7 @@
 import math
 
 import pytest
+
 import xpgrad as xg
 from xpgrad import optim
 from xpgrad.optim import lr_scheduler

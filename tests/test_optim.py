@@ -5,6 +5,7 @@ import pathlib
 
 import numpy as np
 import pytest
+
 import xpgrad as xg
 from xpgrad import optim
 
@@ -414,3 +415,42 @@ def test_load_state_dict_fills_missing_settings_from_defaults(backend):
     sd["param_groups"][0]["lr"] = -1.0
     with pytest.raises(ValueError, match="lr"):
         opt.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("opt_cls,hp", ROUND_TRIP_CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_checkpoint_through_xg_save_and_load(opt_cls, hp, backend, tmp_path):
+    straight = make_params(backend)
+    opt = opt_cls(straight, **hp)
+    sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    for _ in range(6):
+        quadratic_run(opt, straight, 1)
+        sched.step()
+
+    params = make_params(backend)
+    opt1 = opt_cls(params, **hp)
+    sched1 = optim.lr_scheduler.ExponentialLR(opt1, gamma=0.9)
+    for _ in range(3):
+        quadratic_run(opt1, params, 1)
+        sched1.step()
+    path = tmp_path / "checkpoint.npz"
+    xg.save(
+        {
+            "params": [p.numpy() for p in params],
+            "optimizer": opt1.state_dict(),
+            "scheduler": sched1.state_dict(),
+        },
+        path,
+    )
+
+    checkpoint = xg.load(path)
+    resumed = [xg.tensor(a, requires_grad=True, backend=backend) for a in checkpoint["params"]]
+    opt2 = opt_cls(resumed, **hp)
+    opt2.load_state_dict(checkpoint["optimizer"])
+    sched2 = optim.lr_scheduler.ExponentialLR(opt2, gamma=0.9)
+    sched2.load_state_dict(checkpoint["scheduler"])
+    for _ in range(3):
+        quadratic_run(opt2, resumed, 1)
+        sched2.step()
+    for a, b in zip(straight, resumed):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
