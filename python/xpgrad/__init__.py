@@ -6,7 +6,7 @@
     xg.set_backend("numpy")       # or "cpu", "cupy", "cuda"
 """
 
-from . import data, datasets, nn, train, tune
+from . import data, datasets, nn, optim, train, tune
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .backends import (
     Backend,
