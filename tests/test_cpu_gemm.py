@@ -262,7 +262,7 @@ def test_every_isa_path(isa):
     env = dict(os.environ, XPGRAD_ISA=isa)
     env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(_C.__file__))]
                                         + env.get("PYTHONPATH", "").split(os.pathsep))
-    out = subprocess.run([sys.executable, "-c", ISA_SCRIPT], env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", ISA_SCRIPT], check=False, env=env, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr
     active, worst = out.stdout.split()
