@@ -17,11 +17,12 @@ from xpgrad.backends.cpu import CpuBackend
 from xpgrad.backends.numpy import NumpyBackend
 
 DTYPES = (np.float32, np.float64)
-# (m, k, n): empty, unit, odd, register-block edges (14/16/32), the small-shape path, and
-# shapes large enough for several K blocks and both threads.
+# (m, k, n): empty, unit, odd, register-block edges (14/16/32), the small-shape path, the
+# shared-A path with one and several K blocks, the shared-B path (large M) with several K
+# blocks and several N panels.
 SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 7, 1), (5, 1, 9), (3, 5, 7), (14, 16, 32),
           (15, 17, 33), (13, 31, 15), (64, 64, 64), (100, 37, 10), (200, 300, 17), (33, 1100, 65),
-          (257, 129, 300), (700, 70, 40)]
+          (257, 129, 300), (700, 70, 40), (130, 1500, 70), (1100, 200, 40), (1030, 600, 4100)]
 
 
 def rng():
@@ -235,7 +236,7 @@ ISA_SCRIPT = textwrap.dedent(
     r = np.random.default_rng(7)
     worst = 0.0
     for dt in (np.float32, np.float64):
-        for m, k, n in [(1, 1, 1), (7, 9, 5), (15, 17, 33), (100, 300, 250), (257, 33, 129)]:
+        for m, k, n in [(1, 1, 1), (7, 9, 5), (15, 17, 33), (100, 300, 250), (257, 33, 129), (1100, 300, 40)]:
             for ta in (False, True):
                 for tb in (False, True):
                     a = r.standard_normal((k, m) if ta else (m, k)).astype(dt)

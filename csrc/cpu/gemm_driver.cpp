@@ -2,11 +2,14 @@
 //
 //   for jc (nc columns of C):  for pc (kc of K):  pack B panel kc×nc (slivers of nr columns)
 //     for ic (mc rows):  pack A block mc×kc (slivers of mr rows)
-//       for jr, ir:  microkernel on an mr×nr tile (B sliver stays in L1, A block in L2)
+//       for jr, ir:  microkernel on an mr×nr tile (B sliver in L1, A block in L2)
 //
-// Transposes and any other strides are absorbed by the packing. Threads each take a band of C
-// (rows, or columns when M is the smaller side) and run the loops on it with private buffers:
-// no barriers, and the duplicated packing is of the smaller operand only.
+// Transposes and any other strides are absorbed by the packing. Three schedules:
+// - tiny products: one thread, no packing of A (gemm_small);
+// - M small enough that op(A) fits in L2 (every MLP shape): A packed once and shared, threads
+//   take B slivers dynamically (gemm_shared_a);
+// - otherwise the full loop nest with the B panel shared and M blocks taken dynamically
+//   (gemm_shared_b). Dynamic scheduling keeps both cores busy when one is interrupted.
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -47,6 +50,12 @@ const GemmKernels<T>& kernels() {
 constexpr int64_t kSmallFlops = int64_t(1) << 18;
 // Each extra thread needs at least this much work.
 constexpr int64_t kFlopsPerThread = int64_t(1) << 19;
+// Budget for the packed op(A) of the shared-A path: it stays in L2 (1-2 MiB per core on the
+// machines this targets) beside the B sliver in use.
+static const int64_t kSharedABytes = (std::getenv("XPGRAD_SAB") ? std::atoll(std::getenv("XPGRAD_SAB")) : 512) << 10;
+// The shared-A path needs K blocks at least this deep to amortise its barriers.
+constexpr int64_t kMinSharedK = 128;
+static const bool kPackB = std::getenv("XPGRAD_PACKB") != nullptr;  // TUNING ONLY
 
 int max_threads() {
 #ifdef _OPENMP
@@ -70,68 +79,56 @@ int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 // Scratch memory reused across calls (allocating and first-touching megabytes per call would
 // cost as much as a small GEMM). One per calling thread, so concurrent callers don't share;
 // allocated before any parallel region so that a failure raises instead of terminating.
-void* workspace(size_t bytes) {
+template <typename T>
+T* workspace(int64_t elems) {
   struct Deleter {
     void operator()(void* p) const { std::free(p); }
   };
   thread_local std::unique_ptr<void, Deleter> buf;
-  thread_local size_t size = 0;
+  thread_local int64_t size = 0;
+  const int64_t bytes = round_up(elems * static_cast<int64_t>(sizeof(T)), 64);
   if (bytes > size) {
     buf.reset();
     size = 0;
-    void* p = std::aligned_alloc(64, round_up(static_cast<int64_t>(bytes), 64));
+    void* p = std::aligned_alloc(64, bytes);
     if (!p) throw std::bad_alloc();
     buf.reset(p);
     size = bytes;
   }
-  return buf.get();
+  return static_cast<T*>(buf.get());
 }
 
-// K split into equal blocks of at most kc (a short last block would waste a C pass).
-template <typename T>
-int64_t k_block(const GemmKernels<T>& ker, int64_t k) { return ceil_div(k, ceil_div(k, ker.kc)); }
+// K split into equal blocks of at most `limit` (a short last block would waste a pass over C).
+int64_t k_block(int64_t k, int64_t limit) { return ceil_div(k, ceil_div(k, std::max<int64_t>(limit, 1))); }
 
+// Rows [0, h) of one A sliver packed: dst[p*h + i] = A(i0 + i, pc + p).
 template <typename T>
-size_t block_scratch(const GemmKernels<T>& ker, int64_t m, int64_t n, int64_t k) {
-  const int64_t kb = k_block(ker, k);
-  return (std::min(m, ker.mc) * kb + round_up(std::min(n, ker.nc), ker.nr) * kb) * sizeof(T);
+void pack_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, int64_t i0, int h, int64_t pc, int64_t kcb, T* dst) {
+  ker.pack(a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs, h, h, kcb, dst);
 }
 
-// The packed algorithm on one band of C; scratch holds block_scratch() bytes.
+// Columns [j0, j0 + w) of B rows [pc, pc + kcb) as one sliver, padded to whole vectors; or B
+// itself when it is row-major and the sliver whole vectors wide (packing would only copy it).
 template <typename T>
-void gemm_block(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
-                int64_t ldc, const T* bias, Activation act, T* scratch) {
-  const int64_t m = a.rows, k = a.cols, n = b.cols;
-  const int64_t kb = k_block(ker, k);
-  T* abuf = scratch;
-  T* bbuf = scratch + std::min(m, ker.mc) * kb;
-  for (int64_t jc = 0; jc < n; jc += ker.nc) {
-    const int64_t ncb = std::min(ker.nc, n - jc);
-    for (int64_t pc = 0; pc < k; pc += kb) {
-      const int64_t kcb = std::min(kb, k - pc);
-      for (int64_t jr = 0; jr < ncb; jr += ker.nr) {
-        const int w = static_cast<int>(std::min<int64_t>(ker.nr, ncb - jr));
-        ker.pack(b.data + pc * b.rs + (jc + jr) * b.cs, b.cs, b.rs, w,
-                 static_cast<int>(round_up(w, ker.vl)), kcb, bbuf + jr * kcb);
-      }
-      Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
-      for (int64_t ic = 0; ic < m; ic += ker.mc) {
-        const int64_t mcb = std::min(ker.mc, m - ic);
-        for (int64_t ir = 0; ir < mcb; ir += ker.mr) {
-          const int h = static_cast<int>(std::min<int64_t>(ker.mr, mcb - ir));
-          ker.pack(a.data + (ic + ir) * a.rs + pc * a.cs, a.rs, a.cs, h, h, kcb, abuf + ir * kcb);
-        }
-        for (int64_t jr = 0; jr < ncb; jr += ker.nr) {
-          const int w = static_cast<int>(std::min<int64_t>(ker.nr, ncb - jr));
-          ep.bias = bias ? bias + jc + jr : nullptr;
-          for (int64_t ir = 0; ir < mcb; ir += ker.mr) {
-            const int h = static_cast<int>(std::min<int64_t>(ker.mr, mcb - ir));
-            ker.micro(h, w, kcb, abuf + ir * kcb, 1, h, bbuf + jr * kcb, round_up(w, ker.vl),
-                      c + (ic + ir) * ldc + jc + jr, ldc, ep);
-          }
-        }
-      }
-    }
+const T* sliver_b(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t j0, int w, int64_t pc,
+                  int64_t kcb, T* buf, int64_t& ldb, bool in_place_ok) {
+  const T* src = b.data + pc * b.rs + j0 * b.cs;
+  if (in_place_ok && b.cs == 1 && w % ker.vl == 0 && !kPackB) {
+    ldb = b.rs;
+    return src;
+  }
+  ldb = round_up(w, ker.vl);
+  ker.pack(src, b.cs, b.rs, w, static_cast<int>(ldb), kcb, buf);
+  return buf;
+}
+
+// One B sliver (kcb × w at bp) against rows [i0, i1) of the packed A block at abuf.
+template <typename T>
+void sweep_rows(const GemmKernels<T>& ker, const T* abuf, int64_t rows, int64_t kcb, const T* bp,
+                int64_t ldb, int w, T* c, int64_t ldc, const Epilogue<T>& ep) {
+  for (int64_t ir = 0; ir < rows; ir += ker.mr) {
+    const int h = static_cast<int>(std::min<int64_t>(ker.mr, rows - ir));
+    ker.micro(h, w, kcb, abuf + ir * kcb, 1, h, bp, ldb, c + ir * ldc, ldc, ep);
   }
 }
 
@@ -139,21 +136,95 @@ void gemm_block(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstM
 // that packing would be most of the work. Also handles k == 0 (C = act(bias)).
 template <typename T>
 void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
-                int64_t ldc, const T* bias, Activation act, T* scratch) {
+                int64_t ldc, const T* bias, Activation act) {
   const int64_t m = a.rows, k = a.cols, n = b.cols;
+  T* buf = workspace<T>(std::max<int64_t>(k, 1) * ker.nr);
   for (int64_t jr = 0; jr < n; jr += ker.nr) {
     const int w = static_cast<int>(std::min<int64_t>(ker.nr, n - jr));
-    const T* bp = b.data + jr * b.cs;
-    int64_t ldb = b.rs;
-    if (b.cs != 1 || w % ker.vl != 0) {  // the microkernel reads whole vectors of B rows
-      ldb = round_up(w, ker.vl);
-      ker.pack(bp, b.cs, b.rs, w, static_cast<int>(ldb), k, scratch);
-      bp = scratch;
-    }
+    int64_t ldb;
+    const T* bp = sliver_b(ker, b, jr, w, 0, k, buf, ldb, true);
     const Epilogue<T> ep{bias ? bias + jr : nullptr, act, false, true};
     for (int64_t ir = 0; ir < m; ir += ker.mr) {
       const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
       ker.micro(h, w, k, a.data + ir * a.rs, a.rs, a.cs, bp, ldb, c + ir * ldc + jr, ldc, ep);
+    }
+  }
+}
+
+// op(A) (all rows × a K block) fits in L2: the threads pack it together once per K block,
+// then take B slivers dynamically, each packed just before the microkernel sweeps it down
+// all of M (so it is reused while in L1/L2).
+template <typename T>
+void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
+                   int64_t ldc, const T* bias, Activation act, int threads, int64_t kb) {
+  const int64_t m = a.rows, k = a.cols, n = b.cols;
+  const int64_t a_elems = round_up(m * kb, 64);
+  T* abuf = workspace<T>(a_elems + threads * kb * ker.nr);
+  const int64_t slivers_a = ceil_div(m, ker.mr), slivers_b = ceil_div(n, ker.nr);
+  const int chunk = static_cast<int>(std::max<int64_t>(1, slivers_b / (8 * threads)));
+#pragma omp parallel num_threads(threads)
+  {
+    T* bbuf = abuf + a_elems + thread_num() * kb * ker.nr;
+    for (int64_t pc = 0; pc < k; pc += kb) {
+      const int64_t kcb = std::min(kb, k - pc);
+#pragma omp for schedule(static)
+      for (int64_t s = 0; s < slivers_a; ++s) {
+        const int64_t ir = s * ker.mr;
+        pack_a(ker, a, ir, static_cast<int>(std::min<int64_t>(ker.mr, m - ir)), pc, kcb, abuf + ir * kcb);
+      }
+      Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
+#pragma omp for schedule(dynamic, chunk)
+      for (int64_t s = 0; s < slivers_b; ++s) {
+        const int64_t jr = s * ker.nr;
+        const int w = static_cast<int>(std::min<int64_t>(ker.nr, n - jr));
+        int64_t ldb;
+        const T* bp = sliver_b(ker, b, jr, w, pc, kcb, bbuf, ldb, true);
+        ep.bias = bias ? bias + jr : nullptr;
+        sweep_rows(ker, abuf, m, kcb, bp, ldb, w, c + jr, ldc, ep);
+      }
+    }
+  }
+}
+
+// The full loop nest: the threads pack each B panel (kc × nc) together, then take blocks of
+// mc rows dynamically, each packing its A block privately.
+template <typename T>
+void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
+                   int64_t ldc, const T* bias, Activation act, int threads) {
+  const int64_t m = a.rows, k = a.cols, n = b.cols;
+  const int64_t kb = k_block(k, ker.kc);
+  const int64_t ncmax = round_up(std::min(n, ker.nc), ker.nr);
+  const int64_t b_elems = ncmax * kb;
+  T* bbuf = workspace<T>(b_elems + threads * ker.mc * kb);
+  const int64_t blocks_m = ceil_div(m, ker.mc);
+#pragma omp parallel num_threads(threads)
+  {
+    T* abuf = bbuf + b_elems + thread_num() * ker.mc * kb;
+    for (int64_t jc = 0; jc < n; jc += ker.nc) {
+      const int64_t ncb = std::min(ker.nc, n - jc);
+      const int64_t slivers_b = ceil_div(ncb, ker.nr);
+      for (int64_t pc = 0; pc < k; pc += kb) {
+        const int64_t kcb = std::min(kb, k - pc);
+#pragma omp for schedule(static)
+        for (int64_t s = 0; s < slivers_b; ++s) {
+          const int w = static_cast<int>(std::min<int64_t>(ker.nr, ncb - s * ker.nr));
+          int64_t ldb;
+          sliver_b(ker, b, jc + s * ker.nr, w, pc, kcb, bbuf + s * ker.nr * kcb, ldb, false);
+        }
+        Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t blk = 0; blk < blocks_m; ++blk) {
+          const int64_t ic = blk * ker.mc, mcb = std::min(ker.mc, m - ic);
+          for (int64_t ir = 0; ir < mcb; ir += ker.mr)
+            pack_a(ker, a, ic + ir, static_cast<int>(std::min<int64_t>(ker.mr, mcb - ir)), pc, kcb, abuf + ir * kcb);
+          for (int64_t s = 0; s < slivers_b; ++s) {
+            const int64_t jr = s * ker.nr;
+            const int w = static_cast<int>(std::min<int64_t>(ker.nr, ncb - jr));
+            ep.bias = bias ? bias + jc + jr : nullptr;
+            sweep_rows(ker, abuf, mcb, kcb, bbuf + jr * kcb, round_up(w, ker.vl), w, c + ic * ldc + jc + jr, ldc, ep);
+          }
+        }
+      }
     }
   }
 }
@@ -167,37 +238,11 @@ void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, c
   if (m == 0 || n == 0) return;
   const GemmKernels<T>& ker = kernels<T>();
   const int64_t flops = m * n * k;
-  if (k == 0 || flops <= kSmallFlops) {
-    T* scratch = static_cast<T*>(workspace(std::max<int64_t>(k, 1) * ker.nr * sizeof(T)));
-    gemm_small(ker, a, b, c, ldc, bias, act, scratch);
-    return;
-  }
-  // Split the larger of M and N among threads, in whole register blocks.
-  const bool split_n = n > m;
-  const int64_t unit = split_n ? ker.nr : ker.mr;
-  const int64_t units = ceil_div(split_n ? n : m, unit);
-  const int threads = static_cast<int>(
-      std::max<int64_t>(1, std::min<int64_t>({max_threads(), units, flops / kFlopsPerThread})));
-  const int64_t band = ceil_div(units, threads) * unit;
-  const size_t per_thread = round_up(static_cast<int64_t>(
-      split_n ? block_scratch(ker, m, band, k) : block_scratch(ker, band, n, k)), 64);
-  char* scratch = static_cast<char*>(workspace(per_thread * threads));
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = thread_num();
-    const int64_t lo = units * t / threads * unit;
-    const int64_t hi = std::min(units * (t + 1) / threads * unit, split_n ? n : m);
-    T* buf = reinterpret_cast<T*>(scratch + per_thread * t);
-    if (lo < hi) {
-      if (split_n) {
-        const ConstMatrix<T> bt{b.data + lo * b.cs, k, hi - lo, b.rs, b.cs};
-        gemm_block(ker, a, bt, c + lo, ldc, bias ? bias + lo : nullptr, act, buf);
-      } else {
-        const ConstMatrix<T> at{a.data + lo * a.rs, hi - lo, k, a.rs, a.cs};
-        gemm_block(ker, at, b, c + lo * ldc, ldc, bias, act, buf);
-      }
-    }
-  }
+  if (k == 0 || flops <= kSmallFlops) return gemm_small(ker, a, b, c, ldc, bias, act);
+  const int threads = static_cast<int>(std::clamp<int64_t>(flops / kFlopsPerThread, 1, max_threads()));
+  const int64_t kb = k_block(k, kSharedABytes / (static_cast<int64_t>(sizeof(T)) * m));
+  if (kb >= std::min<int64_t>(k, kMinSharedK)) return gemm_shared_a(ker, a, b, c, ldc, bias, act, threads, kb);
+  gemm_shared_b(ker, a, b, c, ldc, bias, act, threads);
 }
 
 template void gemm<float>(const ConstMatrix<float>&, const ConstMatrix<float>&, float*, int64_t,

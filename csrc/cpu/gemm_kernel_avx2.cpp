@@ -55,6 +55,7 @@ XPGRAD_AVX2_TRAITS(VecF64, double, __m256d, pd, 4, epi64, epi64x, _mm256_setr_ep
 
 }  // namespace xpgrad::cpu::XPGRAD_GEMM_ISA
 
+#include "gemm_transpose_x86.h"
 #include "gemm_microkernel.h"
 
 namespace xpgrad::cpu {

@@ -47,6 +47,7 @@ XPGRAD_AVX512_TRAITS(VecF64, double, __m512d, pd, 8, __mmask8, -0.0)
 
 }  // namespace xpgrad::cpu::XPGRAD_GEMM_ISA
 
+#include "gemm_transpose_x86.h"
 #include "gemm_microkernel.h"
 
 namespace xpgrad::cpu {

@@ -52,6 +52,16 @@ struct VecPortable {
   static R copysign(R mag, R sgn) { return map([&](int i) { return std::copysign(mag.x[i], sgn.x[i]); }); }
 };
 
+// d[j*ldd + i] = s[i*lds + j] for i, j < 4 (the packing's transpose block).
+template <typename T>
+void transpose_block(const T* s, int64_t lds, T* d, int64_t ldd) {
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) d[j * ldd + i] = s[i * lds + j];
+}
+
+template <typename T>
+constexpr int transpose_block_size() { return 4; }
+
 using VecF32 = VecPortable<float, 4>;
 using VecF64 = VecPortable<double, 2>;
 

@@ -7,6 +7,7 @@
 // B vectors and MR broadcasts of A feed MR·NV FMAs (BLIS "outer product" microkernel).
 #pragma once
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 
 #include "gemm_epilogue_math.h"
@@ -107,32 +108,36 @@ struct MicroTable {
 };
 
 // dst[p*width + r] = x[r*rs + p*ks]; rows..width zero-padded. The two layouts that occur in
-// practice get their own loops: r contiguous (a straight copy per p) and p contiguous (a
-// transpose, done in blocks of 8 p so each source row is read a cache line at a time).
+// practice get their own loops: r contiguous (vector copies per p) and p contiguous (blocks
+// transposed in registers by the ISA's transpose_block, see gemm_transpose_x86.h).
 template <class V>
 void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int width, int64_t kc,
                typename V::T* dst) {
   using T = typename V::T;
+  constexpr int L = V::L;
+  if (rs == 1) {  // masked lanes load as zeros, so the tail store also writes the padding
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* s = x + p * ks;
+      T* d = dst + p * width;
+      int r = 0;
+      for (; r + L <= rows; r += L) V::store(d + r, V::load(s + r));
+      for (; r < width; r += L) V::store_n(d + r, V::load_n(s + r, rows - r), std::min(L, width - r));
+    }
+    return;
+  }
   if (rows < width)
     for (int64_t p = 0; p < kc; ++p) std::memset(dst + p * width + rows, 0, (width - rows) * sizeof(T));
-  if (rs == 1) {
-    for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * width, x + p * ks, rows * sizeof(T));
-  } else if (ks == 1) {
-    constexpr int B = 8;
-    int64_t p0 = 0;
-    for (; p0 + B <= kc; p0 += B)
-      for (int r = 0; r < rows; ++r) {
-        const T* s = x + r * rs + p0;
-        T* d = dst + p0 * width + r;
-#pragma GCC unroll 8
-        for (int q = 0; q < B; ++q) d[q * width] = s[q];
-      }
-    for (int r = 0; r < rows; ++r)
+  int r0 = 0;
+  int64_t p0 = 0;
+  if (ks == 1) {
+    constexpr int B = transpose_block_size<T>();
+    for (; r0 + B <= rows; r0 += B)
+      for (p0 = 0; p0 + B <= kc; p0 += B) transpose_block(x + r0 * rs + p0, rs, dst + p0 * width + r0, width);
+    for (int r = 0; r < r0; ++r)  // the p tail of the transposed rows
       for (int64_t p = p0; p < kc; ++p) dst[p * width + r] = x[r * rs + p];
-  } else {
-    for (int64_t p = 0; p < kc; ++p)
-      for (int r = 0; r < rows; ++r) dst[p * width + r] = x[r * rs + p * ks];
   }
+  for (int64_t p = 0; p < kc; ++p)  // rows not covered by whole blocks, any strides
+    for (int r = r0; r < rows; ++r) dst[p * width + r] = x[r * rs + p * ks];
 }
 
 template <class V, int MR, int NV>
