@@ -20,6 +20,7 @@
 #include <new>
 
 #include "gemm_kernels.h"
+#include "gemm_schedule.h"
 #include "xpgrad/cpu_features.h"
 
 namespace xpgrad::cpu {
@@ -151,77 +152,91 @@ void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstM
   }
 }
 
-// op(A) (all rows × a K block) fits in L2: the threads pack it together once per K block,
-// then take B slivers dynamically, each packed just before the microkernel sweeps it down
-// all of M (so it is reused while in L1/L2).
+// op(A) (all rows × a K block) fits in L2: it is packed once per K block and shared (each A
+// sliver by the first thread to need it), while the threads split the B slivers, each packed
+// just before the microkernel sweeps it down all of M (so it is reused while in L1/L2).
 template <typename T>
 void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
                    int64_t ldc, const T* bias, Activation act, int threads, int64_t kb) {
   const int64_t m = a.rows, k = a.cols, n = b.cols;
   const int64_t a_elems = round_up(m * kb, 64);
   T* abuf = workspace<T>(a_elems + threads * kb * ker.nr);
-  const int64_t slivers_a = ceil_div(m, ker.mr), slivers_b = ceil_div(n, ker.nr);
-  const int chunk = static_cast<int>(std::max<int64_t>(1, slivers_b / (8 * threads)));
+  const int64_t slivers_a = ceil_div(m, ker.mr);
+  WorkRanges work(threads, ceil_div(n, ker.nr));
+  PackOnce packed_a(slivers_a);
 #pragma omp parallel num_threads(threads)
   {
-    T* bbuf = abuf + a_elems + thread_num() * kb * ker.nr;
+    const int t = thread_num();
+    T* bbuf = abuf + a_elems + t * kb * ker.nr;
     for (int64_t pc = 0; pc < k; pc += kb) {
       const int64_t kcb = std::min(kb, k - pc);
-#pragma omp for schedule(static)
-      for (int64_t s = 0; s < slivers_a; ++s) {
-        const int64_t ir = s * ker.mr;
-        pack_a(ker, a, ir, static_cast<int>(std::min<int64_t>(ker.mr, m - ir)), pc, kcb, abuf + ir * kcb);
-      }
       Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
-#pragma omp for schedule(dynamic, chunk)
-      for (int64_t s = 0; s < slivers_b; ++s) {
+      work.run(t, [&](int64_t s) {
         const int64_t jr = s * ker.nr;
         const int w = static_cast<int>(std::min<int64_t>(ker.nr, n - jr));
         int64_t ldb;
         const T* bp = sliver_b(ker, b, jr, w, pc, kcb, bbuf, ldb, true);
         ep.bias = bias ? bias + jr : nullptr;
-        sweep_rows(ker, abuf, m, kcb, bp, ldb, w, c + jr, ldc, ep);
+        for (int64_t sa = 0; sa < slivers_a; ++sa) {
+          const int64_t ir = sa * ker.mr;
+          const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
+          T* ap = abuf + ir * kcb;
+          packed_a.ensure(sa, [&] { pack_a(ker, a, ir, h, pc, kcb, ap); });
+          ker.micro(h, w, kcb, ap, 1, h, bp, ldb, c + ir * ldc + jr, ldc, ep);
+        }
+      });
+      if (pc + kcb < k) {  // the next K block reuses the buffers: everyone must be done
+#pragma omp barrier
+#pragma omp single
+        {
+          work.reset();
+          packed_a.reset();
+        }
       }
     }
   }
 }
 
-// The full loop nest: the threads pack each B panel (kc × nc) together, then take blocks of
-// mc rows dynamically, each packing its A block privately.
+// The full loop nest for large M: each B panel (kc × nc) is packed once and shared (each
+// sliver by the first thread to need it), while the threads split the blocks of mc rows,
+// packing their A blocks privately.
 template <typename T>
 void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
                    int64_t ldc, const T* bias, Activation act, int threads) {
   const int64_t m = a.rows, k = a.cols, n = b.cols;
   const int64_t kb = k_block(k, ker.kc);
-  const int64_t ncmax = round_up(std::min(n, ker.nc), ker.nr);
-  const int64_t b_elems = ncmax * kb;
+  const int64_t b_elems = round_up(std::min(n, ker.nc), ker.nr) * kb;
   T* bbuf = workspace<T>(b_elems + threads * ker.mc * kb);
-  const int64_t blocks_m = ceil_div(m, ker.mc);
+  WorkRanges work(threads, ceil_div(m, ker.mc));
+  PackOnce packed_b(ceil_div(std::min(n, ker.nc), ker.nr));
 #pragma omp parallel num_threads(threads)
   {
-    T* abuf = bbuf + b_elems + thread_num() * ker.mc * kb;
+    const int t = thread_num();
+    T* abuf = bbuf + b_elems + t * ker.mc * kb;
     for (int64_t jc = 0; jc < n; jc += ker.nc) {
       const int64_t ncb = std::min(ker.nc, n - jc);
-      const int64_t slivers_b = ceil_div(ncb, ker.nr);
       for (int64_t pc = 0; pc < k; pc += kb) {
         const int64_t kcb = std::min(kb, k - pc);
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < slivers_b; ++s) {
-          const int w = static_cast<int>(std::min<int64_t>(ker.nr, ncb - s * ker.nr));
-          int64_t ldb;
-          sliver_b(ker, b, jc + s * ker.nr, w, pc, kcb, bbuf + s * ker.nr * kcb, ldb, false);
-        }
         Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t blk = 0; blk < blocks_m; ++blk) {
+        work.run(t, [&](int64_t blk) {
           const int64_t ic = blk * ker.mc, mcb = std::min(ker.mc, m - ic);
           for (int64_t ir = 0; ir < mcb; ir += ker.mr)
             pack_a(ker, a, ic + ir, static_cast<int>(std::min<int64_t>(ker.mr, mcb - ir)), pc, kcb, abuf + ir * kcb);
-          for (int64_t s = 0; s < slivers_b; ++s) {
-            const int64_t jr = s * ker.nr;
+          for (int64_t jr = 0; jr < ncb; jr += ker.nr) {
             const int w = static_cast<int>(std::min<int64_t>(ker.nr, ncb - jr));
+            T* bp = bbuf + jr * kcb;
+            int64_t ldb;
+            packed_b.ensure(jr / ker.nr, [&] { sliver_b(ker, b, jc + jr, w, pc, kcb, bp, ldb, false); });
             ep.bias = bias ? bias + jc + jr : nullptr;
-            sweep_rows(ker, abuf, mcb, kcb, bbuf + jr * kcb, round_up(w, ker.vl), w, c + ic * ldc + jc + jr, ldc, ep);
+            sweep_rows(ker, abuf, mcb, kcb, bp, round_up(w, ker.vl), w, c + ic * ldc + jc + jr, ldc, ep);
+          }
+        });
+        if (pc + kcb < k || jc + ncb < n) {  // the next panel reuses the buffers
+#pragma omp barrier
+#pragma omp single
+          {
+            work.reset();
+            packed_b.reset();
           }
         }
       }

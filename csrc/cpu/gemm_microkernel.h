@@ -29,8 +29,11 @@ void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int
   // A packed: A(i, p) = a[p*MR + i]; otherwise A(i, p) = a[i*a_rs + p*a_cs].
   const int64_t step_a = PackedA ? MR : a_cs;
   const int64_t row_a = PackedA ? 1 : a_rs;
+  // Fetch the C tile while the k loop runs; the write-back would otherwise stall on misses.
 #pragma GCC unroll 32
-  for (int i = 0; i < MR; ++i) __builtin_prefetch(c + i * ldc, 1);
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) __builtin_prefetch(c + i * ldc + v * L, 1);
 #pragma GCC unroll 2
   for (int64_t p = 0; p < kc; ++p) {
     R bv[NV];
