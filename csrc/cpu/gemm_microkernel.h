@@ -130,17 +130,23 @@ void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int wid
   }
   if (rows < width)
     for (int64_t p = 0; p < kc; ++p) std::memset(dst + p * width + rows, 0, (width - rows) * sizeof(T));
-  int r0 = 0;
-  int64_t p0 = 0;
-  if (ks == 1) {
-    constexpr int B = transpose_block_size<T>();
-    for (; r0 + B <= rows; r0 += B)
-      for (p0 = 0; p0 + B <= kc; p0 += B) transpose_block(x + r0 * rs + p0, rs, dst + p0 * width + r0, width);
-    for (int r = 0; r < r0; ++r)  // the p tail of the transposed rows
-      for (int64_t p = p0; p < kc; ++p) dst[p * width + r] = x[r * rs + p];
+  constexpr int B = transpose_block_size<T>();
+  if (ks == 1 && rows >= B && kc >= B) {
+    // Whole blocks; the last block of rows and of p is shifted back to end at the edge, so
+    // it overlaps its neighbour (rewriting the same values) instead of leaving a scalar tail.
+    for (int r = 0;; r += B) {
+      r = std::min(r, rows - B);
+      for (int64_t p = 0;; p += B) {
+        p = std::min(p, kc - B);
+        transpose_block(x + r * rs + p, rs, dst + p * width + r, width);
+        if (p == kc - B) break;
+      }
+      if (r == rows - B) break;
+    }
+    return;
   }
-  for (int64_t p = 0; p < kc; ++p)  // rows not covered by whole blocks, any strides
-    for (int r = r0; r < rows; ++r) dst[p * width + r] = x[r * rs + p * ks];
+  for (int64_t p = 0; p < kc; ++p)
+    for (int r = 0; r < rows; ++r) dst[p * width + r] = x[r * rs + p * ks];
 }
 
 template <class V, int MR, int NV>
