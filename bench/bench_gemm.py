@@ -66,9 +66,9 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds, squares up to 1024")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     args = parser.parse_args(argv)
+    torch = try_import_torch()  # first: xpgrad's GOMP_SPINCOUNT default must not reach torch's libgomp
     from xpgrad import _C
 
-    torch = try_import_torch()
     if torch is not None:
         torch.set_num_threads(_C.num_threads())
     dtype = np.dtype(args.dtype)

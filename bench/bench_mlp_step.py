@@ -95,9 +95,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     args = parser.parse_args(argv)
+    torch = try_import_torch()  # first: xpgrad's GOMP_SPINCOUNT default must not reach torch's libgomp
     from xpgrad import _C
 
-    torch = try_import_torch()
     if torch is not None:
         torch.set_num_threads(_C.num_threads())
     rounds, repeat = (2, 5) if args.quick else (5, 11)
