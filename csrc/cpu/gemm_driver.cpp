@@ -256,7 +256,10 @@ void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, c
   if (k == 0 || flops <= kSmallFlops) return gemm_small(ker, a, b, c, ldc, bias, act);
   const int threads = static_cast<int>(std::clamp<int64_t>(flops / kFlopsPerThread, 1, max_threads()));
   const int64_t kb = k_block(k, kSharedABytes / (static_cast<int64_t>(sizeof(T)) * m));
-  if (kb >= std::min<int64_t>(k, kMinSharedK)) return gemm_shared_a(ker, a, b, c, ldc, bias, act, threads, kb);
+  if (kb >= std::min<int64_t>(k, kMinSharedK)) {
+    const int useful = static_cast<int>(std::min<int64_t>(threads, ceil_div(n, ker.nr)));  // one per B sliver at most
+    return gemm_shared_a(ker, a, b, c, ldc, bias, act, useful, kb);
+  }
   gemm_shared_b(ker, a, b, c, ldc, bias, act, threads);
 }
 
