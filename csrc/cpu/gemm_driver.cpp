@@ -53,10 +53,9 @@ constexpr int64_t kSmallFlops = int64_t(1) << 18;
 constexpr int64_t kFlopsPerThread = int64_t(1) << 19;
 // Budget for the packed op(A) of the shared-A path: it stays in L2 (1-2 MiB per core on the
 // machines this targets) beside the B sliver in use.
-static const int64_t kSharedABytes = (std::getenv("XPGRAD_SAB") ? std::atoll(std::getenv("XPGRAD_SAB")) : 512) << 10;
+constexpr int64_t kSharedABytes = int64_t(512) << 10;
 // The shared-A path needs K blocks at least this deep to amortise its barriers.
 constexpr int64_t kMinSharedK = 128;
-static const bool kPackB = std::getenv("XPGRAD_PACKB") != nullptr;  // TUNING ONLY
 
 int max_threads() {
 #ifdef _OPENMP
@@ -114,7 +113,7 @@ template <typename T>
 const T* sliver_b(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t j0, int w, int64_t pc,
                   int64_t kcb, T* buf, int64_t& ldb, bool in_place_ok) {
   const T* src = b.data + pc * b.rs + j0 * b.cs;
-  if (in_place_ok && b.cs == 1 && w % ker.vl == 0 && !kPackB) {
+  if (in_place_ok && b.cs == 1 && w % ker.vl == 0) {
     ldb = b.rs;
     return src;
   }
