@@ -107,8 +107,9 @@ void pack_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, int64_t i0, int 
   ker.pack(a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs, h, h, kcb, dst);
 }
 
-// Columns [j0, j0 + w) of B rows [pc, pc + kcb) as one sliver, padded to whole vectors; or B
-// itself when it is row-major and the sliver whole vectors wide (packing would only copy it).
+// Columns [j0, j0 + w) of B rows [pc, pc + kcb) as one sliver, padded to whole vectors. Only
+// the unpacked small path may read B in place (row-major, whole vectors wide): a big B read
+// in place costs a TLB miss and an unprefetched line per row (each row on another page).
 template <typename T>
 const T* sliver_b(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t j0, int w, int64_t pc,
                   int64_t kcb, T* buf, int64_t& ldb, bool in_place_ok) {
@@ -153,7 +154,8 @@ void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstM
 
 // op(A) (all rows × a K block) fits in L2: it is packed once per K block and shared (each A
 // sliver by the first thread to need it), while the threads split the B slivers, each packed
-// just before the microkernel sweeps it down all of M (so it is reused while in L1/L2).
+// into a contiguous buffer just before the microkernel sweeps it down all of M (so it is
+// reused from L1/L2).
 template <typename T>
 void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
                    int64_t ldc, const T* bias, Activation act, int threads, int64_t kb) {
@@ -174,7 +176,7 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
         const int64_t jr = s * ker.nr;
         const int w = static_cast<int>(std::min<int64_t>(ker.nr, n - jr));
         int64_t ldb;
-        const T* bp = sliver_b(ker, b, jr, w, pc, kcb, bbuf, ldb, true);
+        const T* bp = sliver_b(ker, b, jr, w, pc, kcb, bbuf, ldb, false);
         ep.bias = bias ? bias + jr : nullptr;
         for (int64_t sa = 0; sa < slivers_a; ++sa) {
           const int64_t ir = sa * ker.mr;
