@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 
 import numpy as np
@@ -87,7 +88,8 @@ def main(argv=None) -> None:
     columns += ["vs numpy"] + (["vs torch"] if torch is not None else [])
     notes = (f"{args.dtype}; {_C.num_threads()} threads, ISA {_C.isa()}. Geometric mean of the "
              f"same-round xpgrad/NumPy speed ratio over the MLP shapes × 3 layouts: "
-             f"**{mlp_geomean:.2f}×**. GFLOP/s and ratios are medians over {rounds} rounds.")
+             f"**{mlp_geomean:.2f}×**. GFLOP/s and ratios are medians over {rounds} rounds. "
+             f"Load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}.")
     print(notes)
     suffix = "" if args.dtype == "float32" else "_f64"
     write_results("gemm" + suffix, f"GEMM ({args.dtype})", rows, columns, notes)

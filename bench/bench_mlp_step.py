@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import statistics
 
 import numpy as np
@@ -129,7 +130,8 @@ def main(argv=None) -> None:
         print(rows[-1], flush=True)
     notes = (f"784-1000-1000-10 MLP, batch {BATCH}, ReLU, softmax cross-entropy, SGD lr {LR}, float32; "
              f"{_C.num_threads()} threads, ISA {_C.isa()}. Ratios are medians of same-round ratios "
-             f"over {rounds} rounds. cpu and numpy backends agree to {diff:.1e} after 3 steps.")
+             f"over {rounds} rounds. cpu and numpy backends agree to {diff:.1e} after 3 steps. "
+             f"Load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}.")
     write_results("mlp_step", "MLP training step", rows, ["implementation", "ms / step", f"time vs {base}"], notes)
 
 
