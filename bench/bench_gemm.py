@@ -73,7 +73,7 @@ def main(argv=None) -> None:
     if torch is not None:
         torch.set_num_threads(_C.num_threads())
     dtype = np.dtype(args.dtype)
-    rounds, repeat = (2, 3) if args.quick else (5, 7)
+    rounds, repeat = (2, 3) if args.quick else (3, 5)
     rows = []
     for m, k, n in MLP_SHAPES:
         for layout in LAYOUTS:

@@ -54,8 +54,9 @@ constexpr int64_t kFlopsPerThread = int64_t(1) << 19;
 // Budget for the packed op(A) of the shared-A path: it stays in L2 (1-2 MiB per core on the
 // machines this targets) beside the B sliver in use.
 constexpr int64_t kSharedABytes = int64_t(512) << 10;
-// The shared-A path needs K blocks at least this deep to amortise its barriers.
-constexpr int64_t kMinSharedK = 128;
+// The shared-A path needs K blocks at least this deep (unless K is smaller): each extra block
+// costs a barrier and a pass over C, and shallow blocks favour the full loop nest instead.
+constexpr int64_t kMinSharedK = 512;
 
 int max_threads() {
 #ifdef _OPENMP
@@ -207,20 +208,24 @@ void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
   const int64_t m = a.rows, k = a.cols, n = b.cols;
   const int64_t kb = k_block(k, ker.kc);
   const int64_t b_elems = round_up(std::min(n, ker.nc), ker.nr) * kb;
-  T* bbuf = workspace<T>(b_elems + threads * ker.mc * kb);
-  WorkRanges work(threads, ceil_div(m, ker.mc));
+  // At least 4 M blocks per thread, so that taking the others' leftovers can even out the
+  // load (a block is the unit of work); smaller blocks only mean more sweeps over a B panel
+  // that is in L2/L3.
+  const int64_t mc = std::clamp(round_up(ceil_div(m, 4 * threads), ker.mr), int64_t(ker.mr), ker.mc);
+  T* bbuf = workspace<T>(b_elems + threads * mc * kb);
+  WorkRanges work(threads, ceil_div(m, mc));
   PackOnce packed_b(ceil_div(std::min(n, ker.nc), ker.nr));
 #pragma omp parallel num_threads(threads)
   {
     const int t = thread_num();
-    T* abuf = bbuf + b_elems + t * ker.mc * kb;
+    T* abuf = bbuf + b_elems + t * mc * kb;
     for (int64_t jc = 0; jc < n; jc += ker.nc) {
       const int64_t ncb = std::min(ker.nc, n - jc);
       for (int64_t pc = 0; pc < k; pc += kb) {
         const int64_t kcb = std::min(kb, k - pc);
         Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
         work.run(t, [&](int64_t blk) {
-          const int64_t ic = blk * ker.mc, mcb = std::min(ker.mc, m - ic);
+          const int64_t ic = blk * mc, mcb = std::min(mc, m - ic);
           for (int64_t ir = 0; ir < mcb; ir += ker.mr)
             pack_a(ker, a, ic + ir, static_cast<int>(std::min<int64_t>(ker.mr, mcb - ir)), pc, kcb, abuf + ir * kcb);
           for (int64_t jr = 0; jr < ncb; jr += ker.nr) {
