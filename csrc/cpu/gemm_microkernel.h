@@ -19,8 +19,10 @@ template <class V, int MR, int NV, bool PackedA>
 void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int64_t a_cs,
                 const typename V::T* b, int64_t ldb, typename V::T* c, int64_t ldc,
                 const Epilogue<typename V::T>& ep) {
+  using T = typename V::T;
   using R = typename V::R;
   constexpr int L = V::L;
+  constexpr int64_t kPrefetch = 8;  // k iterations ahead
   R acc[MR][NV];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i)
@@ -36,6 +38,10 @@ void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int
     for (int v = 0; v < NV; ++v) __builtin_prefetch(c + i * ldc + v * L, 1);
 #pragma GCC unroll 2
   for (int64_t p = 0; p < kc; ++p) {
+    // Long K: stream both panels from L2 ahead of use (the B sliver outgrows L1).
+    __builtin_prefetch(b + kPrefetch * ldb);
+    if constexpr (NV * L * sizeof(T) > 64) __builtin_prefetch(b + kPrefetch * ldb + 64 / sizeof(T));
+    __builtin_prefetch(a + kPrefetch * step_a);
     R bv[NV];
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * L);
