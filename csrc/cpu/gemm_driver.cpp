@@ -5,7 +5,8 @@
 //       for jr, ir:  microkernel on an mr×nr tile (B sliver in L1, A block in L2)
 //
 // Transposes and any other strides are absorbed by the packing. Three schedules:
-// - tiny products: one thread, no packing of A (gemm_small);
+// - tiny products: one thread, no packing of A (gemm_small); also, in row bands, when N fits
+//   one B sliver (then every A element is used once);
 // - M small enough that op(A) fits in L2 (every MLP shape): A packed once and shared, threads
 //   take B slivers dynamically (gemm_shared_a);
 // - otherwise the full loop nest with the B panel shared and M blocks taken dynamically
@@ -138,9 +139,8 @@ void sweep_rows(const GemmKernels<T>& ker, const T* abuf, int64_t rows, int64_t 
 // that packing would be most of the work. Also handles k == 0 (C = act(bias)).
 template <typename T>
 void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
-                int64_t ldc, const T* bias, Activation act) {
+                int64_t ldc, const T* bias, Activation act, T* buf) {
   const int64_t m = a.rows, k = a.cols, n = b.cols;
-  T* buf = workspace<T>(std::max<int64_t>(k, 1) * ker.nr);
   for (int64_t jr = 0; jr < n; jr += ker.nr) {
     const int w = static_cast<int>(std::min<int64_t>(ker.nr, n - jr));
     int64_t ldb;
@@ -259,8 +259,20 @@ void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, c
   if (m == 0 || n == 0) return;
   const GemmKernels<T>& ker = kernels<T>();
   const int64_t flops = m * n * k;
-  if (k == 0 || flops <= kSmallFlops) return gemm_small(ker, a, b, c, ldc, bias, act);
+  const int64_t sliver = std::max<int64_t>(k, 1) * ker.nr;  // scratch of one packed B sliver
+  if (k == 0 || flops <= kSmallFlops) return gemm_small(ker, a, b, c, ldc, bias, act, workspace<T>(sliver));
   const int threads = static_cast<int>(std::clamp<int64_t>(flops / kFlopsPerThread, 1, max_threads()));
+  if (n <= ker.nr) {  // one B sliver: each A element is used once, so packing A would only copy it
+    T* bufs = workspace<T>(threads * sliver);
+    const int64_t slivers_a = ceil_div(m, ker.mr);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int t = 0; t < threads; ++t) {
+      const int64_t i0 = slivers_a * t / threads * ker.mr, i1 = std::min(m, slivers_a * (t + 1) / threads * ker.mr);
+      const ConstMatrix<T> band{a.data + i0 * a.rs, i1 - i0, k, a.rs, a.cs};
+      if (i0 < i1) gemm_small(ker, band, b, c + i0 * ldc, ldc, bias, act, bufs + t * sliver);
+    }
+    return;
+  }
   const int64_t kb = k_block(k, kSharedABytes / (static_cast<int64_t>(sizeof(T)) * m));
   if (kb >= std::min<int64_t>(k, kMinSharedK)) {
     const int useful = static_cast<int>(std::min<int64_t>(threads, ceil_div(n, ker.nr)));  // one per B sliver at most
