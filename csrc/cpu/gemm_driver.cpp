@@ -7,10 +7,12 @@
 // Transposes and any other strides are absorbed by the packing. Three schedules:
 // - tiny products: one thread, no packing of A (gemm_small); also, in row bands, when N fits
 //   one B sliver (then every A element is used once);
-// - M small enough that op(A) fits in L2 (every MLP shape): A packed once and shared, threads
-//   take B slivers dynamically (gemm_shared_a);
-// - otherwise the full loop nest with the B panel shared and M blocks taken dynamically
-//   (gemm_shared_b). Dynamic scheduling keeps both cores busy when one is interrupted.
+// - M small enough that op(A) fits in L2 (the MLP shapes): A packed once and shared, the
+//   threads split the B slivers (gemm_shared_a);
+// - otherwise the full loop nest with the B panel shared and the threads splitting M blocks
+//   (gemm_shared_b).
+// The parallel schedules avoid barriers (gemm_schedule.h), so that a thread that loses its
+// core on a shared machine delays the product by its last item only.
 #ifdef _OPENMP
 #include <omp.h>
 #endif
