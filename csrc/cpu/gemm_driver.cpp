@@ -57,8 +57,10 @@ constexpr int64_t kFlopsPerThread = int64_t(1) << 19;
 // Budget for the packed op(A) of the shared-A path: it stays in L2 (1-2 MiB per core on the
 // machines this targets) beside the B sliver in use.
 constexpr int64_t kSharedABytes = int64_t(512) << 10;
-// The shared-A path needs K blocks at least this deep (unless K is smaller): each extra block
-// costs a barrier and a pass over C, and shallow blocks favour the full loop nest instead.
+// Beyond this many rows the shared-A path needs K blocks at least kMinSharedK deep (unless K
+// is smaller): each extra block costs a barrier and a pass over C, and the full loop nest
+// does better. Up to it the full loop nest's M blocks would be too thin (a B panel pass each).
+constexpr int64_t kSharedARows = 256;
 constexpr int64_t kMinSharedK = 512;
 
 int max_threads() {
@@ -276,7 +278,7 @@ void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, c
     return;
   }
   const int64_t kb = k_block(k, kSharedABytes / (static_cast<int64_t>(sizeof(T)) * m));
-  if (kb >= std::min<int64_t>(k, kMinSharedK)) {
+  if (m <= kSharedARows || kb >= std::min<int64_t>(k, kMinSharedK)) {
     const int useful = static_cast<int>(std::min<int64_t>(threads, ceil_div(n, ker.nr)));  // one per B sliver at most
     return gemm_shared_a(ker, a, b, c, ldc, bias, act, useful, kb);
   }
