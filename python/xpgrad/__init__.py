@@ -6,6 +6,15 @@
     xg.set_backend("numpy")       # or "cpu", "cupy", "cuda"
 """
 
+import os as _os
+
+# The C++ kernels' OpenMP threads (libgomp) wait for the next parallel region by spinning.
+# libgomp's default (300k PAUSEs: ~11 ms of a core after every kernel, measured) starves other
+# processes on a shared machine and makes kernels wait for threads that lost their core;
+# ~100 µs still covers the gap between consecutive kernels. Set before xpgrad._C loads
+# libgomp; a value the user set wins.
+_os.environ.setdefault("GOMP_SPINCOUNT", "3000")
+
 from . import data, datasets, nn, optim, train, tune
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .backends import (

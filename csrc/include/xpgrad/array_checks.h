@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <utility>
 
 namespace xpgrad {
 namespace py = pybind11;
@@ -52,13 +53,23 @@ inline void require_same_shape(const py::array& a, const py::array& b, const cha
     throw py::value_error(std::string(op) + ": shape mismatch " + shape_str(a) + " vs " + shape_str(b));
 }
 
+// [lo, hi) bytes an array's elements span, for any strides (negative ones included).
+inline std::pair<std::uintptr_t, std::uintptr_t> byte_extent(const py::array& a) {
+  auto lo = reinterpret_cast<std::uintptr_t>(a.data());
+  auto hi = lo + static_cast<std::uintptr_t>(a.itemsize());
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+    const py::ssize_t span = (a.shape(i) - 1) * a.strides(i);
+    (span < 0 ? lo : hi) += span;
+  }
+  return {lo, hi};
+}
+
 // Byte ranges of two arrays overlap (an output must not alias an input it reads later).
 inline bool overlaps(const py::array& a, const py::array& b) {
-  auto lo_a = reinterpret_cast<std::uintptr_t>(a.data());
-  auto lo_b = reinterpret_cast<std::uintptr_t>(b.data());
-  auto hi_a = lo_a + static_cast<std::uintptr_t>(a.nbytes());
-  auto hi_b = lo_b + static_cast<std::uintptr_t>(b.nbytes());
-  return a.nbytes() > 0 && b.nbytes() > 0 && lo_a < hi_b && lo_b < hi_a;
+  if (a.size() == 0 || b.size() == 0) return false;
+  const auto [lo_a, hi_a] = byte_extent(a);
+  const auto [lo_b, hi_b] = byte_extent(b);
+  return lo_a < hi_b && lo_b < hi_a;
 }
 
 inline void require_no_alias(const py::array& out, const py::array& in, const char* op,

@@ -1,0 +1,293 @@
+// GEMM driver: the BLIS/GotoBLAS loops around an ISA's packing routine and microkernel.
+//
+//   for jc (nc columns of C):  for pc (kc of K):  pack B panel kc×nc (slivers of nr columns)
+//     for ic (mc rows):  pack A block mc×kc (slivers of mr rows)
+//       for jr, ir:  microkernel on an mr×nr tile (B sliver in L1, A block in L2)
+//
+// Transposes and any other strides are absorbed by the packing. Three schedules:
+// - tiny products: one thread, no packing of A (gemm_small); also, in row bands, when N fits
+//   one B sliver (then every A element is used once);
+// - M small enough that op(A) fits in L2 (the MLP shapes): A packed once and shared, the
+//   threads split the B slivers (gemm_shared_a);
+// - otherwise the full loop nest with the B panel shared and the threads splitting M blocks
+//   (gemm_shared_b).
+// The parallel schedules avoid barriers (gemm_schedule.h), so that a thread that loses its
+// core on a shared machine delays the product by its last item only.
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <new>
+
+#include "gemm_kernels.h"
+#include "gemm_schedule.h"
+#include "xpgrad/cpu_features.h"
+
+namespace xpgrad::cpu {
+namespace {
+
+template <typename T>
+const GemmKernels<T>& kernels() {
+  const Isa isa = active_isa();
+#ifdef XPGRAD_X86
+  if constexpr (sizeof(T) == 4) {
+    if (isa == Isa::Avx512) return gemm_kernels_avx512_f32();
+    if (isa == Isa::Avx2) return gemm_kernels_avx2_f32();
+    return gemm_kernels_portable_f32();
+  } else {
+    if (isa == Isa::Avx512) return gemm_kernels_avx512_f64();
+    if (isa == Isa::Avx2) return gemm_kernels_avx2_f64();
+    return gemm_kernels_portable_f64();
+  }
+#else
+  (void)isa;
+  if constexpr (sizeof(T) == 4) return gemm_kernels_portable_f32();
+  else return gemm_kernels_portable_f64();
+#endif
+}
+
+// Below this many multiply-adds a call runs on one thread without packing A (the fork and
+// the packing would cost more than they save).
+constexpr int64_t kSmallFlops = int64_t(1) << 18;
+// Each extra thread needs at least this much work.
+constexpr int64_t kFlopsPerThread = int64_t(1) << 19;
+// Budget for the packed op(A) of the shared-A path: it stays in L2 (1-2 MiB per core on the
+// machines this targets) beside the B sliver in use.
+constexpr int64_t kSharedABytes = int64_t(512) << 10;
+// Beyond this many rows the shared-A path needs K blocks at least kMinSharedK deep (unless K
+// is smaller): each extra block costs a barrier and a pass over C, and the full loop nest
+// does better. Up to it the full loop nest's M blocks would be too thin (a B panel pass each).
+constexpr int64_t kSharedARows = 256;
+constexpr int64_t kMinSharedK = 512;
+
+int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+int thread_num() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// Scratch memory reused across calls (allocating and first-touching megabytes per call would
+// cost as much as a small GEMM). One per calling thread, so concurrent callers don't share;
+// allocated before any parallel region so that a failure raises instead of terminating.
+template <typename T>
+T* workspace(int64_t elems) {
+  struct Deleter {
+    void operator()(void* p) const { std::free(p); }
+  };
+  thread_local std::unique_ptr<void, Deleter> buf;
+  thread_local int64_t size = 0;
+  const int64_t bytes = round_up(elems * static_cast<int64_t>(sizeof(T)), 64);
+  if (bytes > size) {
+    buf.reset();
+    size = 0;
+    void* p = std::aligned_alloc(64, bytes);
+    if (!p) throw std::bad_alloc();
+    buf.reset(p);
+    size = bytes;
+  }
+  return static_cast<T*>(buf.get());
+}
+
+// K split into equal blocks of at most `limit` (a short last block would waste a pass over C).
+int64_t k_block(int64_t k, int64_t limit) { return ceil_div(k, ceil_div(k, std::max<int64_t>(limit, 1))); }
+
+// Rows [0, h) of one A sliver packed: dst[p*h + i] = A(i0 + i, pc + p).
+template <typename T>
+void pack_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, int64_t i0, int h, int64_t pc, int64_t kcb, T* dst) {
+  ker.pack(a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs, h, h, kcb, dst);
+}
+
+// Columns [j0, j0 + w) of B rows [pc, pc + kcb) as one sliver, padded to whole vectors. Only
+// the unpacked small path may read B in place (row-major, whole vectors wide): a big B read
+// in place costs a TLB miss and an unprefetched line per row (each row on another page).
+template <typename T>
+const T* sliver_b(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t j0, int w, int64_t pc,
+                  int64_t kcb, T* buf, int64_t& ldb, bool in_place_ok) {
+  const T* src = b.data + pc * b.rs + j0 * b.cs;
+  if (in_place_ok && b.cs == 1 && w % ker.vl == 0) {
+    ldb = b.rs;
+    return src;
+  }
+  ldb = round_up(w, ker.vl);
+  ker.pack(src, b.cs, b.rs, w, static_cast<int>(ldb), kcb, buf);
+  return buf;
+}
+
+// One B sliver (kcb × w at bp) against rows [i0, i1) of the packed A block at abuf.
+template <typename T>
+void sweep_rows(const GemmKernels<T>& ker, const T* abuf, int64_t rows, int64_t kcb, const T* bp,
+                int64_t ldb, int w, T* c, int64_t ldc, const Epilogue<T>& ep) {
+  for (int64_t ir = 0; ir < rows; ir += ker.mr) {
+    const int h = static_cast<int>(std::min<int64_t>(ker.mr, rows - ir));
+    ker.micro(h, w, kcb, abuf + ir * kcb, 1, h, bp, ldb, c + ir * ldc, ldc, ep);
+  }
+}
+
+// No packing of A, and B read in place where its rows are contiguous: for shapes so small
+// that packing would be most of the work. Also handles k == 0 (C = act(bias)).
+template <typename T>
+void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
+                int64_t ldc, const T* bias, Activation act, T* buf) {
+  const int64_t m = a.rows, k = a.cols, n = b.cols;
+  for (int64_t jr = 0; jr < n; jr += ker.nr) {
+    const int w = static_cast<int>(std::min<int64_t>(ker.nr, n - jr));
+    int64_t ldb;
+    const T* bp = sliver_b(ker, b, jr, w, 0, k, buf, ldb, true);
+    const Epilogue<T> ep{bias ? bias + jr : nullptr, act, false, true};
+    for (int64_t ir = 0; ir < m; ir += ker.mr) {
+      const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
+      ker.micro(h, w, k, a.data + ir * a.rs, a.rs, a.cs, bp, ldb, c + ir * ldc + jr, ldc, ep);
+    }
+  }
+}
+
+// op(A) (all rows × a K block) fits in L2: it is packed once per K block and shared (each A
+// sliver by the first thread to need it), while the threads split the B slivers, each packed
+// into a contiguous buffer just before the microkernel sweeps it down all of M (so it is
+// reused from L1/L2).
+template <typename T>
+void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
+                   int64_t ldc, const T* bias, Activation act, int threads, int64_t kb) {
+  const int64_t m = a.rows, k = a.cols, n = b.cols;
+  const int64_t a_elems = round_up(m * kb, 64);
+  T* abuf = workspace<T>(a_elems + threads * kb * ker.nr);
+  const int64_t slivers_a = ceil_div(m, ker.mr);
+  WorkRanges work(threads, ceil_div(n, ker.nr));
+  PackOnce packed_a(slivers_a);
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = thread_num();
+    T* bbuf = abuf + a_elems + t * kb * ker.nr;
+    for (int64_t pc = 0; pc < k; pc += kb) {
+      const int64_t kcb = std::min(kb, k - pc);
+      Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
+      work.run(t, [&](int64_t s) {
+        const int64_t jr = s * ker.nr;
+        const int w = static_cast<int>(std::min<int64_t>(ker.nr, n - jr));
+        int64_t ldb;
+        const T* bp = sliver_b(ker, b, jr, w, pc, kcb, bbuf, ldb, false);
+        ep.bias = bias ? bias + jr : nullptr;
+        for (int64_t sa = 0; sa < slivers_a; ++sa) {
+          const int64_t ir = sa * ker.mr;
+          const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
+          T* ap = abuf + ir * kcb;
+          packed_a.ensure(sa, [&] { pack_a(ker, a, ir, h, pc, kcb, ap); });
+          ker.micro(h, w, kcb, ap, 1, h, bp, ldb, c + ir * ldc + jr, ldc, ep);
+        }
+      });
+      if (pc + kcb < k) {  // the next K block reuses the buffers: everyone must be done
+#pragma omp barrier
+#pragma omp single
+        {
+          work.reset();
+          packed_a.reset();
+        }
+      }
+    }
+  }
+}
+
+// The full loop nest for large M: each B panel (kc × nc) is packed once and shared (each
+// sliver by the first thread to need it), while the threads split the blocks of mc rows,
+// packing their A blocks privately.
+template <typename T>
+void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
+                   int64_t ldc, const T* bias, Activation act, int threads) {
+  const int64_t m = a.rows, k = a.cols, n = b.cols;
+  const int64_t kb = k_block(k, ker.kc);
+  const int64_t b_elems = round_up(std::min(n, ker.nc), ker.nr) * kb;
+  // At least 4 M blocks per thread, so that taking the others' leftovers can even out the
+  // load (a block is the unit of work); smaller blocks only mean more sweeps over a B panel
+  // that is in L2/L3.
+  const int64_t mc = std::clamp(round_up(ceil_div(m, 4 * threads), ker.mr), int64_t(ker.mr), ker.mc);
+  T* bbuf = workspace<T>(b_elems + threads * mc * kb);
+  WorkRanges work(threads, ceil_div(m, mc));
+  PackOnce packed_b(ceil_div(std::min(n, ker.nc), ker.nr));
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = thread_num();
+    T* abuf = bbuf + b_elems + t * mc * kb;
+    for (int64_t jc = 0; jc < n; jc += ker.nc) {
+      const int64_t ncb = std::min(ker.nc, n - jc);
+      for (int64_t pc = 0; pc < k; pc += kb) {
+        const int64_t kcb = std::min(kb, k - pc);
+        Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
+        work.run(t, [&](int64_t blk) {
+          const int64_t ic = blk * mc, mcb = std::min(mc, m - ic);
+          for (int64_t ir = 0; ir < mcb; ir += ker.mr)
+            pack_a(ker, a, ic + ir, static_cast<int>(std::min<int64_t>(ker.mr, mcb - ir)), pc, kcb, abuf + ir * kcb);
+          for (int64_t jr = 0; jr < ncb; jr += ker.nr) {
+            const int w = static_cast<int>(std::min<int64_t>(ker.nr, ncb - jr));
+            T* bp = bbuf + jr * kcb;
+            int64_t ldb;
+            packed_b.ensure(jr / ker.nr, [&] { sliver_b(ker, b, jc + jr, w, pc, kcb, bp, ldb, false); });
+            ep.bias = bias ? bias + jc + jr : nullptr;
+            sweep_rows(ker, abuf, mcb, kcb, bp, round_up(w, ker.vl), w, c + ic * ldc + jc + jr, ldc, ep);
+          }
+        });
+        if (pc + kcb < k || jc + ncb < n) {  // the next panel reuses the buffers
+#pragma omp barrier
+#pragma omp single
+          {
+            work.reset();
+            packed_b.reset();
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, const T* bias,
+          Activation act) {
+  const int64_t m = a.rows, k = a.cols, n = b.cols;
+  if (m == 0 || n == 0) return;
+  const GemmKernels<T>& ker = kernels<T>();
+  const int64_t flops = m * n * k;
+  const int64_t sliver = std::max<int64_t>(k, 1) * ker.nr;  // scratch of one packed B sliver
+  if (k == 0 || flops <= kSmallFlops) return gemm_small(ker, a, b, c, ldc, bias, act, workspace<T>(sliver));
+  const int threads = static_cast<int>(std::clamp<int64_t>(flops / kFlopsPerThread, 1, max_threads()));
+  if (n <= ker.nr) {  // one B sliver: each A element is used once, so packing A would only copy it
+    T* bufs = workspace<T>(threads * sliver);
+    const int64_t slivers_a = ceil_div(m, ker.mr);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int t = 0; t < threads; ++t) {
+      const int64_t i0 = slivers_a * t / threads * ker.mr, i1 = std::min(m, slivers_a * (t + 1) / threads * ker.mr);
+      const ConstMatrix<T> band{a.data + i0 * a.rs, i1 - i0, k, a.rs, a.cs};
+      if (i0 < i1) gemm_small(ker, band, b, c + i0 * ldc, ldc, bias, act, bufs + t * sliver);
+    }
+    return;
+  }
+  const int64_t kb = k_block(k, kSharedABytes / (static_cast<int64_t>(sizeof(T)) * m));
+  if (m <= kSharedARows || kb >= std::min<int64_t>(k, kMinSharedK)) {
+    const int useful = static_cast<int>(std::min<int64_t>(threads, ceil_div(n, ker.nr)));  // one per B sliver at most
+    return gemm_shared_a(ker, a, b, c, ldc, bias, act, useful, kb);
+  }
+  gemm_shared_b(ker, a, b, c, ldc, bias, act, threads);
+}
+
+template void gemm<float>(const ConstMatrix<float>&, const ConstMatrix<float>&, float*, int64_t,
+                          const float*, Activation);
+template void gemm<double>(const ConstMatrix<double>&, const ConstMatrix<double>&, double*, int64_t,
+                           const double*, Activation);
+
+}  // namespace xpgrad::cpu

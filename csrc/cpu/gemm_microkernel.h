@@ -1,0 +1,163 @@
+// The GEMM microkernel and packing, written once over a SIMD traits type V and compiled per
+// ISA: gemm_kernel_<isa>.cpp defines XPGRAD_GEMM_ISA and its traits in that namespace, then
+// includes this, so every ISA's instantiations have their own symbols (no ODR mix-up of code
+// built with different -m flags).
+//
+// Register block: MR rows × NV vectors of C held in MR·NV accumulators; per k one load of NV
+// B vectors and MR broadcasts of A feed MR·NV FMAs (BLIS "outer product" microkernel).
+#pragma once
+#include <cstdint>
+#include <algorithm>
+#include <cstring>
+
+#include "gemm_epilogue_math.h"
+#include "gemm_kernels.h"
+
+namespace xpgrad::cpu::XPGRAD_GEMM_ISA {
+
+template <class V, int MR, int NV, bool PackedA>
+void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int64_t a_cs,
+                const typename V::T* b, int64_t ldb, typename V::T* c, int64_t ldc,
+                const Epilogue<typename V::T>& ep) {
+  using T = typename V::T;
+  using R = typename V::R;
+  constexpr int L = V::L;
+  constexpr int64_t kPrefetch = 8;  // k iterations ahead
+  R acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+  // A packed: A(i, p) = a[p*MR + i]; otherwise A(i, p) = a[i*a_rs + p*a_cs].
+  const int64_t step_a = PackedA ? MR : a_cs;
+  const int64_t row_a = PackedA ? 1 : a_rs;
+  // Fetch the C tile while the k loop runs; the write-back would otherwise stall on misses.
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) __builtin_prefetch(c + i * ldc + v * L, 1);
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < kc; ++p) {
+    // Long K: stream both panels from L2 ahead of use (the B sliver outgrows L1).
+    __builtin_prefetch(b + kPrefetch * ldb);
+    if constexpr (NV * L * sizeof(T) > 64) __builtin_prefetch(b + kPrefetch * ldb + 64 / sizeof(T));
+    __builtin_prefetch(a + kPrefetch * step_a);
+    R bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * L);
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i) {
+      const R ai = V::set1(a[i * row_a]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
+    }
+    a += step_a;
+    b += ldb;
+  }
+  // Write-back with the fused epilogue; the last vector of a row may be partial (masked).
+  for (int i = 0; i < MR; ++i) {
+    typename V::T* crow = c + i * ldc;
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      const int j = v * L;
+      const int n = n_eff - j;
+      if (n <= 0) break;
+      R x = acc[i][v];
+      if (n >= L) {
+        if (ep.accumulate) x = V::add(x, V::load(crow + j));
+        if (ep.final) {
+          if (ep.bias) x = V::add(x, V::load(ep.bias + j));
+          x = EpilogueMath<V>::apply(x, ep.act);
+        }
+        V::store(crow + j, x);
+      } else {
+        if (ep.accumulate) x = V::add(x, V::load_n(crow + j, n));
+        if (ep.final) {
+          if (ep.bias) x = V::add(x, V::load_n(ep.bias + j, n));
+          x = EpilogueMath<V>::apply(x, ep.act);
+        }
+        V::store_n(crow + j, x, n);
+      }
+    }
+  }
+}
+
+// Dispatch on the tile's actual shape, so row tails run an exact-height kernel (no wasted
+// FMAs on padding rows) and column tails the fewest vectors that cover them.
+template <class V, int MR, int NV>
+struct MicroTable {
+  using T = typename V::T;
+  using Fn = void (*)(int, int64_t, const T*, int64_t, int64_t, const T*, int64_t, T*, int64_t,
+                      const Epilogue<T>&);
+  Fn fn[MR][NV][2];
+
+  MicroTable() { fill<1>(); }
+  template <int M>
+  void fill() {
+    fill_nv<M, 1>();
+    if constexpr (M < MR) fill<M + 1>();
+  }
+  template <int M, int N>
+  void fill_nv() {
+    fn[M - 1][N - 1][0] = &gemm_micro<V, M, N, false>;
+    fn[M - 1][N - 1][1] = &gemm_micro<V, M, N, true>;
+    if constexpr (N < NV) fill_nv<M, N + 1>();
+  }
+
+  static const MicroTable& get() {
+    static const MicroTable table;
+    return table;
+  }
+  static void run(int mr_eff, int n_eff, int64_t kc, const T* a, int64_t a_rs, int64_t a_cs,
+                  const T* b, int64_t ldb, T* c, int64_t ldc, const Epilogue<T>& ep) {
+    const int nv = (n_eff + V::L - 1) / V::L;
+    const bool packed = a_rs == 1 && a_cs == mr_eff;
+    get().fn[mr_eff - 1][nv - 1][packed](n_eff, kc, a, a_rs, a_cs, b, ldb, c, ldc, ep);
+  }
+};
+
+// dst[p*width + r] = x[r*rs + p*ks]; rows..width zero-padded. The two layouts that occur in
+// practice get their own loops: r contiguous (vector copies per p) and p contiguous (blocks
+// transposed in registers by the ISA's transpose_block, see gemm_transpose_x86.h).
+template <class V>
+void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int width, int64_t kc,
+               typename V::T* dst) {
+  using T = typename V::T;
+  constexpr int L = V::L;
+  if (rs == 1) {  // masked lanes load as zeros, so the tail store also writes the padding
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* s = x + p * ks;
+      T* d = dst + p * width;
+      int r = 0;
+      for (; r + L <= rows; r += L) V::store(d + r, V::load(s + r));
+      for (; r < width; r += L) V::store_n(d + r, V::load_n(s + r, rows - r), std::min(L, width - r));
+    }
+    return;
+  }
+  if (rows < width)
+    for (int64_t p = 0; p < kc; ++p) std::memset(dst + p * width + rows, 0, (width - rows) * sizeof(T));
+  constexpr int B = transpose_block_size<T>();
+  if (ks == 1 && rows >= B && kc >= B) {
+    // Whole blocks; the last block of rows and of p is shifted back to end at the edge, so
+    // it overlaps its neighbour (rewriting the same values) instead of leaving a scalar tail.
+    for (int r = 0;; r += B) {
+      r = std::min(r, rows - B);
+      for (int64_t p = 0;; p += B) {
+        p = std::min(p, kc - B);
+        transpose_block(x + r * rs + p, rs, dst + p * width + r, width);
+        if (p == kc - B) break;
+      }
+      if (r == rows - B) break;
+    }
+    return;
+  }
+  for (int64_t p = 0; p < kc; ++p)
+    for (int r = 0; r < rows; ++r) dst[p * width + r] = x[r * rs + p * ks];
+}
+
+template <class V, int MR, int NV>
+GemmKernels<typename V::T> make_gemm_kernels(int64_t mc, int64_t kc, int64_t nc) {
+  return {MR, NV * V::L, V::L, mc, kc, nc, &gemm_pack<V>, &MicroTable<V, MR, NV>::run};
+}
+
+}  // namespace xpgrad::cpu::XPGRAD_GEMM_ISA
