@@ -1,7 +1,9 @@
 """NumPy arrays, with the hot kernels from the compiled extension ``xpgrad._C``.
 
-Each override hands the kernel contiguous float32/float64 arrays and falls back to the
-NumPy reference for anything else (integer arrays, other dtypes).
+Each override hands the kernel C-contiguous float32/float64 arrays and falls back to the
+NumPy reference (the base class) for anything else: integer arrays, other dtypes, mixed
+dtypes or shapes that the reference broadcasts. Softmax-family kernels work on the last
+axis; another axis is moved last (one copy) and moved back.
 """
 
 import numpy
@@ -27,6 +29,14 @@ def _is_float(a) -> bool:
     return a.dtype == numpy.float32 or a.dtype == numpy.float64
 
 
+def _like(a, *others) -> bool:
+    """a is float and every other array has its dtype and shape (the kernels' precondition)."""
+    return _is_float(a) and all(o.dtype == a.dtype and o.shape == a.shape for o in others)
+
+
+_c = numpy.ascontiguousarray
+
+
 class CpuBackend(Backend):
     name = "cpu"
     xp = numpy
@@ -35,12 +45,53 @@ class CpuBackend(Backend):
         self.kernels = import_cpu_extension()
         super().__init__()
 
+    # ---- activations ------------------------------------------------------------------------
+    def sigmoid(self, x):
+        if not _is_float(x):
+            return super().sigmoid(x)
+        return self.kernels.sigmoid_forward(_c(x))
+
+    def sigmoid_backward(self, y, gy):
+        if not _like(y, gy):
+            return super().sigmoid_backward(y, gy)
+        return self.kernels.sigmoid_backward(_c(y), _c(gy))
+
+    def tanh(self, x):
+        if not _is_float(x):
+            return super().tanh(x)
+        return self.kernels.tanh_forward(_c(x))
+
+    def tanh_backward(self, y, gy):
+        if not _like(y, gy):
+            return super().tanh_backward(y, gy)
+        return self.kernels.tanh_backward(_c(y), _c(gy))
+
     def relu(self, x):
         if not _is_float(x):
             return super().relu(x)
-        return self.kernels.relu_forward(numpy.ascontiguousarray(x))
+        return self.kernels.relu_forward(_c(x))
 
     def relu_backward(self, y, gy):
-        if not (_is_float(y) and y.dtype == gy.dtype and y.shape == gy.shape):
+        if not _like(y, gy):
             return super().relu_backward(y, gy)
-        return self.kernels.relu_backward(numpy.ascontiguousarray(y), numpy.ascontiguousarray(gy))
+        return self.kernels.relu_backward(_c(y), _c(gy))
+
+    def leaky_relu(self, x, negative_slope: float = 0.01):
+        if not _is_float(x):
+            return super().leaky_relu(x, negative_slope)
+        return self.kernels.leaky_relu_forward(_c(x), negative_slope)
+
+    def leaky_relu_backward(self, x, gy, negative_slope: float = 0.01):
+        if not _like(x, gy):
+            return super().leaky_relu_backward(x, gy, negative_slope)
+        return self.kernels.leaky_relu_backward(_c(x), _c(gy), negative_slope)
+
+    def elu(self, x, alpha: float = 1.0):
+        if not _is_float(x):
+            return super().elu(x, alpha)
+        return self.kernels.elu_forward(_c(x), alpha)
+
+    def elu_backward(self, x, y, gy, alpha: float = 1.0):
+        if not _like(x, y, gy):
+            return super().elu_backward(x, y, gy, alpha)
+        return self.kernels.elu_backward(_c(x), _c(y), _c(gy), alpha)

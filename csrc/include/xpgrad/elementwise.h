@@ -1,0 +1,24 @@
+// out[i] = f(in₁[i], in₂[i], …) over n elements, vectorised with simd::Vec and split over
+// threads for large n. Used by the elementwise kernel families (activations, optimizers).
+#pragma once
+#include <cstdint>
+
+#include "xpgrad/parallel.h"
+#include "xpgrad/simd.h"
+
+namespace xpgrad::cpu {
+
+// Below this many elements one thread is faster than waking the team.
+constexpr int64_t kElementwiseGrain = 1 << 15;
+
+template <class T, class F, class... In>
+inline void map_elementwise(T* out, int64_t n, F f, const In*... in) {
+  using V = simd::Vec<T>;
+  parallel_for(n, kElementwiseGrain, [&](int64_t b, int64_t e) {
+    simd::strips<V>(e - b, [&](int64_t i, int c) {
+      simd::store_n(f(simd::load_n<V>(in + b + i, c)...), out + b + i, c);
+    });
+  }, 16);
+}
+
+}  // namespace xpgrad::cpu
