@@ -11,6 +11,7 @@ namespace py = pybind11;
 
 namespace xpgrad {
 void bind_activations(py::module_& m);
+void bind_softmax(py::module_& m);
 }
 
 PYBIND11_MODULE(_C, m) {
@@ -25,4 +26,5 @@ PYBIND11_MODULE(_C, m) {
 #endif
   }, "OpenMP threads the kernels use (1 when built without OpenMP).");
   xpgrad::bind_activations(m);
+  xpgrad::bind_softmax(m);
 }

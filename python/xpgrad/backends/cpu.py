@@ -95,3 +95,46 @@ class CpuBackend(Backend):
         if not _like(x, y, gy):
             return super().elu_backward(x, y, gy, alpha)
         return self.kernels.elu_backward(_c(x), _c(y), _c(gy), alpha)
+
+    # ---- softmax family (kernels work on the last axis) --------------------------------------
+    def _on_last_axis(self, kernel, axis, x, *more):
+        nd = x.ndim
+        if nd == 0 or not (-nd <= axis < nd):
+            return None
+        if axis % nd == nd - 1:
+            return kernel(_c(x), *(_c(a) for a in more))
+        moved = [_c(numpy.moveaxis(a, axis, -1)) for a in (x, *more)]
+        return numpy.moveaxis(kernel(*moved), -1, axis)
+
+    def softmax(self, x, axis: int = -1):
+        out = self._on_last_axis(self.kernels.softmax_forward, axis, x) if _is_float(x) else None
+        return super().softmax(x, axis) if out is None else out
+
+    def softmax_backward(self, y, gy, axis: int = -1):
+        out = self._on_last_axis(self.kernels.softmax_backward, axis, y, gy) if _like(y, gy) else None
+        return super().softmax_backward(y, gy, axis) if out is None else out
+
+    def log_softmax(self, x, axis: int = -1):
+        out = self._on_last_axis(self.kernels.log_softmax_forward, axis, x) if _is_float(x) else None
+        return super().log_softmax(x, axis) if out is None else out
+
+    def log_softmax_backward(self, y, gy, axis: int = -1):
+        out = self._on_last_axis(self.kernels.log_softmax_backward, axis, y, gy) if _like(y, gy) else None
+        return super().log_softmax_backward(y, gy, axis) if out is None else out
+
+    # ---- fused losses -----------------------------------------------------------------------
+    def _loss_target(self, logits, target):
+        """target as the kernels take it (int64 indices or a logits-like matrix), or None."""
+        if not (_is_float(logits) and logits.ndim == 2):
+            return None
+        if target.ndim == 1 and target.dtype.kind in "iu":
+            return _c(target, dtype=numpy.int64)
+        if target.ndim == 2 and target.shape == logits.shape:
+            return _c(target, dtype=logits.dtype)
+        return None
+
+    def cross_entropy(self, logits, target, label_smoothing: float = 0.0):
+        t = self._loss_target(logits, target)
+        if t is None:
+            return super().cross_entropy(logits, target, label_smoothing)
+        return self.kernels.cross_entropy(_c(logits), t, label_smoothing)
