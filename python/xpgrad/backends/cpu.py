@@ -138,3 +138,18 @@ class CpuBackend(Backend):
         if t is None:
             return super().cross_entropy(logits, target, label_smoothing)
         return self.kernels.cross_entropy(_c(logits), t, label_smoothing)
+
+    def sparsemax_loss(self, logits, target):
+        t = self._loss_target(logits, target)
+        if t is None:
+            return super().sparsemax_loss(logits, target)
+        return self.kernels.sparsemax_loss(_c(logits), t)
+
+    # ---- sparsemax (last axis) --------------------------------------------------------------
+    def sparsemax(self, x, axis: int = -1):
+        out = self._on_last_axis(self.kernels.sparsemax_forward, axis, x) if _is_float(x) else None
+        return super().sparsemax(x, axis) if out is None else out
+
+    def sparsemax_backward(self, y, gy, axis: int = -1):
+        out = self._on_last_axis(self.kernels.sparsemax_backward, axis, y, gy) if _like(y, gy) else None
+        return super().sparsemax_backward(y, gy, axis) if out is None else out
