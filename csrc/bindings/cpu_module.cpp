@@ -13,6 +13,8 @@ namespace xpgrad {
 void bind_activations(py::module_& m);
 void bind_softmax(py::module_& m);
 void bind_sparsemax(py::module_& m);
+void bind_optim(py::module_& m);
+void bind_dropout(py::module_& m);
 }
 
 PYBIND11_MODULE(_C, m) {
@@ -29,4 +31,6 @@ PYBIND11_MODULE(_C, m) {
   xpgrad::bind_activations(m);
   xpgrad::bind_softmax(m);
   xpgrad::bind_sparsemax(m);
+  xpgrad::bind_optim(m);
+  xpgrad::bind_dropout(m);
 }

@@ -11,14 +11,18 @@ namespace xpgrad::cpu {
 // Below this many elements one thread is faster than waking the team.
 constexpr int64_t kElementwiseGrain = 1 << 15;
 
+// body(i, count) over vector strips of [0, n), the strips split over threads for large n.
+template <class V, class Body>
+inline void parallel_strips(int64_t n, Body&& body) {
+  parallel_for(n, kElementwiseGrain, [&](int64_t b, int64_t e) {
+    simd::strips<V>(e - b, [&](int64_t i, int c) { body(b + i, c); });
+  }, 16);
+}
+
 template <class T, class F, class... In>
 inline void map_elementwise(T* out, int64_t n, F f, const In*... in) {
   using V = simd::Vec<T>;
-  parallel_for(n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-    simd::strips<V>(e - b, [&](int64_t i, int c) {
-      simd::store_n(f(simd::load_n<V>(in + b + i, c)...), out + b + i, c);
-    });
-  }, 16);
+  parallel_strips<V>(n, [&](int64_t i, int c) { simd::store_n(f(simd::load_n<V>(in + i, c)...), out + i, c); });
 }
 
 }  // namespace xpgrad::cpu

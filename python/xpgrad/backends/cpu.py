@@ -153,3 +153,64 @@ class CpuBackend(Backend):
     def sparsemax_backward(self, y, gy, axis: int = -1):
         out = self._on_last_axis(self.kernels.sparsemax_backward, axis, y, gy) if _like(y, gy) else None
         return super().sparsemax_backward(y, gy, axis) if out is None else out
+
+    # ---- randomness -------------------------------------------------------------------------
+    def dropout_mask(self, shape, p: float, scale: float, dtype):
+        dtype = numpy.dtype(dtype)
+        if dtype not in (numpy.float32, numpy.float64):
+            return super().dropout_mask(shape, p, scale, dtype)
+        # One seed per call from the backend's Generator keeps xg.manual_seed reproducible.
+        seed = int(self._rng.integers(0, 2**64, dtype=numpy.uint64))
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return self.kernels.dropout_mask(shape, p, scale, dtype, seed)
+
+    # ---- fused optimizer updates (in place; the kernels need C-contiguous arrays) -----------
+    @staticmethod
+    def _inplace_ok(param, *others) -> bool:
+        arrays = (param, *(o for o in others if o is not None))
+        return _like(param, *arrays) and all(a.flags.c_contiguous for a in arrays) and param.flags.writeable
+
+    def sgd_update(self, param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0,
+                   nesterov=False, weight_decay=0.0, first_step=False):
+        if not self._inplace_ok(param, grad, momentum_buffer if momentum else None):
+            return super().sgd_update(param, grad, momentum_buffer, lr=lr, momentum=momentum,
+                                      dampening=dampening, nesterov=nesterov,
+                                      weight_decay=weight_decay, first_step=first_step)
+        self.kernels.sgd_update(param, grad, momentum_buffer if momentum else None, lr, momentum,
+                                dampening, nesterov, weight_decay, first_step)
+
+    def adam_update(self, param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.999,
+                    eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
+        if not self._inplace_ok(param, grad, exp_avg, exp_avg_sq):
+            return super().adam_update(param, grad, exp_avg, exp_avg_sq, step=step, lr=lr,
+                                       beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                                       decoupled_weight_decay=decoupled_weight_decay)
+        self.kernels.adam_update(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps,
+                                 weight_decay, decoupled_weight_decay)
+
+    def adamax_update(self, param, grad, exp_avg, exp_inf, *, step, lr, beta1=0.9, beta2=0.999,
+                      eps=1e-8, weight_decay=0.0):
+        if not self._inplace_ok(param, grad, exp_avg, exp_inf):
+            return super().adamax_update(param, grad, exp_avg, exp_inf, step=step, lr=lr,
+                                         beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
+        self.kernels.adamax_update(param, grad, exp_avg, exp_inf, step, lr, beta1, beta2, eps,
+                                   weight_decay)
+
+    def rmsprop_update(self, param, grad, square_avg, *, lr, alpha=0.99, eps=1e-8,
+                       weight_decay=0.0, momentum=0.0, momentum_buffer=None, centered=False,
+                       grad_avg=None):
+        buf = momentum_buffer if momentum else None
+        avg = grad_avg if centered else None
+        if not self._inplace_ok(param, grad, square_avg, buf, avg):
+            return super().rmsprop_update(param, grad, square_avg, lr=lr, alpha=alpha, eps=eps,
+                                          weight_decay=weight_decay, momentum=momentum,
+                                          momentum_buffer=momentum_buffer, centered=centered,
+                                          grad_avg=grad_avg)
+        self.kernels.rmsprop_update(param, grad, square_avg, lr, alpha, eps, weight_decay, momentum,
+                                    buf, centered, avg)
+
+    def adagrad_update(self, param, grad, sum_sq, *, lr, eps=1e-10, weight_decay=0.0):
+        if not self._inplace_ok(param, grad, sum_sq):
+            return super().adagrad_update(param, grad, sum_sq, lr=lr, eps=eps,
+                                          weight_decay=weight_decay)
+        self.kernels.adagrad_update(param, grad, sum_sq, lr, eps, weight_decay)
