@@ -62,6 +62,8 @@ py::array elu_backward(const py::array& x, const py::array& y, const py::array& 
 void bind_activations(py::module_& m) {
   using py::arg;
 #define XPGRAD_PICK(field) [](const auto& k) { return k.field; }
+  m.def("exp", [](const py::array& x) { return unary("exp", x, 0, XPGRAD_PICK(exp)); }, arg("x"),
+        "y = e^x, the kernels' vectorised exponential (<= 2 ULP in float32)");
   m.def("sigmoid_forward", [](const py::array& x) { return unary("sigmoid_forward", x, 0, XPGRAD_PICK(sigmoid)); },
         arg("x"), "y = 1 / (1 + exp(-x))");
   m.def("sigmoid_backward", [](const py::array& y, const py::array& gy) {

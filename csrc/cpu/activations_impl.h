@@ -14,6 +14,9 @@ struct Activations {
   static V one() { return V::set1(T(1)); }
   static V zero() { return V::set1(T(0)); }
 
+  static void exp(const T* x, T* y, int64_t n) {
+    map_elementwise(y, n, [](V v) { return simd::exp(v); }, x);
+  }
   static void sigmoid(const T* x, T* y, int64_t n) {
     map_elementwise(y, n, [](V v) { return simd::sigmoid(v); }, x);
   }
@@ -50,7 +53,7 @@ struct Activations {
   }
 
   static ActivationKernels<T> table() {
-    return {sigmoid, sigmoid_backward, tanh, tanh_backward, relu, relu_backward,
+    return {exp, sigmoid, sigmoid_backward, tanh, tanh_backward, relu, relu_backward,
             leaky_relu, leaky_relu_backward, elu, elu_backward};
   }
 };

@@ -5,7 +5,8 @@
 //   τ ← (Σ_{zᵢ>τ} zᵢ − 1) / |{zᵢ > τ}|
 // runs on the shrinking buffer. τ rises monotonically to the exact root and the support only
 // shrinks, so it stops (support unchanged) after at most |candidates| rounds, usually 2–4; ties
-// and huge logits need no special case. A row with NaN or ±inf gives a NaN row.
+// and huge logits need no special case; −inf entries get 0. A row with NaN or +inf (or only
+// −inf) gives a NaN row, as the reference does.
 // Backward: gx = gy − mean_S(gy) on S = {y > 0}, 0 elsewhere.
 #include <cmath>
 
@@ -61,21 +62,23 @@ struct Sparsemax {
     return kept;
   }
 
-  // Finds τ for row x; returns false for a row with NaN/inf (then th.tau is NaN).
+  // Finds τ for row x; returns false for a row with NaN or +inf, or only −inf (then τ is NaN).
   static bool threshold(const T* x, int64_t k, T* buf, Threshold& th) {
     th.max = row_max<V>(x, k);
-    const V m = V::set1(th.max), lo = V::set1(T(-1));
-    V finite = V::set1(T(0));  // stays 0 unless some z is NaN or ±inf (z·0 = NaN)
+    const T inf = std::numeric_limits<T>::infinity();
+    const V m = V::set1(th.max), lo = V::set1(T(-1)), zero = V::set1(T(0));
+    V nans = zero;  // counts x ≠ x
     int64_t n = 0;
-    V s = V::set1(T(0));
+    V s = zero;
     simd::strips<V>(k, [&](int64_t i, int c) {
-      V z = load_n<V>(x + i, c, th.max - T(2)) - m;  // tail lanes: z = −2, not candidates
-      finite = fma(z, V::set1(T(0)), finite);
+      const V xv = load_n<V>(x + i, c, T(0));
+      nans = nans + select(xv >= xv, zero, V::set1(T(1)));
+      const V z = load_n<V>(x + i, c, -inf) - m;  // tail lanes: −inf, never candidates
       auto cand = z > lo;
-      s = s + select(cand, z, V::set1(T(0)));
+      s = s + select(cand, z, zero);
       n += z.compress_store(buf + n, cand);
     });
-    if (!(reduce_add(finite) == T(0)) || n == 0) {
+    if (reduce_add(nans) != T(0) || th.max == inf || n == 0) {
       th.tau = nan;
       th.count = 0;
       th.support = buf;

@@ -8,6 +8,7 @@ namespace xpgrad::cpu {
 
 template <class T>
 struct ActivationKernels {
+  void (*exp)(const T* x, T* y, int64_t n);  // the vectorised eˣ itself (tests, other kernels)
   void (*sigmoid)(const T* x, T* y, int64_t n);
   void (*sigmoid_backward)(const T* y, const T* gy, T* gx, int64_t n);
   void (*tanh)(const T* x, T* y, int64_t n);

@@ -6,6 +6,8 @@ dtypes or shapes that the reference broadcasts. Softmax-family kernels work on t
 axis; another axis is moved last (one copy) and moved back.
 """
 
+from __future__ import annotations
+
 import numpy
 
 from .base import Backend
