@@ -74,7 +74,7 @@ def torch_impls(torch, x, t):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke test)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds, no results written")
     args = parser.parse_args(argv)
 
     from xpgrad.backends.registry import get_backend
@@ -115,16 +115,17 @@ def main(argv=None):
             rows.append(row)
             print(", ".join(f"{key}={value:.3g}" if isinstance(value, float) else f"{key}={value}"
                             for key, value in row.items()), flush=True)
-    name = "softmax_quick" if args.quick else "softmax"
+    if torch:
+        torch.set_num_threads(TORCH_THREADS[0])
+    if args.quick:  # a smoke test: nothing written
+        return rows
     path = write_results(
-        name, "Softmax family, cross-entropy and sparsemax (float32, cpu backend)", rows,
+        "softmax", "Softmax family, cross-entropy and sparsemax (float32, cpu backend)", rows,
         ["op", "N", "K", "xpgrad_us", "numpy_us", "torch_us", "vs_numpy", "vs_torch"],
         notes="vs_numpy / vs_torch: median over interleaved rounds of t(other) / t(xpgrad) "
               "(> 1: xpgrad faster). cross_entropy and sparsemax_loss return the per-row loss "
               "and the gradient. torch sparsemax: sort-based formula in torch ops; torch "
               "cross_entropy: the faster of F.cross_entropy+backward and plain torch ops.")
-    if torch:
-        torch.set_num_threads(TORCH_THREADS[0])
     print(f"wrote {path}")
     return rows
 
