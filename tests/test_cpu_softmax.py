@@ -80,8 +80,8 @@ def test_cross_entropy_matches_torch():
     (np.array([0, 5, 1]), r"target\[1\] = 5 is not a class index in \[0, 5\)"),
     (np.array([0, -1, 1]), r"target\[1\] = -1"),
     (np.array([0, 1]), "target must have shape"),
-    (np.zeros((3, 4), np.float32), "target has shape"),
-    (np.zeros((3, 5), np.float64), "target has dtype"),
+    (np.zeros((3, 4), np.float32), r"shape mismatch \(3, 5\) vs \(3, 4\) \(logits vs target\)"),
+    (np.zeros((3, 5), np.float64), "dtype mismatch float32 vs float64"),
 ])
 def test_cross_entropy_bad_targets_raise(target, match):
     x = np.zeros((3, 5), np.float32)

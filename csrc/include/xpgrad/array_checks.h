@@ -78,13 +78,13 @@ inline DType check_like(const char* op, std::initializer_list<std::pair<const ch
   for (const auto& [name, a] : args) {
     if (a != a0) {
       if (!a->dtype().is(a0->dtype()))
-        throw py::value_error(std::string(op) + ": " + name + " has dtype " + dtype_str(*a) + ", expected " +
-                              dtype_str(*a0) + " like " + name0);
+        throw py::value_error(std::string(op) + ": dtype mismatch " + dtype_str(*a0) + " vs " + dtype_str(*a) +
+                              " (" + name0 + " vs " + name + ")");
       bool same = a->ndim() == a0->ndim();
       for (py::ssize_t i = 0; same && i < a->ndim(); ++i) same = a->shape(i) == a0->shape(i);
       if (!same)
-        throw py::value_error(std::string(op) + ": " + name + " has shape " + shape_str(*a) + ", expected " +
-                              shape_str(*a0) + " like " + name0);
+        throw py::value_error(std::string(op) + ": shape mismatch " + shape_str(*a0) + " vs " + shape_str(*a) +
+                              " (" + name0 + " vs " + name + ")");
     }
     require_contiguous(*a, op, name);
   }
