@@ -34,6 +34,22 @@ struct CrossEntropy {
 
   static void with_indices(const T* logits, const int64_t* target, T* loss, T* grad, int64_t n, int64_t k,
                            T eps) {
+    if (k <= V::width) {  // a row is one register
+      const int c = int(k);
+      const V off = V::set1(eps / T(k));
+      return for_rows(n, k, [&](int64_t r) {
+        const T* x = logits + r * k;
+        const V v = V::load(x, c, ninf);
+        const T m = reduce_max(v);
+        const V e = simd::exp(v - V::set1(m));
+        const T s = reduce_add(e);
+        (e * V::set1(T(1) / s) - off).store(grad + r * k, c);
+        const T sum_shifted = eps != T(0) ? reduce_add(V::load(x, c, m) - V::set1(m)) : T(0);
+        const int64_t t = target[r];
+        grad[r * k + t] -= T(1) - eps;
+        loss[r] = std::log(s) - (T(1) - eps) * (x[t] - m) - eps / T(k) * sum_shifted;
+      });
+    }
     for_rows(n, k, [&](int64_t r) {
       const T* x = logits + r * k;
       T* g = grad + r * k;

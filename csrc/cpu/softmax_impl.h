@@ -21,6 +21,14 @@ struct Softmax {
   static constexpr T ninf = -std::numeric_limits<T>::infinity();
 
   static void softmax(const T* x, T* y, int64_t rows, int64_t k) {
+    if (k <= V::width) {  // a row is one register: no strip loops, no second look at memory
+      const int c = int(k);
+      return for_rows(rows, k, [&](int64_t r) {
+        const V v = V::load(x + r * k, c, ninf);
+        const V e = simd::exp(v - V::set1(reduce_max(v)));
+        (e * V::set1(T(1) / reduce_add(e))).store(y + r * k, c);
+      });
+    }
     for_rows(rows, k, [&](int64_t r) {
       const T* xr = x + r * k;
       T* yr = y + r * k;
@@ -36,6 +44,14 @@ struct Softmax {
   }
 
   static void log_softmax(const T* x, T* y, int64_t rows, int64_t k) {
+    if (k <= V::width) {
+      const int c = int(k);
+      return for_rows(rows, k, [&](int64_t r) {
+        const V v = V::load(x + r * k, c, ninf);
+        const V z = v - V::set1(reduce_max(v));
+        (z - V::set1(std::log(reduce_add(simd::exp(z))))).store(y + r * k, c);
+      });
+    }
     for_rows(rows, k, [&](int64_t r) {
       const T* xr = x + r * k;
       T* yr = y + r * k;
