@@ -62,7 +62,7 @@ inline V exp(V x) {
   return ldexp(detail::expm1_poly(r) + V::set1(1), n);
 }
 
-// eˣ − 1 without cancellation near 0: 2ⁿ(eʳ − 1) + (2ⁿ − 1). Valid for x ≤ 88 (used for x ≤ 0).
+// eˣ − 1 without cancellation near 0: 2ⁿ(eʳ − 1) + (2ⁿ − 1). Valid for x ≤ 88 (elu, tanh).
 template <class V>
 inline V expm1(V x) {
   V n;
@@ -79,29 +79,16 @@ inline V sigmoid(V x) {
   return select(x >= V::set1(0), V::set1(1), e) / (V::set1(1) + e);
 }
 
-// tanh: |x| < 0.625 odd polynomial/rational (Cephes tanhf / tanh), else sign(x)·(1 − 2/(e^{2|x|} + 1)),
-// which saturates to ±1 for large |x| (e^{2|x|} = inf) and passes NaN.
+// tanh(x) = u / (u + 2) with u = eˣ⁺ˣ − 1: expm1 keeps full relative accuracy near 0, so one
+// formula serves every x. |x| is first clamped where tanh rounds to ±1 (10 in float, 20 in
+// double), which avoids inf/inf and saturates exactly; NaN passes the clamp.
 template <class V>
 inline V tanh(V x) {
   using T = typename V::value_type;
-  V a = abs(x), z = x * x, small;
-  if constexpr (sizeof(T) == 4) {
-    V p = fma(V::set1(-5.70498872745e-3f), z, V::set1(2.06390887954e-2f));
-    p = fma(p, z, V::set1(-5.37397155531e-2f));
-    p = fma(p, z, V::set1(1.33314422036e-1f));
-    p = fma(p, z, V::set1(-3.33332819422e-1f));
-    small = fma(p * z, x, x);
-  } else {
-    V p = fma(V::set1(-9.64399179425052238628e-1), z, V::set1(-9.92877231001918586564e1));
-    p = fma(p, z, V::set1(-1.61468768441708447952e3));
-    V q = z + V::set1(1.12811678491632931402e2);
-    q = fma(q, z, V::set1(2.23548839060100448583e3));
-    q = fma(q, z, V::set1(4.84406305325125486048e3));
-    small = fma(z * p / q, x, x);
-  }
-  V big = V::set1(1) - V::set1(2) / (exp(a + a) + V::set1(1));
-  big = select(x < V::set1(0), -big, big);
-  return select(a < V::set1(T(0.625)), small, big);
+  const V lim = V::set1(sizeof(T) == 4 ? T(10) : T(20));
+  const V c = min(lim, max(-lim, x));
+  const V u = expm1(c + c);
+  return u / (u + V::set1(T(2)));
 }
 
 }  // namespace xpgrad::simd
