@@ -88,11 +88,11 @@ def main(argv=None):
         x = (r.standard_normal((n, k)) * 2).astype(np.float32)
         t = r.integers(0, k, n)
         ops = {
-            "softmax": lambda b: b.softmax(x),
-            "log_softmax": lambda b: b.log_softmax(x),
-            "cross_entropy": lambda b: b.cross_entropy(x, t),
-            "sparsemax": lambda b: b.sparsemax(x),
-            "sparsemax_loss": lambda b: b.sparsemax_loss(x, t),
+            "softmax": lambda b, x=x: b.softmax(x),
+            "log_softmax": lambda b, x=x: b.log_softmax(x),
+            "cross_entropy": lambda b, x=x, t=t: b.cross_entropy(x, t),
+            "sparsemax": lambda b, x=x: b.sparsemax(x),
+            "sparsemax_loss": lambda b, x=x, t=t: b.sparsemax_loss(x, t),
         }
         theirs = torch_impls(torch, x, t) if torch else {}
         for op, call in ops.items():
