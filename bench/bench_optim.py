@@ -10,14 +10,15 @@ and 2 threads) in the same run.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import compare  # noqa: E402
-from harness import try_import_torch, write_results  # noqa: E402
+try:  # as part of the bench package (xpgrad bench) or as a script
+    from .compare import compare
+    from .harness import try_import_torch, write_results
+except ImportError:
+    from compare import compare
+    from harness import try_import_torch, write_results
 
 TORCH_THREADS = (2, 1)
 
@@ -76,7 +77,7 @@ def torch_steps(torch, cls_name, kwargs, params, grads):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100K parameters, few rounds, no results written")
+    parser.add_argument("--quick", action="store_true", help="100K parameters, few rounds (results as <name>_quick)")
     args = parser.parse_args(argv)
 
     from xpgrad.backends.registry import get_backend
@@ -114,10 +115,8 @@ def main(argv=None):
         print(", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
     if torch:
         torch.set_num_threads(TORCH_THREADS[0])
-    if args.quick:
-        return rows
     path = write_results(
-        "optim", "Fused optimizer updates on ~1M float32 parameters (cpu backend)", rows,
+        "optim" + ("_quick" if args.quick else ""), "Fused optimizer updates on ~1M float32 parameters (cpu backend)", rows,
         ["optimizer", "params", "xpgrad_us", "numpy_us", "torch_us", "torch_variant", "vs_numpy", "vs_torch"],
         notes="One step over a 1000×1000 weight and a 1000 bias. vs_numpy / vs_torch: median over interleaved "
               "rounds of t(other) / t(xpgrad) (> 1: xpgrad faster). torch: torch.optim step with foreach=True "

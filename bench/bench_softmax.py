@@ -12,14 +12,15 @@ same loss/gradient written with torch ops without autograd, and the faster of 1 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import compare  # noqa: E402
-from harness import try_import_torch, write_results  # noqa: E402
+try:  # as part of the bench package (xpgrad bench) or as a script
+    from .compare import compare
+    from .harness import try_import_torch, write_results
+except ImportError:
+    from compare import compare
+    from harness import try_import_torch, write_results
 
 SIZES = [(16384, 10), (1024, 1000), (64, 32000)]
 QUICK_SIZES = [(2048, 10), (128, 1000), (8, 32000)]
@@ -74,7 +75,7 @@ def torch_impls(torch, x, t):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds, no results written")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (results as <name>_quick)")
     args = parser.parse_args(argv)
 
     from xpgrad.backends.registry import get_backend
@@ -117,10 +118,8 @@ def main(argv=None):
                             for key, value in row.items()), flush=True)
     if torch:
         torch.set_num_threads(TORCH_THREADS[0])
-    if args.quick:  # a smoke test: nothing written
-        return rows
     path = write_results(
-        "softmax", "Softmax family, cross-entropy and sparsemax (float32, cpu backend)", rows,
+        "softmax" + ("_quick" if args.quick else ""), "Softmax family, cross-entropy and sparsemax (float32, cpu backend)", rows,
         ["op", "N", "K", "xpgrad_us", "numpy_us", "torch_us", "vs_numpy", "vs_torch"],
         notes="vs_numpy / vs_torch: median over interleaved rounds of t(other) / t(xpgrad) "
               "(> 1: xpgrad faster). cross_entropy and sparsemax_loss return the per-row loss "

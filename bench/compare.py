@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import statistics
 
-from harness import median_time
+try:
+    from .harness import median_time
+except ImportError:
+    from harness import median_time
 
 
 def compare(impls: dict, baseline: str, rounds: int = 5, repeat: int = 5, min_time: float = 0.01,
