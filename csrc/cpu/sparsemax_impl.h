@@ -4,7 +4,9 @@
 // pass compacts those candidates into a row buffer, then Michelot's fixed point
 //   τ ← (Σ_{zᵢ>τ} zᵢ − 1) / |{zᵢ > τ}|
 // runs on the shrinking buffer. τ rises monotonically to the exact root and the support only
-// shrinks, so it stops (support unchanged) after at most |candidates| rounds, usually 2–4; ties
+// shrinks, so it stops (support unchanged) after at most |candidates| rounds: usually 2–4,
+// ≤ 12 on adversarial families (a round that drops one element needs the gaps to grow ~m-fold,
+// so long runs exhaust the range (−1, 0] quickly). Ties
 // and huge logits need no special case; −inf entries get 0. A row with NaN or +inf (or only
 // −inf) gives a NaN row, as the reference does.
 // Backward: gx = gy − mean_S(gy) on S = {y > 0}, 0 elsewhere.
