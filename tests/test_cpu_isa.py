@@ -1,5 +1,6 @@
 """Every dispatch path (portable, AVX2, AVX-512) runs the whole kernel test suite: a
-subprocess per ISA with XPGRAD_ISA set, skipped where the CPU lacks the instructions."""
+subprocess per ISA with XPGRAD_ISA set, skipped where the CPU lacks the instructions. The
+portable run also uses a single thread (XPGRAD_NUM_THREADS=1), covering the serial path."""
 
 import os
 import subprocess
@@ -29,6 +30,8 @@ def test_kernel_suite_on_each_isa(isa):
     if ORDER.index(isa) > ORDER.index(best_isa()):
         pytest.skip(f"this CPU has no {isa}")
     env = dict(os.environ, XPGRAD_ISA=isa)
+    if isa == "portable":
+        env["XPGRAD_NUM_THREADS"] = "1"
     check = subprocess.run([sys.executable, "-c", "from xpgrad import _C; print(_C.isa())"],
                            env=env, capture_output=True, text=True, check=True)
     assert check.stdout.strip() == isa
