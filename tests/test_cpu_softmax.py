@@ -115,3 +115,15 @@ def test_concurrent_calls_from_python_threads():
         got = list(pool.map(cpu.softmax, xs * 3))
     for i, y in enumerate(got):
         assert_close(y, want[i % 8], np.float32)
+
+
+def test_pool_thread_count_can_be_lowered_and_restored():
+    k = cpu.kernels
+    before = k.pool_threads()
+    x = rng(1).standard_normal((256, 1000)).astype(np.float32)
+    try:
+        assert k.set_pool_threads(1) == 1
+        serial = cpu.softmax(x)
+    finally:
+        assert k.set_pool_threads(before) == before
+    np.testing.assert_array_equal(serial, cpu.softmax(x))  # rows are independent: same bits

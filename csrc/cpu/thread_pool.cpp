@@ -5,6 +5,7 @@
 // `finished` to reach the count, i.e. for chunks already running on a worker.
 #include "xpgrad/thread_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -105,7 +106,14 @@ Pool& pool() {
 
 }  // namespace
 
-int num_threads() { return pool().size(); }
+std::atomic<int> limit{1 << 30};
+
+int num_threads() { return std::min(pool().size(), limit.load(std::memory_order_relaxed)); }
+
+int set_num_threads(int n) {
+  limit.store(std::max(n, 1), std::memory_order_relaxed);
+  return num_threads();
+}
 
 void run_chunks(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) { pool().run(chunks, fn, ctx); }
 

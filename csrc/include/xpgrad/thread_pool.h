@@ -12,6 +12,9 @@ namespace xpgrad::cpu {
 // else the hardware's.
 int num_threads();
 
+// Uses at most n threads from now on (n ≥ 1, capped at the pool's size); returns the new count.
+int set_num_threads(int n);
+
 // Calls fn(ctx, c) for every c in [0, chunks), spread over the pool; returns when all are done.
 // A call made while the pool is busy (another thread's kernel) runs serially in its caller.
 void run_chunks(int64_t chunks, void (*fn)(void* ctx, int64_t chunk), void* ctx);
