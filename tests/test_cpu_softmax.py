@@ -127,3 +127,16 @@ def test_pool_thread_count_can_be_lowered_and_restored():
     finally:
         assert k.set_pool_threads(before) == before
     np.testing.assert_array_equal(serial, cpu.softmax(x))  # rows are independent: same bits
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_kernels_work_in_a_forked_child():
+    import os
+
+    x = rng(2).standard_normal((512, 1000)).astype(np.float32)
+    want = cpu.softmax(x)  # the pool exists before the fork
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if np.array_equal(cpu.softmax(x), want) else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

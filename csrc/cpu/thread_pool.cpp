@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -26,9 +27,14 @@ int configured_threads() {
   return hw ? int(hw) : 1;
 }
 
+// Set in a child process after fork(): the workers did not survive and the mutexes may be
+// held by threads that no longer exist, so the child runs every kernel serially.
+std::atomic<bool> forked{false};
+
 class Pool {
  public:
   explicit Pool(int threads) {
+    pthread_atfork(nullptr, nullptr, [] { forked.store(true); });
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
   }
   ~Pool() {
@@ -43,11 +49,9 @@ class Pool {
   int size() const { return int(workers_.size()) + 1; }
 
   void run(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) {
+    if (forked.load(std::memory_order_relaxed)) return serial(chunks, fn, ctx);
     std::unique_lock<std::mutex> busy(job_mutex_, std::try_to_lock);
-    if (!busy || workers_.empty() || chunks < 2 || chunks > 0xFFFF) {
-      for (int64_t c = 0; c < chunks; ++c) fn(ctx, c);
-      return;
-    }
+    if (!busy || workers_.empty() || chunks < 2 || chunks > 0xFFFF) return serial(chunks, fn, ctx);
     fn_ = fn;
     ctx_ = ctx;
     finished_.store(0, std::memory_order_relaxed);
@@ -62,6 +66,10 @@ class Pool {
   }
 
  private:
+  static void serial(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) {
+    for (int64_t c = 0; c < chunks; ++c) fn(ctx, c);
+  }
+
   // Claims and runs chunks of the current job until none is left.
   void drain() {
     for (;;) {
