@@ -16,44 +16,52 @@ struct Optim {
   static V c(double v) { return V::set1(T(v)); }
 
   // g = grad + λθ (L2 weight decay) when λ ≠ 0.
-  static V decayed(V g, V p, double wd) { return wd != 0 ? g + c(wd) * p : g; }
+  static V decayed(V g, V p, bool decay, V wd) { return decay ? g + wd * p : g; }
 
   // b = g (first step) or μb + (1−τ)g; g = g + μb (Nesterov) or b; θ −= η·g.
   static void sgd(T* param, const T* grad, T* buf, int64_t n, const SgdArgs& a) {
-    parallel_strips<V>(n, [&](int64_t i, int k) {
-      V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, a.weight_decay);
-      if (a.momentum != 0) {
-        V b = a.first_step ? g : load_n<V>(buf + i, k) * c(a.momentum) + c(1 - a.dampening) * g;
+    const V lr = c(a.lr), mu = c(a.momentum), keep = c(1 - a.dampening), wd = c(a.weight_decay);
+    const bool decay = a.weight_decay != 0, momentum = a.momentum != 0, first = a.first_step, nesterov = a.nesterov;
+    parallel_strips<V>(n, [=](int64_t i, int k) {
+      V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, decay, wd);
+      if (momentum) {
+        V b = first ? g : load_n<V>(buf + i, k) * mu + keep * g;
         store_n(b, buf + i, k);
-        g = a.nesterov ? g + c(a.momentum) * b : b;
+        g = nesterov ? g + mu * b : b;
       }
-      store_n(p - c(a.lr) * g, param + i, k);
+      store_n(p - lr * g, param + i, k);
     });
   }
 
   // m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; θ −= (η/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε).
   static void adam(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, int64_t n, const AdamArgs& a) {
-    parallel_strips<V>(n, [&](int64_t i, int k) {
+    const V b1 = c(a.beta1), b1c = c(1 - a.beta1), b2 = c(a.beta2), b2c = c(1 - a.beta2), eps = c(a.eps),
+            step = c(a.step_size), bias2 = c(a.bias2_sqrt), wd = c(a.weight_decay), shrink = c(a.decay_factor);
+    const bool decay = a.weight_decay != 0, decoupled = a.decay_factor != 1;
+    parallel_strips<V>(n, [=](int64_t i, int k) {
       V p = load_n<V>(param + i, k);
-      if (a.decay_factor != 1) p = p * c(a.decay_factor);
-      V g = decayed(load_n<V>(grad + i, k), p, a.weight_decay);
-      V m = load_n<V>(exp_avg + i, k) * c(a.beta1) + c(1 - a.beta1) * g;
-      V v = load_n<V>(exp_avg_sq + i, k) * c(a.beta2) + c(1 - a.beta2) * g * g;
+      if (decoupled) p = p * shrink;
+      V g = decayed(load_n<V>(grad + i, k), p, decay, wd);
+      V m = load_n<V>(exp_avg + i, k) * b1 + b1c * g;
+      V v = load_n<V>(exp_avg_sq + i, k) * b2 + b2c * g * g;
       store_n(m, exp_avg + i, k);
       store_n(v, exp_avg_sq + i, k);
-      store_n(p - c(a.step_size) * m / (sqrt(v) / c(a.bias2_sqrt) + c(a.eps)), param + i, k);
+      store_n(p - step * m / (sqrt(v) / bias2 + eps), param + i, k);
     });
   }
 
   // m = β₁m + (1−β₁)g; u = max(β₂u, |g| + ε); θ −= (η/(1−β₁ᵗ))·m/u.
   static void adamax(T* param, const T* grad, T* exp_avg, T* exp_inf, int64_t n, const AdamaxArgs& a) {
-    parallel_strips<V>(n, [&](int64_t i, int k) {
-      V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, a.weight_decay);
-      V m = load_n<V>(exp_avg + i, k) * c(a.beta1) + c(1 - a.beta1) * g;
-      V u = max(load_n<V>(exp_inf + i, k) * c(a.beta2), abs(g) + c(a.eps));
+    const V b1 = c(a.beta1), b1c = c(1 - a.beta1), b2 = c(a.beta2), eps = c(a.eps), step = c(a.step_size),
+            wd = c(a.weight_decay);
+    const bool decay = a.weight_decay != 0;
+    parallel_strips<V>(n, [=](int64_t i, int k) {
+      V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, decay, wd);
+      V m = load_n<V>(exp_avg + i, k) * b1 + b1c * g;
+      V u = max(load_n<V>(exp_inf + i, k) * b2, abs(g) + eps);
       store_n(m, exp_avg + i, k);
       store_n(u, exp_inf + i, k);
-      store_n(p - c(a.step_size) * m / u, param + i, k);
+      store_n(p - step * m / u, param + i, k);
     });
   }
 
@@ -61,33 +69,38 @@ struct Optim {
   // θ −= η·g/d, or with momentum b = μb + g/d, θ −= η·b.
   static void rmsprop(T* param, const T* grad, T* square_avg, T* buf, T* grad_avg, int64_t n,
                       const RmspropArgs& a) {
-    parallel_strips<V>(n, [&](int64_t i, int k) {
-      V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, a.weight_decay);
-      V s = load_n<V>(square_avg + i, k) * c(a.alpha) + c(1 - a.alpha) * g * g;
+    const V lr = c(a.lr), al = c(a.alpha), alc = c(1 - a.alpha), eps = c(a.eps), mu = c(a.momentum),
+            wd = c(a.weight_decay);
+    const bool decay = a.weight_decay != 0, momentum = a.momentum != 0, centered = grad_avg != nullptr;
+    parallel_strips<V>(n, [=](int64_t i, int k) {
+      V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, decay, wd);
+      V s = load_n<V>(square_avg + i, k) * al + alc * g * g;
       store_n(s, square_avg + i, k);
-      if (grad_avg) {
-        V ga = load_n<V>(grad_avg + i, k) * c(a.alpha) + c(1 - a.alpha) * g;
+      if (centered) {
+        V ga = load_n<V>(grad_avg + i, k) * al + alc * g;
         store_n(ga, grad_avg + i, k);
         s = s - ga * ga;
       }
-      V d = sqrt(s) + c(a.eps);
-      if (a.momentum != 0) {
-        V b = load_n<V>(buf + i, k) * c(a.momentum) + g / d;
+      V d = sqrt(s) + eps;
+      if (momentum) {
+        V b = load_n<V>(buf + i, k) * mu + g / d;
         store_n(b, buf + i, k);
-        store_n(p - c(a.lr) * b, param + i, k);
+        store_n(p - lr * b, param + i, k);
       } else {
-        store_n(p - c(a.lr) * g / d, param + i, k);
+        store_n(p - lr * g / d, param + i, k);
       }
     });
   }
 
   // G += g²; θ −= η·g/(√G + ε).
   static void adagrad(T* param, const T* grad, T* sum_sq, int64_t n, const AdagradArgs& a) {
-    parallel_strips<V>(n, [&](int64_t i, int k) {
-      V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, a.weight_decay);
+    const V lr = c(a.lr), eps = c(a.eps), wd = c(a.weight_decay);
+    const bool decay = a.weight_decay != 0;
+    parallel_strips<V>(n, [=](int64_t i, int k) {
+      V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, decay, wd);
       V s = load_n<V>(sum_sq + i, k) + g * g;
       store_n(s, sum_sq + i, k);
-      store_n(p - c(a.lr) * g / (sqrt(s) + c(a.eps)), param + i, k);
+      store_n(p - lr * g / (sqrt(s) + eps), param + i, k);
     });
   }
 
