@@ -1,6 +1,6 @@
 // Work-sharing pool behind parallel_for (see thread_pool.h for why not OpenMP).
-// One job at a time: a 64-bit counter packs (job id : 32 | chunk count : 16 | next chunk : 16),
-// so a claim (fetch_add) names its job and bounds atomically; a late worker of a finished job
+// One job at a time: one atomic packs (chunk count : 16 | next chunk : 16), so a claim
+// (fetch_add) reads the job's bound with its chunk; a worker that wakes after the job is done
 // sees next ≥ count and claims nothing. The caller claims chunks too and then waits only for
 // `finished` to reach the count, i.e. for chunks already running on a worker.
 #include "xpgrad/thread_pool.h"
@@ -58,7 +58,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ++job_;
-      counter_.store((job_ << 32) | (uint64_t(chunks) << 16), std::memory_order_release);
+      counter_.store(uint64_t(chunks) << 16, std::memory_order_release);
     }
     wake_.notify_all();
     drain();
@@ -98,7 +98,7 @@ class Pool {
   std::mutex job_mutex_;  // one job at a time
   std::mutex mutex_;      // guards job_ / stop_ for the condition variable
   std::condition_variable wake_;
-  uint64_t job_ = 0;
+  uint64_t job_ = 0;  // bumped per job: wakes the workers
   bool stop_ = false;
   std::atomic<uint64_t> counter_{0};
   std::atomic<int64_t> finished_{0};
