@@ -12,6 +12,11 @@ namespace py = pybind11;
 namespace xpgrad {
 void bind_activations(py::module_& m);
 void bind_gemm(py::module_& m);
+void bind_softmax(py::module_& m);
+void bind_sparsemax(py::module_& m);
+void bind_optim(py::module_& m);
+void bind_dropout(py::module_& m);
+void bind_threads(py::module_& m);
 }
 
 PYBIND11_MODULE(_C, m) {
@@ -27,4 +32,9 @@ PYBIND11_MODULE(_C, m) {
   }, "OpenMP threads the kernels use (1 when built without OpenMP).");
   xpgrad::bind_activations(m);
   xpgrad::bind_gemm(m);
+  xpgrad::bind_softmax(m);
+  xpgrad::bind_sparsemax(m);
+  xpgrad::bind_optim(m);
+  xpgrad::bind_dropout(m);
+  xpgrad::bind_threads(m);
 }

@@ -5,9 +5,11 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace xpgrad {
 namespace py = pybind11;
@@ -76,6 +78,41 @@ inline void require_no_alias(const py::array& out, const py::array& in, const ch
                              const char* out_name, const char* in_name) {
   if (overlaps(out, in))
     throw py::value_error(std::string(op) + ": " + out_name + " overlaps " + in_name);
+}
+
+// Checks a group of inputs of one elementwise/row op: the first is float32/float64, the rest
+// share its dtype and shape, all are C-contiguous. Returns the dtype.
+inline DType check_like(const char* op, std::initializer_list<std::pair<const char*, const py::array*>> args) {
+  const auto& [name0, a0] = *args.begin();
+  DType dt = float_dtype(*a0, op, name0);
+  for (const auto& [name, a] : args) {
+    if (a != a0) {
+      if (!a->dtype().is(a0->dtype()))
+        throw py::value_error(std::string(op) + ": dtype mismatch " + dtype_str(*a0) + " vs " + dtype_str(*a) +
+                              " (" + name0 + " vs " + name + ")");
+      bool same = a->ndim() == a0->ndim();
+      for (py::ssize_t i = 0; same && i < a->ndim(); ++i) same = a->shape(i) == a0->shape(i);
+      if (!same)
+        throw py::value_error(std::string(op) + ": shape mismatch " + shape_str(*a0) + " vs " + shape_str(*a) +
+                              " (" + name0 + " vs " + name + ")");
+    }
+    require_contiguous(*a, op, name);
+  }
+  return dt;
+}
+
+inline py::array empty_like(const py::array& a) {
+  return py::array(a.dtype(), std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim()));
+}
+
+template <class T> const T* cptr(const py::array& a) { return static_cast<const T*>(a.data()); }
+template <class T> T* mptr(py::array& a) { return static_cast<T*>(a.mutable_data()); }
+
+// Calls f(T{}) with T the C++ type of dt (float or double).
+template <class F>
+decltype(auto) with_float(DType dt, F&& f) {
+  if (dt == DType::Float32) return f(float{});
+  return f(double{});
 }
 
 }  // namespace xpgrad

@@ -1,7 +1,9 @@
 """NumPy arrays, with the hot kernels from the compiled extension ``xpgrad._C``.
 
-Each override hands the kernel contiguous float32/float64 arrays and falls back to the
-NumPy reference for anything else (integer arrays, other dtypes).
+Each override hands the kernel C-contiguous float32/float64 arrays and falls back to the
+NumPy reference (the base class) for anything else: integer arrays, other dtypes, mixed
+dtypes or shapes that the reference broadcasts. Softmax-family kernels work on the last
+axis; another axis is moved last (one copy) and moved back.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ def _is_float(a) -> bool:
     return a.dtype == numpy.float32 or a.dtype == numpy.float64
 
 
+def _like(a, *others) -> bool:
+    """a is float and every other array has its dtype and shape (the kernels' precondition)."""
+    return _is_float(a) and all(o.dtype == a.dtype and o.shape == a.shape for o in others)
+
+
+_c = numpy.ascontiguousarray
+
+
 class CpuBackend(Backend):
     name = "cpu"
     xp = numpy
@@ -37,17 +47,177 @@ class CpuBackend(Backend):
         self.kernels = import_cpu_extension()
         super().__init__()
 
+    # ---- activations ------------------------------------------------------------------------
+    def sigmoid(self, x):
+        if not _is_float(x):
+            return super().sigmoid(x)
+        return self.kernels.sigmoid_forward(_c(x))
+
+    def sigmoid_backward(self, y, gy):
+        if not _like(y, gy):
+            return super().sigmoid_backward(y, gy)
+        return self.kernels.sigmoid_backward(_c(y), _c(gy))
+
+    def tanh(self, x):
+        if not _is_float(x):
+            return super().tanh(x)
+        return self.kernels.tanh_forward(_c(x))
+
+    def tanh_backward(self, y, gy):
+        if not _like(y, gy):
+            return super().tanh_backward(y, gy)
+        return self.kernels.tanh_backward(_c(y), _c(gy))
+
     def relu(self, x):
         if not _is_float(x):
             return super().relu(x)
-        return self.kernels.relu_forward(numpy.ascontiguousarray(x))
+        return self.kernels.relu_forward(_c(x))
 
     def relu_backward(self, y, gy):
-        if not (_is_float(y) and y.dtype == gy.dtype and y.shape == gy.shape):
+        if not _like(y, gy):
             return super().relu_backward(y, gy)
-        return self.kernels.relu_backward(numpy.ascontiguousarray(y), numpy.ascontiguousarray(gy))
+        return self.kernels.relu_backward(_c(y), _c(gy))
 
-    # ---- linear algebra
+    def leaky_relu(self, x, negative_slope: float = 0.01):
+        if not _is_float(x):
+            return super().leaky_relu(x, negative_slope)
+        return self.kernels.leaky_relu_forward(_c(x), negative_slope)
+
+    def leaky_relu_backward(self, x, gy, negative_slope: float = 0.01):
+        if not _like(x, gy):
+            return super().leaky_relu_backward(x, gy, negative_slope)
+        return self.kernels.leaky_relu_backward(_c(x), _c(gy), negative_slope)
+
+    def elu(self, x, alpha: float = 1.0):
+        if not _is_float(x):
+            return super().elu(x, alpha)
+        return self.kernels.elu_forward(_c(x), alpha)
+
+    def elu_backward(self, x, y, gy, alpha: float = 1.0):
+        if not _like(x, y, gy):
+            return super().elu_backward(x, y, gy, alpha)
+        return self.kernels.elu_backward(_c(x), _c(y), _c(gy), alpha)
+
+    # ---- softmax family (kernels work on the last axis) --------------------------------------
+    def _on_last_axis(self, kernel, axis, x, *more):
+        nd = x.ndim
+        if nd == 0 or not (-nd <= axis < nd):
+            return None
+        if axis % nd == nd - 1:
+            return kernel(_c(x), *(_c(a) for a in more))
+        moved = [_c(numpy.moveaxis(a, axis, -1)) for a in (x, *more)]
+        return numpy.moveaxis(kernel(*moved), -1, axis)
+
+    def softmax(self, x, axis: int = -1):
+        out = self._on_last_axis(self.kernels.softmax_forward, axis, x) if _is_float(x) else None
+        return super().softmax(x, axis) if out is None else out
+
+    def softmax_backward(self, y, gy, axis: int = -1):
+        out = self._on_last_axis(self.kernels.softmax_backward, axis, y, gy) if _like(y, gy) else None
+        return super().softmax_backward(y, gy, axis) if out is None else out
+
+    def log_softmax(self, x, axis: int = -1):
+        out = self._on_last_axis(self.kernels.log_softmax_forward, axis, x) if _is_float(x) else None
+        return super().log_softmax(x, axis) if out is None else out
+
+    def log_softmax_backward(self, y, gy, axis: int = -1):
+        out = self._on_last_axis(self.kernels.log_softmax_backward, axis, y, gy) if _like(y, gy) else None
+        return super().log_softmax_backward(y, gy, axis) if out is None else out
+
+    # ---- fused losses -----------------------------------------------------------------------
+    def _loss_target(self, logits, target):
+        """target as the kernels take it (int64 indices or a logits-like matrix), or None."""
+        if not (_is_float(logits) and logits.ndim == 2):
+            return None
+        if target.ndim == 1 and target.dtype.kind in "iu":
+            return _c(target, dtype=numpy.int64)
+        if target.ndim == 2 and target.shape == logits.shape:
+            return _c(target, dtype=logits.dtype)
+        return None
+
+    def cross_entropy(self, logits, target, label_smoothing: float = 0.0):
+        t = self._loss_target(logits, target)
+        if t is None:
+            return super().cross_entropy(logits, target, label_smoothing)
+        return self.kernels.cross_entropy(_c(logits), t, label_smoothing)
+
+    def sparsemax_loss(self, logits, target):
+        t = self._loss_target(logits, target)
+        if t is None:
+            return super().sparsemax_loss(logits, target)
+        return self.kernels.sparsemax_loss(_c(logits), t)
+
+    # ---- sparsemax (last axis) --------------------------------------------------------------
+    def sparsemax(self, x, axis: int = -1):
+        out = self._on_last_axis(self.kernels.sparsemax_forward, axis, x) if _is_float(x) else None
+        return super().sparsemax(x, axis) if out is None else out
+
+    def sparsemax_backward(self, y, gy, axis: int = -1):
+        out = self._on_last_axis(self.kernels.sparsemax_backward, axis, y, gy) if _like(y, gy) else None
+        return super().sparsemax_backward(y, gy, axis) if out is None else out
+
+    # ---- randomness -------------------------------------------------------------------------
+    def dropout_mask(self, shape, p: float, scale: float, dtype):
+        dtype = numpy.dtype(dtype)
+        if dtype not in (numpy.float32, numpy.float64):
+            return super().dropout_mask(shape, p, scale, dtype)
+        # One seed per call from the backend's Generator keeps xg.manual_seed reproducible.
+        seed = int(self._rng.integers(0, 2**64, dtype=numpy.uint64))
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return self.kernels.dropout_mask(shape, p, scale, dtype, seed)
+
+    # ---- fused optimizer updates (in place; the kernels need C-contiguous arrays) -----------
+    @staticmethod
+    def _inplace_ok(param, *others) -> bool:
+        arrays = (param, *(o for o in others if o is not None))
+        return _like(param, *arrays) and all(a.flags.c_contiguous for a in arrays) and param.flags.writeable
+
+    def sgd_update(self, param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0,
+                   nesterov=False, weight_decay=0.0, first_step=False):
+        if not self._inplace_ok(param, grad, momentum_buffer if momentum else None):
+            return super().sgd_update(param, grad, momentum_buffer, lr=lr, momentum=momentum,
+                                      dampening=dampening, nesterov=nesterov,
+                                      weight_decay=weight_decay, first_step=first_step)
+        self.kernels.sgd_update(param, grad, momentum_buffer if momentum else None, lr, momentum,
+                                dampening, nesterov, weight_decay, first_step)
+
+    def adam_update(self, param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.999,
+                    eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
+        if not self._inplace_ok(param, grad, exp_avg, exp_avg_sq):
+            return super().adam_update(param, grad, exp_avg, exp_avg_sq, step=step, lr=lr,
+                                       beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                                       decoupled_weight_decay=decoupled_weight_decay)
+        self.kernels.adam_update(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps,
+                                 weight_decay, decoupled_weight_decay)
+
+    def adamax_update(self, param, grad, exp_avg, exp_inf, *, step, lr, beta1=0.9, beta2=0.999,
+                      eps=1e-8, weight_decay=0.0):
+        if not self._inplace_ok(param, grad, exp_avg, exp_inf):
+            return super().adamax_update(param, grad, exp_avg, exp_inf, step=step, lr=lr,
+                                         beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
+        self.kernels.adamax_update(param, grad, exp_avg, exp_inf, step, lr, beta1, beta2, eps,
+                                   weight_decay)
+
+    def rmsprop_update(self, param, grad, square_avg, *, lr, alpha=0.99, eps=1e-8,
+                       weight_decay=0.0, momentum=0.0, momentum_buffer=None, centered=False,
+                       grad_avg=None):
+        buf = momentum_buffer if momentum else None
+        avg = grad_avg if centered else None
+        if not self._inplace_ok(param, grad, square_avg, buf, avg):
+            return super().rmsprop_update(param, grad, square_avg, lr=lr, alpha=alpha, eps=eps,
+                                          weight_decay=weight_decay, momentum=momentum,
+                                          momentum_buffer=momentum_buffer, centered=centered,
+                                          grad_avg=grad_avg)
+        self.kernels.rmsprop_update(param, grad, square_avg, lr, alpha, eps, weight_decay, momentum,
+                                    buf, centered, avg)
+
+    def adagrad_update(self, param, grad, sum_sq, *, lr, eps=1e-10, weight_decay=0.0):
+        if not self._inplace_ok(param, grad, sum_sq):
+            return super().adagrad_update(param, grad, sum_sq, lr=lr, eps=eps,
+                                          weight_decay=weight_decay)
+        self.kernels.adagrad_update(param, grad, sum_sq, lr, eps, weight_decay)
+
+    # ---- linear algebra ---------------------------------------------------------------------
     # The kernels take any strides (transposes and slices need no copy); other layouts
     # (byte strides that are not whole elements), non-float or mixed dtypes, and an `out` that
     # is not a C-contiguous array of the result dtype go to the NumPy reference.
@@ -69,16 +239,16 @@ class CpuBackend(Backend):
                 and activation in ACTIVATIONS_FUSABLE):
             return super().linear(x, weight, bias, activation)
         if bias is not None:
-            bias = numpy.ascontiguousarray(bias)
+            bias = _c(bias)
         return self.kernels.linear(x, weight, bias, activation)
 
     def linear_backward(self, x, weight, y, gy, activation: str = "identity", has_bias=True):
         if not (self._gemm_operands(x, weight) and gy.dtype == x.dtype and activation in ACTIVATIONS_FUSABLE
                 and (activation == "identity" or y.dtype == x.dtype)):
             return super().linear_backward(x, weight, y, gy, activation, has_bias)
-        y = None if activation == "identity" else numpy.ascontiguousarray(y)
+        y = None if activation == "identity" else _c(y)
         return self.kernels.linear_backward(
-            x, weight, y, numpy.ascontiguousarray(gy), activation, bool(has_bias)
+            x, weight, y, _c(gy), activation, bool(has_bias)
         )
 
     @staticmethod

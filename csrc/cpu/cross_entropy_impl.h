@@ -1,0 +1,97 @@
+// Fused softmax cross-entropy, compiled once per ISA (the .cpp defines XPGRAD_ISA).
+// With smoothing ε the target is t' = (1−ε)·t + ε/K. Per row, m = max x, s = Σ e^(x − m):
+//   loss = Σt'·log s − Σ t'ᵢ(xᵢ − m)      (= −Σ t' log p, without forming log p)
+//   grad = p − t' = e^(x − m)/s − (1−ε)t − ε/K
+// Three passes over a cache-resident row: max; exp stored into grad and summed; grad finished
+// while the loss terms Σ t(x − m), Σ t, Σ (x − m) are accumulated.
+#include <cmath>
+
+#include "xpgrad/cross_entropy.h"
+#include "xpgrad/row_ops.h"
+#include "xpgrad/vecmath.h"
+
+namespace xpgrad::cpu::XPGRAD_ISA {
+namespace {
+
+using simd::load_n;
+using simd::store_n;
+
+template <class T>
+struct CrossEntropy {
+  using V = simd::Vec<T>;
+  static constexpr T ninf = -std::numeric_limits<T>::infinity();
+
+  // Stores e^(x − m) into g; returns s = Σ e^(x − m) and sets m.
+  static T exp_pass(const T* x, T* g, int64_t k, T& m) {
+    m = row_max<V>(x, k);
+    const V vm = V::set1(m);
+    return row_sum<V, T>(k, [&](int64_t i, int c) {
+      V e = simd::exp(load_n<V>(x + i, c, ninf) - vm);
+      store_n(e, g + i, c);
+      return e;
+    });
+  }
+
+  static void with_indices(const T* logits, const int64_t* target, T* loss, T* grad, int64_t n, int64_t k,
+                           T eps) {
+    if (k <= V::width) {  // a row is one register
+      const int c = int(k);
+      const V off = V::set1(eps / T(k));
+      return for_rows(n, k, [&](int64_t r) {
+        const T* x = logits + r * k;
+        const V v = V::load(x, c, ninf);
+        const T m = reduce_max(v);
+        const V e = simd::exp(v - V::set1(m));
+        const T s = reduce_add(e);
+        (e * V::set1(T(1) / s) - off).store(grad + r * k, c);
+        const T sum_shifted = eps != T(0) ? reduce_add(V::load(x, c, m) - V::set1(m)) : T(0);
+        const int64_t t = target[r];
+        grad[r * k + t] -= T(1) - eps;
+        loss[r] = std::log(s) - (T(1) - eps) * (x[t] - m) - eps / T(k) * sum_shifted;
+      });
+    }
+    for_rows(n, k, [&](int64_t r) {
+      const T* x = logits + r * k;
+      T* g = grad + r * k;
+      T m;
+      const T s = exp_pass(x, g, k, m);
+      const V inv = V::set1(T(1) / s), off = V::set1(eps / T(k)), vm = V::set1(m);
+      simd::strips<V>(k, [&](int64_t i, int c) { store_n(load_n<V>(g + i, c) * inv - off, g + i, c); });
+      T sum_shifted = 0;  // Σ (x − m), only needed with smoothing
+      if (eps != T(0))
+        sum_shifted = row_sum<V, T>(k, [&](int64_t i, int c) { return load_n<V>(x + i, c, m) - vm; });
+      const int64_t t = target[r];
+      g[t] -= T(1) - eps;
+      loss[r] = std::log(s) - (T(1) - eps) * (x[t] - m) - eps / T(k) * sum_shifted;
+    });
+  }
+
+  static void with_probs(const T* logits, const T* target, T* loss, T* grad, int64_t n, int64_t k, T eps) {
+    for_rows(n, k, [&](int64_t r) {
+      const T *x = logits + r * k, *t = target + r * k;
+      T* g = grad + r * k;
+      T m;
+      const T s = exp_pass(x, g, k, m);
+      const V inv = V::set1(T(1) / s), off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps), vm = V::set1(m);
+      V t_shifted = V::set1(T(0)), t_sum = t_shifted, shifted = t_shifted;
+      simd::strips<V>(k, [&](int64_t i, int c) {
+        const V tv = load_n<V>(t + i, c), xs = load_n<V>(x + i, c, m) - vm;
+        store_n(load_n<V>(g + i, c) * inv - keep * tv - off, g + i, c);
+        t_shifted = fma(tv, xs, t_shifted);
+        t_sum = t_sum + tv;
+        shifted = shifted + xs;
+      });
+      const T weight = (T(1) - eps) * reduce_add(t_sum) + eps;  // Σ t'
+      loss[r] = weight * std::log(s) - (T(1) - eps) * reduce_add(t_shifted) - eps / T(k) * reduce_add(shifted);
+    });
+  }
+
+  static CrossEntropyKernels<T> table() { return {with_indices, with_probs}; }
+};
+
+}  // namespace
+
+const KernelTable<CrossEntropyKernels> cross_entropy_kernels = {CrossEntropy<float>::table(),
+                                                                CrossEntropy<double>::table()};
+
+}  // namespace xpgrad::cpu::XPGRAD_ISA

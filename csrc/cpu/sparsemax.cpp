@@ -1,0 +1,3 @@
+// sparsemax kernels, portable C++ build (see sparsemax_impl.h).
+#define XPGRAD_ISA portable
+#include "sparsemax_impl.h"

@@ -1,0 +1,128 @@
+// Work-sharing pool behind parallel_for (see thread_pool.h for why not OpenMP).
+// One job at a time: one atomic packs (chunk count : 16 | next chunk : 16), so a claim
+// (fetch_add) reads the job's bound with its chunk; a worker that wakes after the job is done
+// sees next ≥ count and claims nothing. The caller claims chunks too and then waits only for
+// `finished` to reach the count, i.e. for chunks already running on a worker.
+#include "xpgrad/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
+#include <vector>
+
+namespace xpgrad::cpu {
+namespace {
+
+int configured_threads() {
+  for (const char* var : {"XPGRAD_NUM_THREADS", "OMP_NUM_THREADS"})
+    if (const char* v = std::getenv(var)) {
+      int n = std::atoi(v);
+      if (n > 0) return n;
+    }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw ? int(hw) : 1;
+}
+
+// Set in a child process after fork(): the workers did not survive and the mutexes may be
+// held by threads that no longer exist, so the child runs every kernel serially.
+std::atomic<bool> forked{false};
+
+class Pool {
+ public:
+  explicit Pool(int threads) {
+    pthread_atfork(nullptr, nullptr, [] { forked.store(true); });
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  int size() const { return int(workers_.size()) + 1; }
+
+  void run(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) {
+    if (forked.load(std::memory_order_relaxed)) return serial(chunks, fn, ctx);
+    std::unique_lock<std::mutex> busy(job_mutex_, std::try_to_lock);
+    if (!busy || workers_.empty() || chunks < 2 || chunks > 0xFFFF) return serial(chunks, fn, ctx);
+    fn_ = fn;
+    ctx_ = ctx;
+    finished_.store(0, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++job_;
+      counter_.store(uint64_t(chunks) << 16, std::memory_order_release);
+    }
+    wake_.notify_all();
+    drain();
+    while (finished_.load(std::memory_order_acquire) < chunks) std::this_thread::yield();
+  }
+
+ private:
+  static void serial(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) {
+    for (int64_t c = 0; c < chunks; ++c) fn(ctx, c);
+  }
+
+  // Claims and runs chunks of the current job until none is left.
+  void drain() {
+    for (;;) {
+      uint64_t v = counter_.fetch_add(1, std::memory_order_acq_rel);
+      uint64_t count = (v >> 16) & 0xFFFF, chunk = v & 0xFFFF;
+      if (chunk >= count) return;
+      fn_(ctx_, int64_t(chunk));
+      finished_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void work() {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || job_ != seen; });
+        if (stop_) return;
+        seen = job_;
+      }
+      drain();
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex job_mutex_;  // one job at a time
+  std::mutex mutex_;      // guards job_ / stop_ for the condition variable
+  std::condition_variable wake_;
+  uint64_t job_ = 0;  // bumped per job: wakes the workers
+  bool stop_ = false;
+  std::atomic<uint64_t> counter_{0};
+  std::atomic<int64_t> finished_{0};
+  void (*fn_)(void*, int64_t) = nullptr;
+  void* ctx_ = nullptr;
+};
+
+Pool& pool() {
+  // Leaked on purpose: joining threads during interpreter shutdown can deadlock.
+  static Pool* p = new Pool(configured_threads());
+  return *p;
+}
+
+}  // namespace
+
+std::atomic<int> limit{1 << 30};
+
+int num_threads() { return std::min(pool().size(), limit.load(std::memory_order_relaxed)); }
+
+int set_num_threads(int n) {
+  limit.store(std::max(n, 1), std::memory_order_relaxed);
+  return num_threads();
+}
+
+void run_chunks(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) { pool().run(chunks, fn, ctx); }
+
+}  // namespace xpgrad::cpu

@@ -1,0 +1,33 @@
+// Work splitting shared by the kernels: a few contiguous ranges run on the thread pool, only
+// when the work is large enough to pay for waking a worker (~µs).
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "xpgrad/thread_pool.h"
+
+namespace xpgrad::cpu {
+
+// f(begin, end) over [0, n) split in up to 4 ranges per thread, each ≥ grain items (several
+// per thread so a worker that wakes late still finds work); boundaries are multiples of align
+// so vector strips stay whole.
+template <class F>
+inline void parallel_for(int64_t n, int64_t grain, F&& f, int64_t align = 1) {
+  const int64_t chunks = std::min<int64_t>(4 * num_threads(), n / std::max<int64_t>(grain, 1));
+  if (chunks < 2) {
+    f(int64_t(0), n);
+    return;
+  }
+  struct Ctx {
+    F* f;
+    int64_t n, chunks, align;
+  } ctx{&f, n, chunks, align};
+  run_chunks(chunks, [](void* p, int64_t c) {
+    auto& x = *static_cast<Ctx*>(p);
+    const int64_t b = c == 0 ? 0 : x.n * c / x.chunks / x.align * x.align;
+    const int64_t e = c + 1 == x.chunks ? x.n : x.n * (c + 1) / x.chunks / x.align * x.align;
+    (*x.f)(b, e);
+  }, &ctx);
+}
+
+}  // namespace xpgrad::cpu

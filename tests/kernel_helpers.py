@@ -1,0 +1,46 @@
+"""Shared helpers of the C++ kernel tests: the two backends compared, random shapes, and
+closeness "to float rounding" measured against the magnitude of the reference."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("xpgrad._C", reason="the C++ extension xpgrad._C is not built")
+
+from xpgrad.backends.cpu import CpuBackend  # noqa: E402
+from xpgrad.backends.numpy import NumpyBackend  # noqa: E402
+
+cpu = CpuBackend()
+ref = NumpyBackend()
+
+DTYPES = [np.float32, np.float64]
+# Row shapes for last-axis kernels: empty, single, odd, wider than a vector, multi-dim.
+ROW_SHAPES = [(0, 5), (1, 1), (3, 1), (5, 7), (4, 17), (2, 3, 33), (3, 1000), (2, 4099), (9,)]
+FLAT_SIZES = [0, 1, 7, 16, 33, 1001, 70001]
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def tol(dtype):
+    return 2e-5 if np.dtype(dtype) == np.float32 else 1e-12
+
+
+def assert_close(actual, expected, dtype, factor=1.0):
+    """Equal to float rounding: relative to each value, plus an absolute term scaled by the
+    largest reference magnitude (sums over rows round at that scale). The kernel must return
+    ``dtype`` (the reference sometimes promotes float32 to float64)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape and actual.dtype == dtype
+    t = tol(dtype) * factor
+    scale = float(np.nanmax(np.abs(expected), initial=1.0)) if expected.size else 1.0
+    np.testing.assert_allclose(actual, expected, rtol=t, atol=t * scale)
+
+
+def non_contiguous(a):
+    """A strided view with the same values as ``a``."""
+    wide = np.empty(a.shape[:-1] + (2 * a.shape[-1],), a.dtype) if a.ndim else np.empty(2, a.dtype)
+    view = wide[..., ::2]
+    view[...] = a
+    assert a.size <= 1 or not view.flags.c_contiguous
+    return view

@@ -1,0 +1,103 @@
+"""Activation kernels (sigmoid, tanh, relu, leaky_relu, elu; forward and backward) against
+the numpy reference, and the ULP error of the vectorised exp / sigmoid / tanh."""
+
+import numpy as np
+import pytest
+from kernel_helpers import DTYPES, FLAT_SIZES, assert_close, cpu, non_contiguous, ref, rng
+
+FORWARD = [("sigmoid", ()), ("tanh", ()), ("relu", ()), ("leaky_relu", (0.1,)), ("elu", (1.3,))]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", FLAT_SIZES)
+@pytest.mark.parametrize("name,args", FORWARD)
+def test_forward_and_backward_match_reference(name, args, n, dtype):
+    r = rng(n)
+    x = (r.standard_normal(n) * 4).astype(dtype)
+    gy = r.standard_normal(n).astype(dtype)
+    y = getattr(cpu, name)(x, *args)
+    assert_close(y, getattr(ref, name)(x, *args), dtype)
+    yr = getattr(ref, name)(x, *args)
+    if name == "leaky_relu":
+        got, want = cpu.leaky_relu_backward(x, gy, *args), ref.leaky_relu_backward(x, gy, *args)
+    elif name == "elu":
+        got, want = cpu.elu_backward(x, yr, gy, *args), ref.elu_backward(x, yr, gy, *args)
+    else:
+        got, want = getattr(cpu, name + "_backward")(yr, gy), getattr(ref, name + "_backward")(yr, gy)
+    assert_close(got, want, dtype)
+
+
+@pytest.mark.parametrize("name,args", FORWARD)
+def test_non_contiguous_and_nd_inputs(name, args):
+    x = rng(1).standard_normal((6, 11)).astype(np.float32)
+    view = non_contiguous(x)
+    assert_close(getattr(cpu, name)(view, *args), getattr(ref, name)(x, *args), np.float32)
+    assert_close(getattr(cpu, name)(x.T, *args), getattr(ref, name)(x.T, *args), np.float32)
+
+
+def test_integer_input_falls_back_to_reference():
+    x = np.arange(-3, 4)
+    np.testing.assert_array_equal(cpu.relu(x), ref.relu(x))
+    assert cpu.relu(x).dtype == x.dtype
+
+
+def test_special_values():
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e30, -1e30], np.float32)
+    with np.errstate(all="ignore"):
+        for name in ("sigmoid", "tanh", "relu", "elu"):
+            np.testing.assert_array_equal(getattr(cpu, name)(x), getattr(ref, name)(x), err_msg=name)
+
+
+def ulp_error(actual32, exact64):
+    """|actual − exact| in units of the float32 spacing at the exact value (subnormals included)."""
+    spacing = np.spacing(np.abs(exact64.astype(np.float32))).astype(np.float64)
+    spacing = np.maximum(spacing, float(np.spacing(np.float32(0))))
+    return np.abs(actual32.astype(np.float64) - exact64) / spacing
+
+
+def sweep():
+    r = rng(7)
+    return np.concatenate([
+        r.uniform(-105, 90, 300_000), r.standard_normal(200_000) * 3, r.standard_normal(50_000) * 1e-4,
+        np.linspace(-0.7, 0.7, 50_001), [0.0, 88.72, -87.3, -103.9, 20.0, -20.0],
+    ]).astype(np.float32)
+
+
+def test_exp_sigmoid_tanh_within_4_ulp_of_float64():
+    from xpgrad import _C
+
+    x = sweep()
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        exact = {
+            "exp": np.exp(x64),
+            "sigmoid": np.where(x64 >= 0, 1 / (1 + np.exp(-x64)), np.exp(x64) / (1 + np.exp(x64))),
+            "tanh": np.tanh(x64),
+        }
+    got = {"exp": _C.exp(x), "sigmoid": _C.sigmoid_forward(x), "tanh": _C.tanh_forward(x)}
+    for name, want in exact.items():
+        finite = np.isfinite(want) & (np.abs(want) < np.finfo(np.float32).max)
+        err = ulp_error(got[name][finite], want[finite])
+        assert err.max() <= 4, f"{name}: {err.max():.2f} ULP at x = {x[finite][err.argmax()]!r}"
+
+
+def test_exp_saturation_and_nan():
+    from xpgrad import _C
+
+    x = np.array([89.0, 1000.0, np.inf, -104.0, -1000.0, -np.inf, np.nan], np.float32)
+    y = _C.exp(x)
+    assert np.all(np.isposinf(y[:3])) and np.all(y[3:6] == 0) and np.isnan(y[6])
+    x64 = np.array([710.0, -746.0, 1.0, -1.0])
+    np.testing.assert_allclose(_C.exp(x64), [np.inf, 0.0, np.e, 1 / np.e], rtol=2e-16)
+
+
+@pytest.mark.parametrize("call", [
+    lambda k: k.sigmoid_forward(np.zeros(3, np.int32)),
+    lambda k: k.sigmoid_backward(np.zeros(3, np.float32), np.zeros(4, np.float32)),
+    lambda k: k.tanh_backward(np.zeros(3, np.float32), np.zeros(3, np.float64)),
+    lambda k: k.relu_forward(np.zeros((4, 4), np.float32)[:, ::2]),
+    lambda k: k.elu_backward(np.zeros(3), np.zeros(3), np.zeros((3, 1)), 1.0),
+])
+def test_bad_inputs_raise_value_error(call):
+    with pytest.raises(ValueError):
+        call(cpu.kernels)

@@ -1,0 +1,129 @@
+"""Fused optimizer updates against the reference over several steps (and against
+torch.optim when installed), in-place/aliasing checks, and the dropout mask generator."""
+
+import numpy as np
+import pytest
+from kernel_helpers import DTYPES, assert_close, cpu, ref, rng
+
+# (method, hyper-parameters, names of the state arrays)
+CASES = [
+    ("sgd_update", dict(lr=0.1), ["momentum_buffer"]),
+    ("sgd_update", dict(lr=0.1, momentum=0.9, weight_decay=0.01), ["momentum_buffer"]),
+    ("sgd_update", dict(lr=0.05, momentum=0.9, dampening=0.2, nesterov=True), ["momentum_buffer"]),
+    ("adam_update", dict(lr=1e-3), ["exp_avg", "exp_avg_sq"]),
+    ("adam_update", dict(lr=1e-2, weight_decay=0.1), ["exp_avg", "exp_avg_sq"]),
+    ("adam_update", dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True), ["exp_avg", "exp_avg_sq"]),
+    ("adamax_update", dict(lr=2e-3, weight_decay=0.01), ["exp_avg", "exp_inf"]),
+    ("rmsprop_update", dict(lr=1e-2, alpha=0.9), ["square_avg"]),
+    ("rmsprop_update", dict(lr=1e-2, momentum=0.9, weight_decay=0.1), ["square_avg", "momentum_buffer"]),
+    ("rmsprop_update", dict(lr=1e-2, momentum=0.5, centered=True), ["square_avg", "momentum_buffer", "grad_avg"]),
+    ("adagrad_update", dict(lr=0.1, weight_decay=0.01), ["sum_sq"]),
+]
+
+
+def run(backend, method, hyper, state_names, n, dtype, steps=6):
+    r = rng(11)
+    param = r.standard_normal(n).astype(dtype)
+    state = {name: np.zeros(n, dtype) for name in state_names}
+    for step in range(1, steps + 1):
+        grad = r.standard_normal(n).astype(dtype)
+        kwargs = dict(hyper)
+        if method in ("adam_update", "adamax_update"):
+            kwargs["step"] = step
+        if method == "sgd_update":
+            kwargs["first_step"] = step == 1
+        positional = [s for s in state_names if s not in ("momentum_buffer", "grad_avg")]
+        if method == "sgd_update":
+            positional = ["momentum_buffer"]
+        else:
+            kwargs.update({s: state[s] for s in state_names if s not in positional})
+        getattr(backend, method)(param, grad, *(state[s] for s in positional), **kwargs)
+    return param, state
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [0, 1, 17, 100_003])
+@pytest.mark.parametrize("method,hyper,state_names", CASES, ids=lambda c: str(c))
+def test_updates_match_reference_over_steps(method, hyper, state_names, n, dtype):
+    param, state = run(cpu, method, hyper, state_names, n, dtype)
+    want_param, want_state = run(ref, method, hyper, state_names, n, dtype)
+    assert_close(param, want_param, dtype, factor=5)
+    for name in state_names:
+        assert_close(state[name], want_state[name], dtype, factor=5)
+
+
+def test_adam_and_sgd_match_torch():
+    torch = pytest.importorskip("torch")
+    r = rng(12)
+    p0 = r.standard_normal(1000).astype(np.float32)
+    grads = [r.standard_normal(1000).astype(np.float32) for _ in range(5)]
+    for opt_cls, hyper, method, names in [
+        (torch.optim.AdamW, dict(lr=1e-2, weight_decay=0.1), "adam_update", ["exp_avg", "exp_avg_sq"]),
+        (torch.optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True), "sgd_update", ["momentum_buffer"]),
+    ]:
+        tp = torch.nn.Parameter(torch.from_numpy(p0.copy()))
+        opt = opt_cls([tp], **hyper)
+        p = p0.copy()
+        state = {n: np.zeros_like(p) for n in names}
+        for step, g in enumerate(grads, 1):
+            tp.grad = torch.from_numpy(g.copy())
+            opt.step()
+            if method == "adam_update":
+                cpu.adam_update(p, g, state["exp_avg"], state["exp_avg_sq"], step=step,
+                                decoupled_weight_decay=True, **hyper)
+            else:
+                cpu.sgd_update(p, g, state["momentum_buffer"], first_step=step == 1, **hyper)
+        assert_close(p, tp.detach().numpy(), np.float32, factor=5)
+
+
+def test_non_contiguous_state_falls_back_to_reference():
+    p = np.ones(8, np.float32)
+    buf = np.zeros(16, np.float32)[::2]
+    cpu.sgd_update(p, np.ones(8, np.float32), buf, lr=0.1, momentum=0.9, first_step=True)
+    np.testing.assert_allclose(p, 0.9)
+    np.testing.assert_allclose(buf, 1.0)
+
+
+def test_bad_inputs_raise_value_error():
+    k = cpu.kernels
+    a = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match="param overlaps grad|grad.*overlaps"):
+        k.adam_update(a, a, np.zeros(4, np.float32), np.zeros(4, np.float32), 1, 1e-3, 0.9, 0.999, 1e-8, 0.0, False)
+    m = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match="overlaps"):
+        k.adam_update(np.zeros(4, np.float32), np.zeros(4, np.float32), m, m, 1, 1e-3, 0.9, 0.999, 1e-8, 0.0, False)
+    with pytest.raises(ValueError, match="shape"):
+        k.adagrad_update(np.zeros(4, np.float32), np.zeros(5, np.float32), np.zeros(4, np.float32), 0.1, 1e-10, 0.0)
+    with pytest.raises(ValueError, match="read-only"):
+        ro = np.zeros(4, np.float32)
+        ro.flags.writeable = False
+        k.adagrad_update(ro, np.zeros(4, np.float32), np.zeros(4, np.float32), 0.1, 1e-10, 0.0)
+    with pytest.raises(ValueError, match="momentum_buffer is required"):
+        k.sgd_update(np.zeros(4, np.float32), np.zeros(4, np.float32), None, 0.1, 0.9, 0.0, False, 0.0, False)
+    with pytest.raises(ValueError, match="dtype"):
+        k.sgd_update(np.zeros(4, np.float32), np.zeros(4, np.float64), None, 0.1, 0.0, 0.0, False, 0.0, False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dropout_mask_rate_values_and_reproducibility(dtype):
+    cpu.manual_seed(123)
+    a = cpu.dropout_mask((300, 1000), 0.3, 1 / 0.7, dtype)
+    cpu.manual_seed(123)
+    b = cpu.dropout_mask((300, 1000), 0.3, 1 / 0.7, dtype)
+    c = cpu.dropout_mask((300, 1000), 0.3, 1 / 0.7, dtype)
+    assert a.dtype == dtype and a.shape == (300, 1000)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert set(np.unique(a)) <= {0, dtype(1 / 0.7)}
+    assert abs((a > 0).mean() - 0.7) < 0.005
+    # columns and rows are not correlated with the counter: each keeps ~70 %
+    assert np.abs((a > 0).mean(axis=0) - 0.7).max() < 0.1
+
+
+def test_dropout_mask_edges():
+    assert (cpu.dropout_mask((5,), 0.0, 2.0, np.float32) == 2).all()
+    assert (cpu.dropout_mask(5, 1.0, 2.0, np.float64) == 0).all()
+    assert cpu.dropout_mask((0, 3), 0.5, 2.0, np.float32).shape == (0, 3)
+    assert cpu.dropout_mask((4,), 0.5, 2.0, np.float16).dtype == np.float16  # reference fallback
+    with pytest.raises(ValueError, match="p must be in"):
+        cpu.kernels.dropout_mask((3,), 1.5, 1.0, np.dtype(np.float32), 0)

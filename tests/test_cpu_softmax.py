@@ -1,0 +1,142 @@
+"""Softmax / log-softmax (forward, backward, any axis) and the fused cross-entropy kernels
+against the numpy reference."""
+
+import numpy as np
+import pytest
+from kernel_helpers import DTYPES, ROW_SHAPES, assert_close, cpu, non_contiguous, ref, rng
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", ROW_SHAPES)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_last_axis_forward_backward(name, shape, dtype):
+    r = rng(sum(shape))
+    x = (r.standard_normal(shape) * 5).astype(dtype)
+    gy = r.standard_normal(shape).astype(dtype)
+    if x.size == 0:  # the reference's max has no identity on empty rows; shapes must still agree
+        assert getattr(cpu, name)(x).shape == shape
+        return
+    assert_close(getattr(cpu, name)(x), getattr(ref, name)(x), dtype)
+    y = getattr(ref, name)(x)
+    assert_close(getattr(cpu, name + "_backward")(y, gy), getattr(ref, name + "_backward")(y, gy), dtype)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [0, 1, -2])
+def test_other_axes_and_strided_inputs(name, axis):
+    x = rng(3).standard_normal((5, 6, 7)).astype(np.float32)
+    gy = rng(4).standard_normal((5, 6, 7)).astype(np.float32)
+    assert_close(getattr(cpu, name)(non_contiguous(x), axis), getattr(ref, name)(x, axis), np.float32)
+    y = getattr(ref, name)(x, axis)
+    assert_close(getattr(cpu, name + "_backward")(y, non_contiguous(gy), axis),
+                 getattr(ref, name + "_backward")(y, gy, axis), np.float32)
+
+
+def test_softmax_extreme_values():
+    x = np.array([[1e30, 0, -1e30], [-np.inf, 0, 1], [1e4, 1e4, 1e4], [88, 89, -1000]], np.float32)
+    assert_close(cpu.softmax(x), ref.softmax(x), np.float32)
+    assert_close(cpu.log_softmax(x[:, 1:]), ref.log_softmax(x[:, 1:]), np.float32)
+    assert np.isnan(cpu.softmax(np.array([[0, np.nan, 1]], np.float32))).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n,k", [(0, 3), (1, 1), (5, 2), (7, 10), (3, 1000), (2, 4099)])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_with_indices_and_probabilities(n, k, smoothing, dtype):
+    r = rng(n * k)
+    x = (r.standard_normal((n, k)) * 3).astype(dtype)
+    t = r.integers(0, k, n)
+    probs = r.dirichlet(np.ones(k), n).astype(dtype) if n else np.zeros((0, k), dtype)
+    for target in (t, t.astype(np.int32), probs):
+        loss, grad = cpu.cross_entropy(x, target, smoothing)
+        want_loss, want_grad = ref.cross_entropy(x, target, smoothing)
+        assert_close(loss, want_loss, dtype)
+        assert_close(grad, want_grad, dtype)
+
+
+def test_cross_entropy_strided_logits_and_huge_values():
+    x = rng(5).standard_normal((6, 9)).astype(np.float32) * 1e3
+    t = np.arange(6) % 9
+    loss, grad = cpu.cross_entropy(non_contiguous(x), t, 0.05)
+    want_loss, want_grad = ref.cross_entropy(x, t, 0.05)
+    assert_close(loss, want_loss, np.float32)
+    assert_close(grad, want_grad, np.float32)
+
+
+def test_cross_entropy_matches_torch():
+    torch = pytest.importorskip("torch")
+    r = rng(6)
+    x = r.standard_normal((8, 13)).astype(np.float32)
+    t = r.integers(0, 13, 8)
+    loss, grad = cpu.cross_entropy(x, t, 0.1)
+    xt = torch.from_numpy(x).requires_grad_()
+    tl = torch.nn.functional.cross_entropy(xt, torch.from_numpy(t), reduction="none", label_smoothing=0.1)
+    tl.sum().backward()
+    assert_close(loss, tl.detach().numpy(), np.float32)
+    assert_close(grad, xt.grad.numpy(), np.float32)
+
+
+@pytest.mark.parametrize("target,match", [
+    (np.array([0, 5, 1]), r"target\[1\] = 5 is not a class index in \[0, 5\)"),
+    (np.array([0, -1, 1]), r"target\[1\] = -1"),
+    (np.array([0, 1]), "target must have shape"),
+    (np.zeros((3, 4), np.float32), r"shape mismatch \(3, 5\) vs \(3, 4\) \(logits vs target\)"),
+    (np.zeros((3, 5), np.float64), "dtype mismatch float32 vs float64"),
+])
+def test_cross_entropy_bad_targets_raise(target, match):
+    x = np.zeros((3, 5), np.float32)
+    with pytest.raises(ValueError, match=match):
+        cpu.kernels.cross_entropy(x, target, 0.0)
+
+
+def test_bad_inputs_raise_value_error():
+    k = cpu.kernels
+    with pytest.raises(ValueError, match="0-d"):
+        k.softmax_forward(np.ones((), np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        k.softmax_forward(np.zeros((4, 4), np.float32)[:, ::2])
+    with pytest.raises(ValueError, match="shape"):
+        k.softmax_backward(np.zeros((2, 3), np.float32), np.zeros((3, 2), np.float32))
+    with pytest.raises(ValueError, match="no classes"):
+        k.cross_entropy(np.zeros((2, 0), np.float32), np.zeros(2, np.int64))
+    with pytest.raises(ValueError, match="2-D"):
+        k.cross_entropy(np.zeros(3, np.float32), np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        k.cross_entropy(np.zeros((2, 3), np.float32), np.zeros(2, np.int64), 1.5)
+
+
+def test_concurrent_calls_from_python_threads():
+    """Kernels release the GIL; a call made while the pool is busy runs in its own thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    xs = [rng(i).standard_normal((64, 3000)).astype(np.float32) for i in range(8)]
+    want = [ref.softmax(x) for x in xs]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(cpu.softmax, xs * 3))
+    for i, y in enumerate(got):
+        assert_close(y, want[i % 8], np.float32)
+
+
+def test_pool_thread_count_can_be_lowered_and_restored():
+    k = cpu.kernels
+    before = k.pool_threads()
+    x = rng(1).standard_normal((256, 1000)).astype(np.float32)
+    try:
+        assert k.set_pool_threads(1) == 1
+        serial = cpu.softmax(x)
+    finally:
+        assert k.set_pool_threads(before) == before
+    np.testing.assert_array_equal(serial, cpu.softmax(x))  # rows are independent: same bits
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_kernels_work_in_a_forked_child():
+    import os
+
+    x = rng(2).standard_normal((512, 1000)).astype(np.float32)
+    want = cpu.softmax(x)  # the pool exists before the fork
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if np.array_equal(cpu.softmax(x), want) else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
