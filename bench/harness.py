@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# bench/results in a checkout; `xpgrad bench --out DIR` redirects it through this variable.
+RESULTS_DIR = Path(os.environ.get("XPGRAD_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
 
 
 def median_time(fn, *, repeat: int = 15, number: int | None = None, min_time: float = 0.02) -> float:

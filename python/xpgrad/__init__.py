@@ -1,5 +1,12 @@
-"""xpgrad: tensors with reverse-mode autodiff on swappable NumPy / C++ / CuPy / CUDA backends."""
+"""xpgrad: tensors with reverse-mode autodiff on swappable NumPy / C++ / CuPy / CUDA backends.
 
+    import xpgrad as xg
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()      # x.grad == [2, 4]
+    xg.set_backend("numpy")       # or "cpu", "cupy", "cuda"
+"""
+
+from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .backends import (
     Backend,
     BackendMismatchError,
@@ -9,5 +16,60 @@ from .backends import (
     set_backend,
     use_backend,
 )
+from .creation import (
+    arange,
+    empty,
+    eye,
+    full,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .gradcheck import GradcheckError, gradcheck
+from .ops import (
+    abs,
+    argmax,
+    argmin,
+    clip,
+    concatenate,
+    cos,
+    exp,
+    expand_dims,
+    flatten,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    pad,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    sum,
+    swapaxes,
+    tanh,
+    transpose,
+    var,
+    where,
+)
+from . import train
+from .tensor import Tensor
+from .viz import to_dot
+
+float32 = "float32"
+float64 = "float64"
+int64 = "int64"
 
 __version__ = "0.1.0"

@@ -62,8 +62,20 @@ def get_backend(name: str | Backend | None = None) -> Backend:
     except BackendUnavailableError as exc:
         _unavailable[name] = str(exc)
         raise BackendUnavailableError(f"backend {name!r} is unavailable: {exc}") from None
+    if _seed:
+        backend.manual_seed(_seed[0])
     _instances[name] = backend
     return backend
+
+
+_seed: list[int] = []
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every backend created so far, and those created later, with ``seed``."""
+    _seed[:] = [int(seed)]
+    for backend in _instances.values():
+        backend.manual_seed(int(seed))
 
 
 def unavailable_reason(name: str) -> str | None:

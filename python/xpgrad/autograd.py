@@ -1,0 +1,251 @@
+"""Reverse-mode automatic differentiation: Functions, the backward engine, grad mode.
+
+A Function is one differentiable op. ``forward`` computes on raw backend arrays; ``backward``
+receives ∂L/∂output as a Tensor and returns ∂L/∂input for each input, written with Tensor
+ops so that, with ``create_graph=True``, the gradient itself is differentiable (double
+backward). Without ``create_graph`` the engine runs backward under ``no_grad``, so those Tensor
+ops record nothing and cost one small wrapper each; a Function may then take a fused-kernel
+shortcut (see ``creating_graph``).
+
+The engine (``run_backward``) sorts the graph topologically without recursion and applies the
+chain rule summed over all paths: ∂L/∂x = Σ_{edges x→y} ∂L/∂y · ∂y/∂x.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import weakref
+
+from .backends.errors import BackendMismatchError
+
+# Set by tensor.py once the Tensor class exists (tensor.py imports this module, not vice versa).
+Tensor = None
+
+_grad_enabled = contextvars.ContextVar("xpgrad_grad_enabled", default=True)
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record the graph (the default)."""
+    return _grad_enabled.get()
+
+
+@contextlib.contextmanager
+def no_grad():
+    """``with xg.no_grad(): ...`` runs ops without recording the graph (inference, updates)."""
+    token = _grad_enabled.set(False)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+@contextlib.contextmanager
+def enable_grad():
+    """Re-enables graph recording inside a ``no_grad`` block."""
+    token = _grad_enabled.set(True)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+def creating_graph() -> bool:
+    """Inside ``backward``: True when the gradient must itself be differentiable."""
+    return _grad_enabled.get()
+
+
+class Function:
+    """One node of the graph: the op that produced a Tensor, its inputs, what backward needs.
+
+    Subclasses implement ``forward(*arrays, **options) -> array`` and
+    ``backward(grad) -> tuple of Tensor | None`` (one entry per input).
+    """
+
+    __slots__ = ("inputs", "saved", "backend", "retained", "history", "__weakref__")
+
+    def forward(self, *arrays, **options):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def needs_grad(self, index: int) -> bool:
+        """Whether input ``index`` wants a gradient (skip expensive work when it does not)."""
+        return self.inputs[index].requires_grad
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run forward on the inputs' arrays and, if any input requires grad, record the node."""
+        backend = inputs[0].backend_obj
+        requires_grad = False
+        for t in inputs:
+            if t.backend_obj is not backend:
+                raise BackendMismatchError(
+                    f"{cls.__name__}: inputs live on different backends "
+                    f"({backend.name!r} and {t.backend_obj.name!r}); move them with .to(name)"
+                )
+            requires_grad = requires_grad or t.requires_grad
+        fn = cls.__new__(cls)
+        fn.backend = backend
+        fn.saved = None
+        fn.retained = None
+        fn.history = None
+        data = fn.forward(*[t.data for t in inputs], **options)
+        if not data.ndim:  # NumPy returns scalars for 0-d results; keep arrays everywhere
+            data = backend.xp.asarray(data)
+        if requires_grad and _grad_enabled.get():
+            fn.inputs = inputs
+            out = Tensor._wrap(data, fn.backend, True)
+            out._node = fn
+            return out
+        return Tensor._wrap(data, fn.backend, False)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _topological_order(root_node):
+    """Nodes reachable from ``root_node``, each after every node that consumes its output."""
+    order, visited = [], set()
+    stack = [(root_node, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        if node.inputs is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Specify retain_graph=True on the "
+                "first backward() if you need to backward through the graph again."
+            )
+        stack.append((node, True))
+        for t in node.inputs:
+            parent = t._node
+            if parent is not None and parent not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def run_backward(root, grad, *, retain_graph=False, create_graph=False, wanted=None):
+    """Backpropagate ``grad`` (∂L/∂root) through the graph that produced ``root``.
+
+    With ``wanted`` None, gradients accumulate into ``.grad`` of leaves that require grad (and
+    of tensors that called ``retain_grad``). Otherwise ``wanted`` is a list of tensors and the
+    function returns their gradients (None where unreachable) without touching ``.grad``.
+    """
+    leaf_grads = {}  # id(leaf) -> [leaf, summed gradient]
+    wanted_nodes = {}
+    results = None
+    if wanted is not None:
+        results = [None] * len(wanted)
+        wanted_nodes = {t._node: i for i, t in enumerate(wanted) if t._node is not None}
+
+    root_node = root._node
+    if root_node is None:
+        leaf_grads[id(root)] = [root, grad]
+    else:
+        token = _grad_enabled.set(bool(create_graph))
+        try:
+            grads = {root_node: grad}
+            for node in _topological_order(root_node):
+                g = grads.pop(node, None)
+                if g is None:
+                    continue
+                if node.retained is not None and wanted is None:
+                    kept = node.retained()
+                    if kept is not None:
+                        kept.grad = g if kept.grad is None else kept.grad + g
+                if wanted_nodes and node in wanted_nodes:
+                    results[wanted_nodes[node]] = g
+                inputs = node.inputs
+                for t, tg in zip(inputs, node.backward(g)):
+                    if tg is None or not t.requires_grad:
+                        continue
+                    if tg.__class__ is not Tensor:
+                        tg = Tensor._wrap(tg, node.backend, False)
+                    if tg.data.dtype != t.data.dtype:  # mixed precision: grad in the input's dtype
+                        tg = tg.astype(t.data.dtype)
+                    parent = t._node
+                    target, key = (leaf_grads, id(t)) if parent is None else (grads, parent)
+                    prev = target.get(key)
+                    if prev is None:
+                        target[key] = [t, tg] if parent is None else tg
+                    elif parent is None:
+                        prev[1] = prev[1] + tg
+                    else:
+                        target[key] = prev + tg
+                if not retain_graph:
+                    # Keep only what to_dot needs: shapes, producers, weak references.
+                    node.history = tuple((weakref.ref(t), t.shape, t._node) for t in inputs)
+                    node.inputs = None
+                    node.saved = None
+        finally:
+            _grad_enabled.reset(token)
+
+    if wanted is None:
+        for t, g in leaf_grads.values():
+            t.grad = g if t.grad is None else t.grad + g
+    else:
+        for i, t in enumerate(wanted):
+            entry = leaf_grads.get(id(t))
+            if entry is not None:
+                results[i] = entry[1]
+    return results
+
+
+def retain(tensor) -> None:
+    """Make backward store ∂L/∂tensor in ``tensor.grad`` although it is not a leaf."""
+    if tensor._node is not None:
+        tensor._node.retained = weakref.ref(tensor)
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=False):
+    """∂(Σ outputs·grad_outputs)/∂input for each input, returned as a tuple; ``.grad`` untouched.
+
+    With ``create_graph=True`` the returned gradients carry a graph of their own, so they can be
+    differentiated again (double backward).
+    """
+    single_input = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if single_input else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("xg.grad: an input does not require grad; create it with requires_grad=True")
+    total = [None] * len(inputs)
+    for out, g in zip(outputs, grad_outputs):
+        g = initial_grad(out, g)
+        part = run_backward(out, g, retain_graph=retain_graph, create_graph=create_graph, wanted=inputs)
+        total = [p if t is None else (t if p is None else t + p) for t, p in zip(total, part)]
+    if not allow_unused and any(t is None for t in total):
+        raise RuntimeError(
+            "xg.grad: one of the inputs was not used to compute the outputs; pass allow_unused=True"
+        )
+    return tuple(total)
+
+
+def initial_grad(output, grad):
+    """The seed ∂L/∂output: 1 for a scalar, else the given tensor (shape-checked)."""
+    if grad is None:
+        if output.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; got shape {output.shape}, "
+                "pass a gradient of the same shape"
+            )
+        return Tensor._wrap(output.backend_obj.xp.ones_like(output.data), output.backend_obj, False)
+    if not isinstance(grad, Tensor):
+        grad = Tensor._wrap(output.backend_obj.asarray(grad, dtype=output.dtype), output.backend_obj, False)
+    if grad.shape != output.shape:
+        raise ValueError(f"gradient shape {grad.shape} does not match output shape {output.shape}")
+    return grad

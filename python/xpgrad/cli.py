@@ -1,0 +1,251 @@
+"""The ``xpgrad`` command line: ``demo``, ``train``, ``bench`` and ``info``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu")
+DATASETS = ("digits", "mnist", "fashion-mnist")
+BENCHMARKS = ("bench_autograd", "bench_gemm", "bench_activations", "bench_softmax", "bench_optim",
+              "bench_mlp_step", "bench_gpu")
+
+
+def build_mlp(sizes, activation="relu", dropout=0.0, input_dropout=0.0):
+    """Linear layers of the given sizes with ``activation`` between them (He init for the
+    ReLU family, Glorot otherwise) and optional dropout on the inputs and hidden layers."""
+    from . import nn
+
+    layers = [nn.Dropout(input_dropout)] if input_dropout else []
+    init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
+    act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU}[activation]
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        last = i == len(sizes) - 2
+        layers.append(nn.Linear(n_in, n_out, init="glorot_uniform" if last else init))
+        if not last:
+            layers.append(act())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def make_optimizer(name, params, lr=None):
+    """An optimizer by name; ``lr`` None takes the optimizer's default (0.1 for SGD)."""
+    from . import optim
+
+    kwargs = {} if lr is None else {"lr": lr}
+    if name in ("sgd", "momentum", "nesterov"):
+        kwargs.setdefault("lr", 0.1)
+        if name != "sgd":
+            kwargs.update(momentum=0.9, nesterov=name == "nesterov")
+        return optim.SGD(params, **kwargs)
+    classes = {"adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam,
+               "adamw": optim.AdamW, "adamax": optim.Adamax}
+    return classes[name](params, **kwargs)
+
+
+def load_dataset(name, root=None):
+    """((X_train, y_train), (X_test, y_test)) as flat float32 rows scaled to [0, 1]."""
+    from . import datasets
+
+    if name == "digits":
+        from .data import train_val_test_split
+
+        X, y = datasets.load_digits()
+        X = X.reshape(len(X), -1).astype("float32") / 16.0
+        (X_train, y_train), (X_test, y_test) = train_val_test_split(X, y, sizes=(0.8, 0.2), seed=0)
+        return (X_train, y_train), (X_test, y_test)
+    loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
+    (X_train, y_train), (X_test, y_test) = loader(root=root)
+    flat = lambda X: X.reshape(len(X), -1).astype("float32") / 255.0  # noqa: E731
+    return (flat(X_train), y_train), (flat(X_test), y_test)
+
+
+def run_training(args) -> float:
+    """Train an MLP as ``args`` describes and return its test accuracy."""
+    import xpgrad as xg
+    from . import nn
+    from .data import train_val_test_split
+
+    xg.set_backend(args.backend)
+    xg.manual_seed(args.seed)
+    (X_train, y_train), (X_test, y_test) = load_dataset(args.dataset, args.data_root)
+    val = None
+    if args.val_fraction:
+        (X_train, y_train), (X_val, y_val) = train_val_test_split(
+            X_train, y_train, sizes=(1 - args.val_fraction, args.val_fraction), seed=args.seed)
+        val = (X_val, y_val)
+    sizes = [X_train.shape[1], *args.hidden, int(y_train.max()) + 1]
+    model = build_mlp(sizes, args.activation, args.dropout, args.input_dropout)
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
+    callbacks = []
+    if args.early_stopping and val is not None:
+        callbacks.append(xg.train.EarlyStopping(patience=args.early_stopping))
+    print(f"xpgrad {xg.__version__}: {args.dataset}, MLP {'-'.join(map(str, sizes))} ({args.activation}), "
+          f"{args.optimizer}, batch {args.batch_size}, {args.epochs} epochs, backend {xg.get_backend().name}")
+    start = time.perf_counter()
+    history = xg.train.fit(
+        model, nn.CrossEntropyLoss(), optimizer, (X_train, y_train), val=val, epochs=args.epochs,
+        callbacks=callbacks, progress=not args.quiet, batch_size=args.batch_size, seed=args.seed)
+    elapsed = time.perf_counter() - start
+    result = xg.train.evaluate(model, (X_test, y_test), nn.CrossEntropyLoss())
+    print(f"test accuracy: {result['accuracy']:.4f}  test loss: {result['loss']:.4f}  "
+          f"(trained in {elapsed:.1f}s)")
+    if args.plot:
+        print(f"learning curves: {history.plot(args.plot)}")
+    if args.save:
+        xg.save(model.state_dict(), args.save)
+        print(f"weights saved to {args.save}")
+    return result["accuracy"]
+
+
+def cmd_demo(args) -> int:
+    """Train a small MLP on the shipped 8×8 digits (offline) and print the test accuracy."""
+    args.dataset, args.hidden, args.activation = "digits", [128], "relu"
+    args.optimizer, args.lr, args.dropout, args.input_dropout = "adam", 3e-3, 0.0, 0.0
+    args.batch_size, args.val_fraction, args.early_stopping = 32, 0.0, 0
+    args.data_root, args.plot, args.save = None, None, None
+    accuracy = run_training(args)
+    return 0 if accuracy >= 0.9 else 1
+
+
+def cmd_train(args) -> int:
+    run_training(args)
+    return 0
+
+
+def _bench_package():
+    """The benchmark scripts: xpgrad.bench when installed, else bench/ of the source checkout."""
+    try:
+        return importlib.import_module("xpgrad.bench"), "xpgrad.bench"
+    except ImportError:
+        checkout = Path(__file__).resolve().parents[2]
+        if not (checkout / "bench" / "harness.py").is_file():
+            raise SystemExit("xpgrad bench: the benchmark scripts are not installed") from None
+        sys.path.insert(0, str(checkout))
+        return importlib.import_module("bench"), "bench"
+
+
+def cmd_bench(args) -> int:
+    os.environ["XPGRAD_BENCH_RESULTS"] = str(Path(args.out).resolve())
+    _, package = _bench_package()
+    names = args.only or [b for b in BENCHMARKS if b != "bench_gpu" or args.gpu]
+    for name in names:
+        try:
+            module = importlib.import_module(f"{package}.{name}")
+        except ImportError as exc:
+            print(f"skipping {name}: {exc}")
+            continue
+        print(f"== {name}")
+        module.main(["--quick"] if args.quick else [])
+    print(f"results in {args.out}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    import platform
+
+    import xpgrad as xg
+    from .backends.registry import backend_names, unavailable_reason
+
+    print(f"xpgrad {xg.__version__}, Python {platform.python_version()}, {platform.platform()}")
+    print(f"default backend: {xg.get_backend().name}")
+    for name in backend_names():
+        reason = unavailable_reason(name)
+        print(f"  {name:6} {'available' if reason is None else 'unavailable: ' + reason}")
+    try:
+        from . import _C
+
+        kernels = sorted(n for n in dir(_C) if not n.startswith("_"))
+        print(f"xpgrad._C: ISA {_C.isa()}, {_C.num_threads()} OpenMP threads, kernels: {', '.join(kernels)}")
+    except ImportError as exc:
+        print(f"xpgrad._C: not built ({exc})")
+    print(f"CPU: {_cpu_description()}")
+    try:
+        from . import _cuda
+
+        print(f"xpgrad._cuda: built, {_cuda.device_count()} CUDA device(s) visible")
+    except ImportError as exc:
+        print(f"xpgrad._cuda: not built ({exc})")
+    try:
+        import cupy
+
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        print(f"GPU: {props['name'].decode()} ({props['totalGlobalMem'] / 2**30:.1f} GiB)")
+    except Exception as exc:  # no CuPy, no driver or no device
+        print(f"GPU: none usable ({type(exc).__name__}: {exc})")
+    return 0
+
+
+def _cpu_description() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        import platform
+
+        return platform.processor() or platform.machine()
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    wanted = [f for f in ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16") if f in flags]
+    return f"{model}, {os.cpu_count()} cores, features: {' '.join(wanted) or 'baseline'}"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="xpgrad", description="xpgrad: autodiff tensors on swappable backends")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def training_options(sp, epochs):
+        sp.add_argument("--epochs", type=int, default=epochs)
+        sp.add_argument("--backend", default=None, help="numpy, cpu, cupy or cuda (default: current)")
+        sp.add_argument("--seed", type=int, default=0)
+        sp.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+
+    demo = sub.add_parser("demo", help="train an MLP on the shipped 8x8 digits and print test accuracy")
+    training_options(demo, epochs=20)
+    demo.set_defaults(func=cmd_demo)
+
+    train = sub.add_parser("train", help="train an MLP on a dataset")
+    train.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
+    train.add_argument("--data-root", default=None, help="directory with the IDX files (default $XPGRAD_DATA)")
+    train.add_argument("--hidden", type=int, nargs="*", default=[512, 512])
+    train.add_argument("--activation", choices=ACTIVATIONS, default="relu")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="rmsprop")
+    train.add_argument("--lr", type=float, default=None)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--dropout", type=float, default=0.0, help="dropout after each hidden layer")
+    train.add_argument("--input-dropout", type=float, default=0.0, help="dropout on the inputs")
+    train.add_argument("--val-fraction", type=float, default=0.0)
+    train.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
+    train.add_argument("--plot", default=None, metavar="PNG", help="write learning curves here")
+    train.add_argument("--save", default=None, metavar="NPZ", help="save the trained weights here")
+    training_options(train, epochs=3)
+    train.set_defaults(func=cmd_train)
+
+    bench = sub.add_parser("bench", help="kernel microbenchmarks (vs NumPy, and PyTorch when installed)")
+    bench.add_argument("--quick", action="store_true")
+    bench.add_argument("--gpu", action="store_true", help="also the GPU benchmarks")
+    bench.add_argument("--only", nargs="*", choices=BENCHMARKS)
+    bench.add_argument("--out", default="bench-results", help="results directory")
+    bench.set_defaults(func=cmd_bench)
+
+    info = sub.add_parser("info", help="backends, kernels, CPU features, GPU")
+    info.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "backend", None) is None and args.command in ("demo", "train"):
+        import xpgrad as xg
+
+        args.backend = xg.get_backend().name
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Tensor factories (``xg.tensor``, ``zeros``, ``randn``, ...) and ``manual_seed``.
+
+Each takes ``dtype`` (default float32), ``requires_grad`` and ``backend`` (default: the
+current one) keywords and creates the array directly on that backend.
+"""
+
+from __future__ import annotations
+
+from .backends import registry
+from .tensor import Tensor
+
+DEFAULT_DTYPE = "float32"
+
+
+def _shape(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _make(array, backend, requires_grad):
+    if requires_grad and array.dtype.kind != "f":
+        raise TypeError(f"only floating-point tensors can require gradients, got dtype {array.dtype}")
+    return Tensor._wrap(array, backend, bool(requires_grad))
+
+
+def tensor(data, dtype=None, requires_grad=False, backend=None) -> Tensor:
+    """A tensor from a list, scalar, array or Tensor (floats become float32 unless ``dtype``)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+    b = registry.get_backend(backend)
+    return _make(b.xp.zeros(_shape(shape), dtype=dtype), b, requires_grad)
+
+
+def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+    b = registry.get_backend(backend)
+    return _make(b.xp.ones(_shape(shape), dtype=dtype), b, requires_grad)
+
+
+def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+    b = registry.get_backend(backend)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _make(b.xp.full(shape, fill_value, dtype=dtype), b, requires_grad)
+
+
+def empty(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+    b = registry.get_backend(backend)
+    return _make(b.xp.empty(_shape(shape), dtype=dtype), b, requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad=False, backend=None) -> Tensor:
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, backend=backend or t.backend)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad=False, backend=None) -> Tensor:
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, backend=backend or t.backend)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad=False, backend=None) -> Tensor:
+    """Evenly spaced values in [start, stop) (int64 for integer arguments, as NumPy)."""
+    b = registry.get_backend(backend)
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None and any(isinstance(v, float) for v in (start, stop, step)):
+        dtype = DEFAULT_DTYPE
+    return _make(b.xp.arange(start, stop, step, dtype=dtype), b, requires_grad)
+
+
+def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+    b = registry.get_backend(backend)
+    return _make(b.xp.eye(n, m, dtype=dtype), b, requires_grad)
+
+
+def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    b = registry.get_backend(backend)
+    return _make(b.rand(_shape(shape), dtype), b, requires_grad)
+
+
+def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+    """Standard normal samples."""
+    b = registry.get_backend(backend)
+    return _make(b.randn(_shape(shape), dtype), b, requires_grad)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generators of every backend (those created later too) for reproducible runs."""
+    registry.manual_seed(seed)

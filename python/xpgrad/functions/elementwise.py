@@ -1,0 +1,261 @@
+"""Elementwise arithmetic and math functions with their derivatives.
+
+Binary ops broadcast as NumPy does; their backward reduces each gradient back to its input's
+shape (``sum_to``), since a broadcast input was used once per copy: ∂L/∂a = Σ_copies ∂L/∂y.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function, creating_graph
+from .shape import sum_to
+
+
+class Add(Function):
+    """y = a + b;  ∂y/∂a = ∂y/∂b = 1."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return sum_to(gy, a.shape), sum_to(gy, b.shape)
+
+
+class Sub(Function):
+    """y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return sum_to(gy, a.shape), sum_to(-gy, b.shape) if self.needs_grad(1) else None
+
+
+class Mul(Function):
+    """y = a·b;  ∂y/∂a = b, ∂y/∂b = a."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy * b, a.shape) if self.needs_grad(0) else None
+        gb = sum_to(gy * a, b.shape) if self.needs_grad(1) else None
+        return ga, gb
+
+
+class Div(Function):
+    """y = a / b;  ∂y/∂a = 1/b, ∂y/∂b = −a/b²."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy / b, a.shape) if self.needs_grad(0) else None
+        gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_grad(1) else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = −a."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, gy):
+        return (-gy,)
+
+
+class PowScalar(Function):
+    """y = aᵖ for a constant p;  ∂y/∂a = p·aᵖ⁻¹."""
+
+    __slots__ = ("p",)
+
+    def forward(self, a, p):
+        self.p = p
+        return a**p
+
+    def backward(self, gy):
+        (a,) = self.inputs
+        p = self.p
+        if p == 2:
+            return (gy * a * 2,)
+        return (gy * p * a ** (p - 1),)
+
+
+class Pow(Function):
+    """y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = aᵇ·ln a."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_grad(0) else None
+        gb = sum_to(gy * a**b * a.log(), b.shape) if self.needs_grad(1) else None
+        return ga, gb
+
+
+class Exp(Function):
+    """y = eᵃ;  ∂y/∂a = eᵃ = y."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        y = self.backend.xp.exp(a)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        if creating_graph():
+            return (gy * self.inputs[0].exp(),)
+        return (gy.data * self.saved,)
+
+
+class Log(Function):
+    """y = ln a;  ∂y/∂a = 1/a."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        return self.backend.xp.log(a)
+
+    def backward(self, gy):
+        return (gy / self.inputs[0],)
+
+
+class Sqrt(Function):
+    """y = √a;  ∂y/∂a = 1/(2√a)."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        y = self.backend.xp.sqrt(a)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        if creating_graph():
+            return (gy / (self.inputs[0].sqrt() * 2),)
+        return (gy.data / (2 * self.saved),)
+
+
+class Sin(Function):
+    """y = sin a;  ∂y/∂a = cos a."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        return self.backend.xp.sin(a)
+
+    def backward(self, gy):
+        return (gy * self.inputs[0].cos(),)
+
+
+class Cos(Function):
+    """y = cos a;  ∂y/∂a = −sin a."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        return self.backend.xp.cos(a)
+
+    def backward(self, gy):
+        return (-gy * self.inputs[0].sin(),)
+
+
+class Abs(Function):
+    """y = |a|;  ∂y/∂a = sign(a) (0 at 0)."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        return self.backend.xp.abs(a)
+
+    def backward(self, gy):
+        (a,) = self.inputs
+        return (gy * a.sign(),)
+
+
+class Maximum(Function):
+    """y = max(a, b);  the gradient goes to a where a ≥ b, else to b."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        self.saved = a >= b
+        return self.backend.xp.maximum(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        mask = self.saved
+        ga = sum_to(gy * mask, a.shape) if self.needs_grad(0) else None
+        gb = sum_to(gy * ~mask, b.shape) if self.needs_grad(1) else None
+        return ga, gb
+
+
+class Minimum(Function):
+    """y = min(a, b);  the gradient goes to a where a ≤ b, else to b."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        self.saved = a <= b
+        return self.backend.xp.minimum(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        mask = self.saved
+        ga = sum_to(gy * mask, a.shape) if self.needs_grad(0) else None
+        gb = sum_to(gy * ~mask, b.shape) if self.needs_grad(1) else None
+        return ga, gb
+
+
+class Clip(Function):
+    """y = min(max(a, lo), hi);  ∂y/∂a = 1 inside [lo, hi], 0 outside."""
+
+    __slots__ = ()
+
+    def forward(self, a, lo, hi):
+        xp = self.backend.xp
+        inside = xp.ones(a.shape, dtype=bool)
+        if lo is not None:
+            inside &= a >= lo
+        if hi is not None:
+            inside &= a <= hi
+        self.saved = inside
+        return xp.clip(a, lo, hi)
+
+    def backward(self, gy):
+        return (gy * self.saved,)
+
+
+class Where(Function):
+    """y = a where cond else b (cond is a constant boolean array)."""
+
+    __slots__ = ()
+
+    def forward(self, a, b, cond):
+        self.saved = cond
+        return self.backend.xp.where(cond, a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        cond = self.saved
+        ga = sum_to(gy * cond, a.shape) if self.needs_grad(0) else None
+        gb = sum_to(gy * ~cond, b.shape) if self.needs_grad(1) else None
+        return ga, gb

@@ -1,0 +1,66 @@
+"""Reductions. Each backward broadcasts ∂L/∂y back over the reduced axes."""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from .shape import broadcast_to
+
+
+def normalize_axes(axis, ndim: int):
+    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for ax in axes:
+        if not -ndim <= ax < max(ndim, 1):
+            raise ValueError(f"axis {ax} is out of bounds for an array of dimension {ndim}")
+        out.append(ax % max(ndim, 1))
+    return tuple(sorted(set(out)))
+
+
+def _expand_reduced(gy, in_shape, axes, keepdims):
+    """Reinsert the reduced axes as size-1 dimensions so ``gy`` broadcasts against the input."""
+    if keepdims or not axes:
+        return gy
+    shape = list(in_shape)
+    for ax in axes:
+        shape[ax] = 1
+    return gy.reshape(tuple(shape))
+
+
+class Sum(Function):
+    """y = Σ_axes a;  ∂L/∂a = ∂L/∂y broadcast to a's shape."""
+
+    __slots__ = ()
+
+    def forward(self, a, axis, keepdims):
+        axes = normalize_axes(axis, a.ndim)
+        self.saved = (axes, keepdims)
+        return a.sum(axis=axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        (a,) = self.inputs
+        axes, keepdims = self.saved
+        return (broadcast_to(_expand_reduced(gy, a.shape, axes, keepdims), a.shape),)
+
+
+class Max(Function):
+    """y = max_axes a;  the gradient goes to the maximal elements, split evenly between ties."""
+
+    __slots__ = ()
+
+    def forward(self, a, axis, keepdims, use_min):
+        xp = self.backend.xp
+        axes = normalize_axes(axis, a.ndim)
+        if a.size == 0:
+            raise ValueError(f"{'min' if use_min else 'max'} of an empty array of shape {a.shape}")
+        y = a.min(axis=axes, keepdims=True) if use_min else a.max(axis=axes, keepdims=True)
+        mask = (a == y).astype(a.dtype)
+        self.saved = (axes, keepdims, mask / mask.sum(axis=axes, keepdims=True))
+        return y if keepdims else xp.squeeze(y, axis=axes)
+
+    def backward(self, gy):
+        (a,) = self.inputs
+        axes, keepdims, share = self.saved
+        return (_expand_reduced(gy, a.shape, axes, keepdims) * share,)

@@ -1,0 +1,301 @@
+"""Tensor-level functions (``xg.exp(t)``, ``xg.sum(t, axis)``, ...), also bound as Tensor methods.
+
+Each validates its arguments and hands the work to a differentiable Function in functions/.
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+
+from .functions import activation as act
+from .functions import elementwise as ew
+from .functions import linalg, reduce
+from .functions import shape as shape_fn
+
+Tensor = None  # set by tensor.py once the class exists
+
+
+def lift(x, like):
+    """``x`` as a Tensor on ``like``'s backend: Tensors pass through, raw arrays are wrapped,
+    Python scalars become 0-d arrays of ``like``'s float dtype (so float32 stays float32)."""
+    if isinstance(x, Tensor):
+        return x
+    backend = like.backend_obj
+    if isinstance(x, (bool, numbers.Number)) and not isinstance(x, complex):
+        dtype = like.data.dtype if like.data.dtype.kind == "f" else None
+        return Tensor._wrap(backend.xp.asarray(x, dtype=dtype), backend, False)
+    if backend.is_native(x):
+        return Tensor._wrap(x, backend, False)
+    return Tensor._wrap(backend.asarray(x), backend, False)
+
+
+# ---- arithmetic ----------------------------------------------------------------------------
+def add(a, b):
+    return ew.Add.apply(a, lift(b, a)) if isinstance(a, Tensor) else ew.Add.apply(lift(a, b), b)
+
+
+def sub(a, b):
+    return ew.Sub.apply(a, lift(b, a)) if isinstance(a, Tensor) else ew.Sub.apply(lift(a, b), b)
+
+
+def mul(a, b):
+    return ew.Mul.apply(a, lift(b, a)) if isinstance(a, Tensor) else ew.Mul.apply(lift(a, b), b)
+
+
+def div(a, b):
+    return ew.Div.apply(a, lift(b, a)) if isinstance(a, Tensor) else ew.Div.apply(lift(a, b), b)
+
+
+def neg(a):
+    return ew.Neg.apply(a)
+
+
+def power(a, b):
+    """aᵇ; a constant Python exponent uses the cheaper PowScalar."""
+    if isinstance(a, Tensor) and isinstance(b, numbers.Real) and not isinstance(b, bool):
+        return ew.PowScalar.apply(a, p=b)
+    return ew.Pow.apply(a, lift(b, a)) if isinstance(a, Tensor) else ew.Pow.apply(lift(a, b), b)
+
+
+def matmul(a, b):
+    """NumPy ``matmul``: 1-D operands are promoted to matrices and the extra axis removed."""
+    a = a if isinstance(a, Tensor) else lift(a, b)
+    b = lift(b, a)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must be at least 1-D, got shapes {a.shape} and {b.shape}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} are not aligned ({k_a} != {k_b} in the "
+            "contracted dimension)"
+        )
+    if a.ndim == 1:
+        return matmul(a.reshape(1, k_a), b).squeeze(-2)
+    if b.ndim == 1:
+        return matmul(a, b.reshape(k_b, 1)).squeeze(-1)
+    return linalg.MatMul.apply(a, b)
+
+
+# ---- elementwise math ----------------------------------------------------------------------
+def exp(t):
+    return ew.Exp.apply(t)
+
+
+def log(t):
+    return ew.Log.apply(t)
+
+
+def sqrt(t):
+    return ew.Sqrt.apply(t)
+
+
+def sin(t):
+    return ew.Sin.apply(t)
+
+
+def cos(t):
+    return ew.Cos.apply(t)
+
+
+def abs(t):  # noqa: A001 - the NumPy name
+    return ew.Abs.apply(t)
+
+
+def tanh(t):
+    return act.Tanh.apply(t)
+
+
+def sigmoid(t):
+    return act.Sigmoid.apply(t)
+
+
+def relu(t):
+    return act.Relu.apply(t)
+
+
+def sign(t):
+    """sign(t) ∈ {−1, 0, 1}, no gradient."""
+    return Tensor._wrap(t.backend_obj.xp.sign(t.data), t.backend_obj, False)
+
+
+def maximum(a, b):
+    a = a if isinstance(a, Tensor) else lift(a, b)
+    return ew.Maximum.apply(a, lift(b, a))
+
+
+def minimum(a, b):
+    a = a if isinstance(a, Tensor) else lift(a, b)
+    return ew.Minimum.apply(a, lift(b, a))
+
+
+def clip(t, min=None, max=None):  # noqa: A002 - NumPy/PyTorch names
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return ew.Clip.apply(t, lo=min, hi=max)
+
+
+def where(condition, a, b):
+    """Elementwise ``a if condition else b``; the gradient flows to the chosen side."""
+    a = a if isinstance(a, Tensor) else lift(a, b)
+    b = lift(b, a)
+    cond = condition.data if isinstance(condition, Tensor) else a.backend_obj.asarray(condition)
+    return ew.Where.apply(a, b, cond=cond.astype(bool, copy=False))
+
+
+# ---- reductions ----------------------------------------------------------------------------
+def sum(t, axis=None, keepdims=False):  # noqa: A001
+    return reduce.Sum.apply(t, axis=axis, keepdims=keepdims)
+
+
+def mean(t, axis=None, keepdims=False):
+    axes = reduce.normalize_axes(axis, t.ndim)
+    count = 1
+    for ax in axes:
+        count *= t.shape[ax]
+    return sum(t, axes, keepdims) * (1.0 / builtins.max(count, 1))
+
+
+def var(t, axis=None, keepdims=False, ddof=0):
+    """Σ(t − mean)² / (n − ddof) (population variance by default, as NumPy)."""
+    axes = reduce.normalize_axes(axis, t.ndim)
+    count = 1
+    for ax in axes:
+        count *= t.shape[ax]
+    centered = t - mean(t, axes, keepdims=True)
+    return sum(centered * centered, axes, keepdims) * (1.0 / builtins.max(count - ddof, 1))
+
+
+def max(t, axis=None, keepdims=False):  # noqa: A001
+    return reduce.Max.apply(t, axis=axis, keepdims=keepdims, use_min=False)
+
+
+def min(t, axis=None, keepdims=False):  # noqa: A001
+    return reduce.Max.apply(t, axis=axis, keepdims=keepdims, use_min=True)
+
+
+def argmax(t, axis=None, keepdims=False):
+    return Tensor._wrap(t.backend_obj.xp.argmax(t.data, axis=axis, keepdims=keepdims), t.backend_obj, False)
+
+
+def argmin(t, axis=None, keepdims=False):
+    return Tensor._wrap(t.backend_obj.xp.argmin(t.data, axis=axis, keepdims=keepdims), t.backend_obj, False)
+
+
+# ---- shape ---------------------------------------------------------------------------------
+def reshape(t, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return shape_fn.Reshape.apply(t, shape=shape)
+
+
+def transpose(t, *axes):
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    if axes and sorted(a % t.ndim for a in axes) != list(range(t.ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the {t.ndim} axes of shape {t.shape}")
+    return shape_fn.Transpose.apply(t, axes=tuple(a % t.ndim for a in axes) if axes else None)
+
+
+def swapaxes(t, axis1, axis2):
+    axes = list(range(t.ndim))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(t, *axes)
+
+
+def expand_dims(t, axis):
+    new_ndim = t.ndim + 1
+    ax = axis % new_ndim
+    return reshape(t, t.shape[:ax] + (1,) + t.shape[ax:])
+
+
+def squeeze(t, axis=None):
+    if axis is None:
+        return reshape(t, tuple(n for n in t.shape if n != 1))
+    axes = reduce.normalize_axes(axis, t.ndim)
+    for ax in axes:
+        if t.shape[ax] != 1:
+            raise ValueError(f"squeeze: axis {ax} of shape {t.shape} has size {t.shape[ax]}, not 1")
+    return reshape(t, tuple(n for i, n in enumerate(t.shape) if i not in axes))
+
+
+def flatten(t, start_dim=0, end_dim=-1):
+    """Merge dimensions start_dim..end_dim into one (all of them by default, as NumPy)."""
+    if t.ndim == 0:
+        return reshape(t, (1,))
+    start, end = start_dim % t.ndim, end_dim % t.ndim
+    merged = 1
+    for n in t.shape[start : end + 1]:
+        merged *= n
+    return reshape(t, t.shape[:start] + (merged,) + t.shape[end + 1 :])
+
+
+def _as_tensors(tensors, name):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{name}: need at least one tensor")
+    first = next((t for t in tensors if isinstance(t, Tensor)), None)
+    if first is None:
+        raise TypeError(f"{name}: expected Tensors")
+    return [lift(t, first) for t in tensors]
+
+
+def concatenate(tensors, axis=0):
+    tensors = _as_tensors(tensors, "concatenate")
+    ref = tensors[0].shape
+    for t in tensors[1:]:
+        if t.ndim != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != axis % len(ref)):
+            raise ValueError(f"concatenate: shapes {ref} and {t.shape} differ outside axis {axis}")
+    return shape_fn.Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    tensors = _as_tensors(tensors, "stack")
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: all tensors must have the same shape, got {tensors[0].shape} and {t.shape}")
+    return shape_fn.Stack.apply(*tensors, axis=axis)
+
+
+def split(t, indices_or_sections, axis=0):
+    """NumPy ``split``: into equal sections, or at the given indices; each part keeps its grad."""
+    n = t.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if indices_or_sections <= 0 or n % indices_or_sections:
+            raise ValueError(f"split: axis {axis} of shape {t.shape} does not divide into {indices_or_sections} equal parts")
+        step = n // indices_or_sections
+        bounds = list(range(0, n + 1, step))
+    else:
+        bounds = [0, *indices_or_sections, n]
+    parts = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        index = [slice(None)] * t.ndim
+        index[axis] = slice(start, stop)
+        parts.append(t[tuple(index)])
+    return parts
+
+
+def pad(t, pad_width, value=0.0):
+    """Constant padding, ``pad_width`` as in NumPy (int, (before, after), or one pair per axis)."""
+    if isinstance(pad_width, int):
+        widths = ((pad_width, pad_width),) * t.ndim
+    elif len(pad_width) == 2 and all(isinstance(p, int) for p in pad_width):
+        widths = (tuple(pad_width),) * t.ndim
+    else:
+        widths = tuple(tuple(p) for p in pad_width)
+    if len(widths) != t.ndim or any(p < 0 for pair in widths for p in pair):
+        raise ValueError(f"pad: pad_width {pad_width} does not fit a tensor of shape {t.shape}")
+    return shape_fn.Pad.apply(t, pad_width=widths, value=value)
+
+
+def getitem(t, index):
+    """Basic and integer-array indexing; Tensor indices are used by value."""
+    if isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    elif isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, list):
+        index = t.backend_obj.asarray(index)
+    return shape_fn.GetItem.apply(t, index=index)
+

@@ -1,0 +1,331 @@
+"""Tensor: an array of one backend, plus what reverse-mode autodiff needs.
+
+A Tensor holds ``data`` (the raw numpy/cupy array), its Backend, ``grad`` and, when it was
+produced by a recorded op, ``_node`` (the autograd Function that made it). Operators and
+methods delegate to ``ops``; nothing here knows which array library runs.
+"""
+
+from __future__ import annotations
+
+from . import autograd, ops
+from .backends.registry import get_backend
+from .functions import elementwise as ew
+from .autograd import Function
+
+
+def resolve_dtype(data_dtype, dtype):
+    """The dtype a new tensor gets: ``dtype`` if given, else float32 for floating data."""
+    if dtype is not None:
+        return dtype
+    if data_dtype.kind == "f":
+        return "float32"
+    return None
+
+
+class Tensor:
+    """An n-dimensional array with autograd. Create with ``xg.tensor(...)`` or the factories."""
+
+    __slots__ = ("data", "backend_obj", "grad", "requires_grad", "_node", "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators (ndarray + Tensor)
+
+    def __init__(self, data, dtype=None, requires_grad=False, backend=None):
+        backend = get_backend(backend) if backend is None or isinstance(backend, str) else backend
+        if isinstance(data, Tensor):
+            source = data
+            data = source.data if source.backend_obj is backend else source.backend_obj.to_numpy(source.data)
+        array = backend.asarray(data)
+        wanted = resolve_dtype(array.dtype, dtype)
+        if wanted is not None and array.dtype != wanted:
+            array = array.astype(wanted)
+        if requires_grad and array.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {array.dtype}")
+        self.data = array
+        self.backend_obj = backend
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._node = None
+
+    @classmethod
+    def _wrap(cls, data, backend, requires_grad):
+        """Fast internal constructor: ``data`` is already an array of ``backend``."""
+        t = cls.__new__(cls)
+        t.data = data
+        t.backend_obj = backend
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._node = None
+        return t
+
+    # ---- attributes -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend this tensor lives on."""
+        return self.backend_obj.name
+
+    @property
+    def is_leaf(self) -> bool:
+        """True unless the tensor was produced by a recorded op."""
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The Function that produced this tensor (None for leaves)."""
+        return self._node
+
+    @property
+    def T(self):  # noqa: N802 - the NumPy name
+        return ops.transpose(self)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        values = repr(self.to_numpy()).replace("array(", "tensor(", 1)
+        if values.endswith(")"):
+            values = values[:-1]
+        extra = f", backend={self.backend!r}"
+        if self.requires_grad:
+            extra += ", requires_grad=True"
+        if "dtype=" not in values:
+            extra = f", dtype={self.dtype}" + extra
+        return values + extra + ")"
+
+    # ---- conversion -------------------------------------------------------------------------
+    def to_numpy(self):
+        """The values as a host numpy array (no copy when already on the host)."""
+        return self.backend_obj.to_numpy(self.data)
+
+    def numpy(self):
+        """A host copy of the values as a numpy array."""
+        host = self.backend_obj.to_numpy(self.data)
+        return host.copy() if host is self.data else host
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
+        return self.to_numpy().item()
+
+    def tolist(self):
+        return self.to_numpy().tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        if self.backend_obj.xp.__name__ != "numpy":
+            raise TypeError(
+                f"a tensor on backend {self.backend!r} lives on the GPU; use .numpy() or .to('numpy')"
+            )
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __dlpack__(self, stream=None):
+        return self.data.__dlpack__() if stream is None else self.data.__dlpack__(stream=stream)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
+    def to(self, backend):
+        """This tensor on another backend (differentiable: gradients flow back across)."""
+        target = get_backend(backend)
+        if target is self.backend_obj:
+            return self
+        return ToBackend.apply(self, target=target)
+
+    def detach(self):
+        """The same data, cut from the graph."""
+        return Tensor._wrap(self.data, self.backend_obj, False)
+
+    def clone(self):
+        """A copy of the data that stays in the graph."""
+        return Clone.apply(self)
+
+    def astype(self, dtype):
+        """A copy cast to ``dtype`` (differentiable between floating dtypes)."""
+        if self.data.dtype == dtype:
+            return self
+        return Cast.apply(self, dtype=dtype)
+
+    def requires_grad_(self, flag: bool = True):
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = flag
+        return self
+
+    # ---- autograd ---------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Accumulate ∂self/∂leaf into ``leaf.grad`` for every leaf that requires grad."""
+        if not self.requires_grad:
+            raise RuntimeError("backward(): this tensor does not require grad and has no graph")
+        seed = autograd.initial_grad(self, grad)
+        autograd.run_backward(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+
+    def retain_grad(self):
+        """Keep ∂L/∂self in ``self.grad`` after backward although this is not a leaf."""
+        autograd.retain(self)
+        return self
+
+    def zero_grad(self):
+        self.grad = None
+
+    # ---- operators --------------------------------------------------------------------------
+    def __add__(self, other):
+        if other.__class__ is Tensor:  # fast path: no conversion needed
+            return ew.Add.apply(self, other)
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        if other.__class__ is Tensor:  # fast path: no conversion needed
+            return ew.Sub.apply(self, other)
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        if other.__class__ is Tensor:  # fast path: no conversion needed
+            return ew.Mul.apply(self, other)
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        if other.__class__ is Tensor:  # fast path: no conversion needed
+            return ew.Div.apply(self, other)
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, other):
+        return ops.power(self, other)
+
+    def __rpow__(self, other):
+        return ops.power(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ew.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError("in-place assignment to a tensor that requires grad; wrap it in xg.no_grad()")
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
+    def _compare(self, other, op):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(op(self.data, other), self.backend_obj, False)
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    def __eq__(self, other):  # elementwise, as in NumPy and PyTorch
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other):
+        return self._compare(other, lambda a, b: a != b)
+
+    __hash__ = object.__hash__
+
+
+# Methods that are the same function as ``xg.<name>(t, ...)``.
+for _name in (
+    "exp", "log", "sqrt", "sin", "cos", "tanh", "abs", "sigmoid", "relu", "sign", "maximum",
+    "minimum", "clip", "sum", "mean", "var", "max", "min", "argmax", "argmin", "reshape",
+    "transpose", "swapaxes", "expand_dims", "squeeze", "flatten", "split", "pad",
+):
+    setattr(Tensor, _name, getattr(ops, _name))
+del _name
+
+
+class ToBackend(Function):
+    """The same values on another backend; the gradient travels back to the source backend."""
+
+    __slots__ = ()
+
+    def forward(self, a, target):
+        self.saved = self.backend  # the source; outputs are wrapped on self.backend
+        self.backend = target
+        return target.asarray(self.saved.to_numpy(a))
+
+    def backward(self, gy):
+        return (gy.to(self.saved),)
+
+
+class Clone(Function):
+    """y = copy of a;  ∂L/∂a = ∂L/∂y."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, gy):
+        return (gy,)
+
+
+class Cast(Function):
+    """y = a cast to another dtype;  ∂L/∂a = ∂L/∂y cast back."""
+
+    __slots__ = ()
+
+    def forward(self, a, dtype):
+        self.saved = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, gy):
+        return (gy.astype(self.saved),)
+
+
+autograd.Tensor = Tensor
+ops.Tensor = Tensor

@@ -1,0 +1,149 @@
+"""fit / evaluate / predict: the training loop of the lectures, written against Tensor ops.
+
+One epoch: for each mini-batch, zero the gradients, forward, loss (+ λ·R(θ) from the
+regularizer), backward, optimizer step. Then validation, the scheduler, and the callbacks.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..autograd import no_grad
+from ..creation import tensor
+from ..ops import concatenate
+from .callbacks import FitState
+from .history import History
+from .metrics import resolve_metrics
+
+
+def as_loader(data, batch_size: int, shuffle: bool, seed=None):
+    """A DataLoader as is; an (X, y) pair or a bare X wrapped in one."""
+    from ..data import DataLoader
+
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
+    raise TypeError(f"expected a DataLoader or an (X, y) pair, got {type(data).__name__}")
+
+
+def _progress(iterable, enabled: bool, description: str, total: int):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=description, total=total, leave=False, unit="batch")
+
+
+def _is_plateau(scheduler) -> bool:
+    from ..optim.lr_scheduler import ReduceLROnPlateau
+
+    return isinstance(scheduler, ReduceLROnPlateau)
+
+
+def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy",), callbacks=(),
+        scheduler=None, regularizer=None, progress=True, batch_size=32, seed=None) -> History:
+    """Train ``model`` for ``epochs`` epochs and return its History.
+
+    ``train``/``val``: DataLoaders or (X, y) pairs (pairs are batched with ``batch_size``).
+    ``regularizer(model) -> Tensor`` is added to every batch loss (e.g. λ·Σw²).
+    ``scheduler`` is stepped once per epoch (ReduceLROnPlateau on val_loss, or on the training
+    loss without validation data). Logged per epoch: loss, each metric, their val_ versions,
+    the learning rate ("lr") and the epoch's wall time ("time").
+    """
+    train_loader = as_loader(train, batch_size, shuffle=True, seed=seed)
+    val_loader = None if val is None else as_loader(val, max(batch_size, 256), shuffle=False)
+    metric_fns = resolve_metrics(metrics)
+    history = History()
+    state = FitState(model=model, optimizer=optimizer, history=history)
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    for epoch in range(1, epochs + 1):
+        state.epoch = epoch
+        start = time.perf_counter()
+        model.train()
+        totals, count = {}, 0
+        batches = _progress(train_loader, progress, f"epoch {epoch}/{epochs}", len(train_loader))
+        for index, (xb, yb) in enumerate(batches):
+            optimizer.zero_grad()
+            output = model(xb)
+            loss = loss_fn(output, yb)
+            if regularizer is not None:
+                loss = loss + regularizer(model)
+            loss.backward()
+            optimizer.step()
+            n = xb.shape[0]
+            batch_logs = {"loss": loss.item()}
+            for name, fn in metric_fns.items():
+                batch_logs[name] = fn(output.detach(), yb)
+            for key, value in batch_logs.items():
+                totals[key] = totals.get(key, 0.0) + value * n
+            count += n
+            if progress:
+                batches.set_postfix(loss=f"{batch_logs['loss']:.4f}")
+            for cb in callbacks:
+                cb.on_batch_end(state, index, batch_logs)
+        logs = {key: total / max(count, 1) for key, total in totals.items()}
+        if val_loader is not None:
+            logs.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn, metric_fns).items()})
+        logs["lr"] = optimizer.param_groups[0]["lr"]
+        logs["time"] = time.perf_counter() - start
+        if scheduler is not None:
+            if _is_plateau(scheduler):
+                scheduler.step(logs.get("val_loss", logs["loss"]))
+            else:
+                scheduler.step()
+        history.record(epoch, logs)
+        for cb in callbacks:
+            cb.on_epoch_end(state, logs)
+        if progress:
+            shown = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if k not in ("lr", "time"))
+            print(f"Epoch {epoch}/{epochs} - {logs['time']:.1f}s - {shown}", flush=True)
+        if state.stop:
+            history.stopped_early = True
+            break
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return history
+
+
+def evaluate(model, data, loss_fn=None, metrics=("accuracy",), batch_size=256) -> dict:
+    """Mean loss and metrics of ``model`` over ``data`` (a DataLoader or (X, y)), in eval mode."""
+    loader = as_loader(data, batch_size, shuffle=False)
+    metric_fns = metrics if isinstance(metrics, dict) else resolve_metrics(metrics)
+    was_training = model.training
+    model.eval()
+    totals, count = {}, 0
+    try:
+        with no_grad():
+            for xb, yb in loader:
+                output = model(xb)
+                n = xb.shape[0]
+                values = {name: fn(output, yb) for name, fn in metric_fns.items()}
+                if loss_fn is not None:
+                    values["loss"] = loss_fn(output, yb).item()
+                for key, value in values.items():
+                    totals[key] = totals.get(key, 0.0) + value * n
+                count += n
+    finally:
+        model.train(was_training)
+    ordered = {"loss": totals["loss"] / max(count, 1)} if "loss" in totals else {}
+    ordered.update({k: v / max(count, 1) for k, v in totals.items() if k != "loss"})
+    return ordered
+
+
+def predict(model, X, batch_size=256):
+    """Model outputs for every row of ``X`` (array or Tensor), batched, in eval mode."""
+    from ..data import DataLoader
+
+    loader = DataLoader(X, None, batch_size=batch_size, shuffle=False)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outputs = [model(xb) for xb in loader]
+    finally:
+        model.train(was_training)
+    if not outputs:
+        return tensor([])
+    return concatenate(outputs, axis=0)

@@ -1,0 +1,154 @@
+"""The backward engine: accumulation, retain_graph, errors, no_grad, deep graphs, xg.grad."""
+
+import numpy as np
+import pytest
+
+import xpgrad as xg
+
+
+def test_gradient_sums_over_paths(backend):
+    """x used twice: ∂(x·x + x)/∂x = 2x + 1."""
+    x = xg.tensor([1.0, -2.0], requires_grad=True)
+    (x * x + x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, -3.0])
+
+
+def test_grad_accumulates_until_zeroed(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(2):
+        (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+    x.zero_grad()
+    assert x.grad is None
+
+
+def test_second_backward_through_freed_graph_raises(backend):
+    x = xg.tensor([1.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
+
+
+def test_backward_on_non_scalar_needs_gradient(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="scalar outputs"):
+        y.backward()
+    y.backward(xg.tensor([1.0, 10.0]))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 20.0])
+    with pytest.raises(ValueError, match=r"\(3,\)"):
+        (x * 2).backward(xg.tensor([1.0, 1.0, 1.0]))
+
+
+def test_backward_without_graph_raises(backend):
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        xg.tensor([1.0]).sum().backward()
+
+
+def test_no_grad_records_nothing(backend):
+    x = xg.tensor([1.0], requires_grad=True)
+    with xg.no_grad():
+        y = x * 2
+        assert not xg.is_grad_enabled()
+        with xg.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y.is_leaf
+    assert z.requires_grad and not z.is_leaf
+    assert xg.is_grad_enabled()
+
+
+def test_deep_chain_backpropagates_without_recursion(backend):
+    """100,000 ops in a chain: the iterative topological sort has no recursion limit."""
+    x = xg.tensor(1.0, dtype="float64", requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_leaves_and_intermediates(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    out = (h * h).sum()
+    out.backward()
+    assert x.is_leaf and not h.is_leaf
+    np.testing.assert_allclose(h.grad.numpy(), [4.0, 8.0])
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
+
+
+def test_grad_does_not_touch_dot_grad(backend):
+    x = xg.tensor([3.0], requires_grad=True)
+    (g,) = xg.grad((x**2).sum(), [x])
+    assert x.grad is None
+    np.testing.assert_allclose(g.numpy(), [6.0])
+
+
+def test_grad_of_intermediate(backend):
+    x = xg.tensor([3.0], requires_grad=True)
+    h = x * 2
+    (gh,) = xg.grad((h**2).sum(), h)
+    np.testing.assert_allclose(gh.numpy(), [12.0])
+
+
+def test_grad_unused_input(backend):
+    x = xg.tensor([1.0], requires_grad=True)
+    y = xg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="not used"):
+        xg.grad((x * 2).sum(), [x, y])
+    gx, gy = xg.grad((x * 2).sum(), [x, y], allow_unused=True)
+    assert gy is None and gx.item() == 2.0
+
+
+def test_double_backward_of_tanh_closed_form(backend):
+    """d²tanh/dx² = −2 tanh(x)(1 − tanh²(x))."""
+    x = xg.tensor([0.3, -1.2], dtype="float64", requires_grad=True)
+    (g,) = xg.grad(x.tanh().sum(), x, create_graph=True)
+    (g2,) = xg.grad(g.sum(), x)
+    t = np.tanh([0.3, -1.2])
+    np.testing.assert_allclose(g2.numpy(), -2 * t * (1 - t * t))
+
+
+def test_backward_create_graph_fills_differentiable_grad(backend):
+    x = xg.tensor(2.0, dtype="float64", requires_grad=True)
+    (x**3).backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad
+    (g2,) = xg.grad(g, x)
+    assert g2.item() == pytest.approx(12.0)
+
+
+def test_gradcheck_reports_worst_element(backend):
+    from xpgrad.autograd import Function
+
+    class WrongSquare(Function):
+        def forward(self, a):
+            return a * a
+
+        def backward(self, gy):
+            return (gy * self.inputs[0] * 3,)  # should be 2a
+
+    x = xg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    with pytest.raises(xg.GradcheckError, match=r"input 0 at index \(1,\)"):
+        xg.gradcheck(lambda a: WrongSquare.apply(a), (x,))
+    assert xg.gradcheck(lambda a: WrongSquare.apply(a), (x,), raise_exception=False) is False
+
+
+def test_to_dot_names_ops_shapes_values_and_grads(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    y.backward()
+    dot = xg.to_dot(y)
+    assert dot.startswith("digraph")
+    assert "Mul" in dot and "Sum" in dot
+    assert "shape (2,)" in dot and "grad [3., 3.]" in dot

@@ -1,0 +1,96 @@
+"""Backend registry, availability errors, and the Backend contract's signatures."""
+
+import inspect
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import xpgrad as xg
+from xpgrad.backends.base import Backend
+from xpgrad.backends.registry import backend_names
+
+
+def backend_classes():
+    from xpgrad.backends.cpu import CpuBackend
+    from xpgrad.backends.cuda import CudaBackend
+    from xpgrad.backends.cupy import CupyBackend
+    from xpgrad.backends.numpy import NumpyBackend
+
+    return [NumpyBackend, CpuBackend, CupyBackend, CudaBackend]
+
+
+@pytest.mark.parametrize("cls", backend_classes(), ids=lambda c: c.__name__)
+def test_overrides_keep_base_signatures(cls):
+    """A backend may override any method, but never change its parameters."""
+    for name, member in vars(cls).items():
+        base = getattr(Backend, name, None)
+        if name.startswith("_") or not callable(base) or not callable(member):
+            continue
+        assert inspect.signature(member) == inspect.signature(base), f"{cls.__name__}.{name}"
+
+
+def test_registry_lists_and_switches():
+    assert backend_names() == ["numpy", "cpu", "cupy", "cuda"]
+    available = xg.available_backends()
+    assert "numpy" in available
+    with xg.use_backend("numpy") as b:
+        assert b.name == "numpy" and b.xp is np
+        assert xg.get_backend().name == "numpy"
+        assert xg.zeros(1).backend == "numpy"
+    previous = xg.get_backend()
+    xg.set_backend("numpy")
+    try:
+        assert xg.tensor([1.0]).backend == "numpy"
+    finally:
+        xg.set_backend(previous)
+
+
+def test_unknown_backend_is_a_value_error():
+    with pytest.raises(ValueError, match="unknown backend 'tpu'"):
+        xg.set_backend("tpu")
+
+
+@pytest.mark.parametrize("name", ["cupy", "cuda"])
+def test_gpu_backend_unavailable_says_why(name):
+    if name in xg.available_backends():
+        pytest.skip(f"{name} is available here")
+    with pytest.raises(xg.BackendUnavailableError, match=f"backend '{name}' is unavailable: .*(CuPy|GPU|CUDA)"):
+        xg.set_backend(name)
+
+
+def test_default_is_cpu_when_extension_built_and_env_overrides():
+    code = "import xpgrad as xg; print(xg.get_backend().name)"
+    env = {k: v for k, v in os.environ.items() if k != "XPGRAD_BACKEND"}
+    default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    expected = "cpu" if "cpu" in xg.available_backends() else "numpy"
+    assert default.stdout.strip() == expected
+    env["XPGRAD_BACKEND"] = "numpy"
+    forced = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert forced.stdout.strip() == "numpy"
+
+
+def test_cpu_backend_runs_compiled_kernels():
+    if "cpu" not in xg.available_backends():
+        pytest.skip("xpgrad._C is not built")
+    from xpgrad import _C
+
+    cpu = xg.get_backend("cpu")
+    assert cpu.kernels is _C and _C.isa() in ("avx512", "avx2", "portable")
+    x = np.array([-1.5, 0.0, 2.0], dtype=np.float32)
+    np.testing.assert_array_equal(_C.relu_forward(x), [0.0, 0.0, 2.0])
+    np.testing.assert_array_equal(_C.relu_backward(np.array([0.0, 0.0, 2.0], np.float32), np.ones(3, np.float32)), [0, 0, 1])
+    with pytest.raises(ValueError, match="float32 or float64"):
+        _C.relu_forward(np.array([1, 2], dtype=np.int32))
+    with pytest.raises(ValueError, match=r"shape mismatch \(3,\) vs \(2,\)"):
+        _C.relu_backward(np.ones(3, np.float32), np.ones(2, np.float32))
+
+
+def test_sum_to_shape_undoes_broadcasting():
+    b = xg.get_backend("numpy")
+    g = np.ones((2, 3, 4))
+    assert b.sum_to_shape(g, (3, 1)).tolist() == [[8.0]] * 3
+    assert b.sum_to_shape(g, (4,)).tolist() == [6.0] * 4
+    assert b.sum_to_shape(g, ()).item() == 24.0

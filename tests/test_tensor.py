@@ -1,0 +1,160 @@
+"""The Tensor API of API.md: creation, attributes, conversion, operators, indexing, errors."""
+
+import numpy as np
+import pytest
+
+import xpgrad as xg
+
+
+def test_tensor_defaults_to_float32(backend):
+    t = xg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert t.dtype == xg.float32 and t.shape == (2, 2) and t.ndim == 2 and t.size == 4
+    assert t.backend == backend and not t.requires_grad and t.grad is None and t.is_leaf
+    assert xg.tensor(np.zeros(3)).dtype == xg.float32
+    assert xg.tensor([1, 2]).dtype == xg.int64
+    assert xg.tensor([1.0], dtype="float64").dtype == xg.float64
+
+
+def test_only_floats_require_grad(backend):
+    with pytest.raises(TypeError, match="floating"):
+        xg.tensor([1, 2], requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    "factory, expected",
+    [
+        (lambda: xg.zeros(2, 3), np.zeros((2, 3))),
+        (lambda: xg.ones((2,)), np.ones(2)),
+        (lambda: xg.full((2, 2), 7.0), np.full((2, 2), 7.0)),
+        (lambda: xg.arange(4), np.arange(4)),
+        (lambda: xg.arange(0.0, 1.0, 0.5), np.arange(0.0, 1.0, 0.5)),
+        (lambda: xg.eye(3), np.eye(3)),
+        (lambda: xg.zeros_like(xg.ones(2, 2)), np.zeros((2, 2))),
+        (lambda: xg.ones_like(xg.zeros(3)), np.ones(3)),
+    ],
+)
+def test_factories(backend, factory, expected):
+    t = factory()
+    assert t.backend == backend
+    np.testing.assert_array_equal(t.numpy(), expected)
+
+
+def test_empty_rand_randn_and_seed(backend):
+    assert xg.empty(2, 3).shape == (2, 3)
+    xg.manual_seed(123)
+    a, b = xg.rand(1000), xg.randn(1000, dtype="float64")
+    xg.manual_seed(123)
+    np.testing.assert_array_equal(a.numpy(), xg.rand(1000).numpy())
+    np.testing.assert_array_equal(b.numpy(), xg.randn(1000, dtype="float64").numpy())
+    assert 0 <= a.numpy().min() and a.numpy().max() < 1 and a.dtype == xg.float32
+    assert abs(b.numpy().mean()) < 0.15 and abs(b.numpy().std() - 1) < 0.1
+    assert xg.zeros(2, requires_grad=True).requires_grad
+
+
+def test_conversions(backend):
+    t = xg.tensor([[1.0, 2.0]])
+    host = t.numpy()
+    host[0, 0] = 99  # a copy: the tensor is unchanged
+    assert t.tolist() == [[1.0, 2.0]]
+    assert xg.tensor(3.5).item() == 3.5
+    with pytest.raises(ValueError, match=r"\(1, 2\)"):
+        t.item()
+    if backend in ("numpy", "cpu"):
+        np.testing.assert_array_equal(np.asarray(t), [[1.0, 2.0]])
+        np.testing.assert_array_equal(np.from_dlpack(t), [[1.0, 2.0]])
+
+
+def test_detach_clone_astype(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.data is x.data
+    c = x.clone()
+    (c * x.astype("float64")).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    assert x.grad.dtype == xg.float32
+
+
+def test_to_other_backend_keeps_values_and_gradient(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to("numpy")
+    assert y.backend == "numpy"
+    (y * y).sum().backward()
+    assert x.grad.backend == backend
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_mixing_backends_raises_naming_both():
+    if "cpu" not in xg.available_backends():
+        pytest.skip("needs the cpu backend beside numpy")
+    a = xg.tensor([1.0], backend="numpy")
+    b = xg.tensor([1.0], backend="cpu")
+    with pytest.raises(xg.BackendMismatchError, match="'numpy' and 'cpu'"):
+        a + b
+
+
+def test_operators_match_numpy(backend):
+    a_np = np.array([[1.0, -2.0, 3.0]], dtype=np.float32)
+    b_np = np.array([[0.5], [2.0]], dtype=np.float32)
+    a, b = xg.tensor(a_np), xg.tensor(b_np)
+    for got, want in [
+        (a + b, a_np + b_np), (a - b, a_np - b_np), (a * b, a_np * b_np), (a / b, a_np / b_np),
+        (b**2, b_np**2), (-a, -a_np), (2 - a, 2 - a_np), (1 / b, 1 / b_np), (2.0**b, 2.0**b_np),
+        (a.T @ a, a_np.T @ a_np), (a_np + a, a_np + a_np),
+    ]:
+        assert got.dtype == xg.float32
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+    np.testing.assert_array_equal((a > 0).numpy(), a_np > 0)
+    np.testing.assert_array_equal((a == 3.0).numpy(), a_np == 3.0)
+    assert not (a > 0).requires_grad
+
+
+def test_indexing_with_gradient(backend):
+    x = xg.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    y = x[xg.tensor([0, 0, 2])]  # repeated rows accumulate
+    assert y.shape == (3, 4)
+    (y[:, 1:3].sum() + x[1, -1]).backward()
+    expected = np.zeros((3, 4))
+    expected[0, 1:3] = 2
+    expected[2, 1:3] = 1
+    expected[1, -1] = 1
+    np.testing.assert_allclose(x.grad.numpy(), expected)
+
+
+def test_reductions_and_shapes(backend):
+    data = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+    t = xg.tensor(data)
+    np.testing.assert_allclose(t.sum(axis=(0, 2)).numpy(), data.sum(axis=(0, 2)))
+    np.testing.assert_allclose(t.mean(axis=1, keepdims=True).numpy(), data.mean(axis=1, keepdims=True))
+    np.testing.assert_allclose(t.var().numpy(), data.var(), rtol=1e-6)
+    np.testing.assert_allclose(t.max(axis=-1).numpy(), data.max(axis=-1))
+    np.testing.assert_array_equal(t.argmax(axis=1).numpy(), data.argmax(axis=1))
+    np.testing.assert_array_equal(t.argmin().numpy(), data.argmin())
+    assert t.transpose(2, 0, 1).shape == (4, 2, 3)
+    assert t.reshape(6, 4).shape == (6, 4) and t.reshape((4, 6)).shape == (4, 6)
+    assert t.flatten().shape == (24,) and t.flatten(1).shape == (2, 12)
+    assert xg.expand_dims(t, -1).shape == (2, 3, 4, 1)
+    assert xg.squeeze(xg.zeros(1, 3, 1)).shape == (3,)
+    assert [p.shape for p in t.split([1, 3], axis=2)] == [(2, 3, 1), (2, 3, 2), (2, 3, 1)]
+    assert xg.concatenate([t, t], axis=1).shape == (2, 6, 4)
+    assert xg.stack([t, t]).shape == (2, 2, 3, 4)
+    assert t.pad(((0, 0), (1, 1), (0, 2))).shape == (2, 5, 6)
+    np.testing.assert_allclose(xg.clip(t, 3, 5).numpy(), np.clip(data, 3, 5))
+    np.testing.assert_allclose(xg.where(t > 5, t, 0.0).numpy(), np.where(data > 5, data, 0))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: xg.ones(2, 3) @ xg.ones(2, 3),
+        lambda: xg.ones(2, 3) + xg.ones(4),
+        lambda: xg.ones(2, 3).reshape(4),
+        lambda: xg.concatenate([xg.ones(2, 3), xg.ones(3, 3)], axis=1),
+        lambda: xg.stack([xg.ones(2), xg.ones(3)]),
+        lambda: xg.ones(2, 3).squeeze(0),
+        lambda: xg.ones(2, 3).transpose(0, 0),
+        lambda: xg.ones(2, 3).sum(axis=2),
+    ],
+)
+def test_bad_shapes_raise_value_error_naming_them(backend, bad):
+    with pytest.raises(ValueError, match=r"\(|axis"):
+        bad()
