@@ -5,10 +5,11 @@ RMSprop (lr 1e-3), batch 32, 3 epochs, inputs divided by 255. The lecture report
 test accuracy.
 """
 
+from common import flatten_images, parse_args, record
+
 import xpgrad as xg
 import xpgrad.nn as nn
 import xpgrad.optim as optim
-from common import flatten_images, parse_args, record
 
 args = parse_args(__doc__, epochs=3)
 xg.set_backend(args.backend)

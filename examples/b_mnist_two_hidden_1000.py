@@ -3,10 +3,11 @@
 Goal: at least 98% test accuracy.
 """
 
+from common import flatten_images, parse_args, record
+
 import xpgrad as xg
 import xpgrad.nn as nn
 import xpgrad.optim as optim
-from common import flatten_images, parse_args, record
 
 args = parse_args(__doc__, epochs=15)
 xg.set_backend(args.backend)

@@ -1,10 +1,11 @@
 """(c) The lecture's dropout experiment: Fashion-MNIST, three hidden layers of 1000 ReLU units,
 dropout 0.5 at the inputs, SGD lr 0.1 — trained with and without dropout to compare."""
 
+from common import flatten_images, parse_args, record
+
 import xpgrad as xg
 import xpgrad.nn as nn
 import xpgrad.optim as optim
-from common import flatten_images, parse_args, record
 
 args = parse_args(__doc__, epochs=10)
 xg.set_backend(args.backend)

@@ -5,10 +5,11 @@ validation-loss minimum; training stops after `patience` epochs without one and 
 weights are restored. Writes examples/results/d_early_stopping.png.
 """
 
+from common import RESULTS, flatten_images, parse_args, record
+
 import xpgrad as xg
 import xpgrad.nn as nn
 import xpgrad.optim as optim
-from common import RESULTS, flatten_images, parse_args, record
 
 args = parse_args(__doc__, epochs=30)
 xg.set_backend(args.backend)

@@ -3,10 +3,11 @@
 Writes examples/results/f_xor_spirals.png (needs matplotlib: pip install 'xpgrad[plot]').
 """
 
+from common import RESULTS, parse_args, record
+
 import xpgrad as xg
 import xpgrad.nn as nn
 import xpgrad.optim as optim
-from common import RESULTS, parse_args, record
 
 args = parse_args(__doc__, epochs=300)
 xg.set_backend(args.backend)

@@ -6,6 +6,7 @@
     xg.set_backend("numpy")       # or "cpu", "cupy", "cuda"
 """
 
+from . import data, datasets, nn, optim, train, tune
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .backends import (
     Backend,
@@ -64,7 +65,7 @@ from .ops import (
     var,
     where,
 )
-from . import train
+from .serialization import load, save
 from .tensor import Tensor
 from .viz import to_dot
 

@@ -69,6 +69,7 @@ def load_dataset(name, root=None):
 def run_training(args) -> float:
     """Train an MLP as ``args`` describes and return its test accuracy."""
     import xpgrad as xg
+
     from . import nn
     from .data import train_val_test_split
 
@@ -151,6 +152,7 @@ def cmd_info(args) -> int:
     import platform
 
     import xpgrad as xg
+
     from .backends.registry import backend_names, unavailable_reason
 
     print(f"xpgrad {xg.__version__}, Python {platform.python_version()}, {platform.platform()}")

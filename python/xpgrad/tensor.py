@@ -8,9 +8,9 @@ methods delegate to ``ops``; nothing here knows which array library runs.
 from __future__ import annotations
 
 from . import autograd, ops
+from .autograd import Function
 from .backends.registry import get_backend
 from .functions import elementwise as ew
-from .autograd import Function
 
 
 def resolve_dtype(data_dtype, dtype):

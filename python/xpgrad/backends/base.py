@@ -26,6 +26,14 @@ class Backend:
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"
 
+    # A backend is one object per process (it holds modules and an RNG): copies and pickles of
+    # tensors and models refer to the registry's instance of the same name.
+    def __reduce__(self):
+        return (_registered_backend, (self.name,))
+
+    def __deepcopy__(self, memo):
+        return self
+
     # ---- arrays -----------------------------------------------------------------------------
     def asarray(self, data, dtype=None):
         """Convert ``data`` (array, list, scalar) to an array of this backend, no copy if possible."""
@@ -358,3 +366,10 @@ class Backend:
 
 
 ACTIVATIONS_FUSABLE = ("identity", "relu", "sigmoid", "tanh")
+
+
+def _registered_backend(name: str) -> Backend:
+    """The registry's backend ``name`` (unpickling target; imported lazily: registry imports us)."""
+    from .registry import get_backend
+
+    return get_backend(name)

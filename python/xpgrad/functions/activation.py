@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from .. import autograd, ops
 from ..autograd import Function, creating_graph
 
 
@@ -54,3 +55,106 @@ class Relu(Function):
         if creating_graph():
             return (gy * (self.inputs[0].data > 0),)
         return (self.backend.relu_backward(self.saved, gy.data),)
+
+
+def _wrap_constant(array, backend):
+    """A raw array as a constant Tensor (no graph), for derivative masks."""
+    return autograd.Tensor._wrap(array, backend, False)
+
+
+class LeakyRelu(Function):
+    """y = a if a > 0 else s·a;  y' = 1 if a > 0 else s (slope s = 0.01 by default)."""
+
+    __slots__ = ("negative_slope",)
+
+    def forward(self, a, *, negative_slope=0.01):
+        self.negative_slope = negative_slope
+        return self.backend.leaky_relu(a, negative_slope)
+
+    def backward(self, gy):
+        a = self.inputs[0].data
+        if creating_graph():  # piecewise linear: the derivative is a constant mask
+            slope = self.backend.xp.where(a > 0, 1, self.negative_slope).astype(a.dtype)
+            return (gy * _wrap_constant(slope, self.backend),)
+        return (self.backend.leaky_relu_backward(a, gy.data, self.negative_slope),)
+
+
+class Elu(Function):
+    """y = a if a > 0 else α(eᵃ − 1);  y' = 1 if a > 0 else y + α = α·eᵃ."""
+
+    __slots__ = ("alpha",)
+
+    def forward(self, a, *, alpha=1.0):
+        self.alpha = alpha
+        y = self.backend.elu(a, alpha)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        a = self.inputs[0]
+        if creating_graph():
+            negative_part = a.minimum(0.0).exp() * self.alpha
+            return (gy * ops.where(a.data > 0, 1.0, negative_part),)
+        return (self.backend.elu_backward(a.data, self.saved, gy.data, self.alpha),)
+
+
+class Softmax(Function):
+    """yᵢ = e^(aᵢ − max a) / Σⱼ e^(aⱼ − max a) along ``axis``;  ∂L/∂a = y ⊙ (g − Σ g⊙y)."""
+
+    __slots__ = ("axis",)
+
+    def forward(self, a, *, axis=-1):
+        self.axis = axis
+        y = self.backend.softmax(a, axis)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        if creating_graph():
+            y = Softmax.apply(self.inputs[0], axis=self.axis)
+            return (y * (gy - (gy * y).sum(axis=self.axis, keepdims=True)),)
+        return (self.backend.softmax_backward(self.saved, gy.data, self.axis),)
+
+
+class LogSoftmax(Function):
+    """yᵢ = aᵢ − max a − log Σⱼ e^(aⱼ − max a);  ∂L/∂a = g − softmax(a)·Σ g."""
+
+    __slots__ = ("axis",)
+
+    def forward(self, a, *, axis=-1):
+        self.axis = axis
+        y = self.backend.log_softmax(a, axis)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        if creating_graph():
+            p = Softmax.apply(self.inputs[0], axis=self.axis)
+            return (gy - p * gy.sum(axis=self.axis, keepdims=True),)
+        return (self.backend.log_softmax_backward(self.saved, gy.data, self.axis),)
+
+
+class Sparsemax(Function):
+    """y = argmin_{p ∈ Δ} ‖p − a‖² = max(a − τ(a), 0) along ``axis`` (Martins & Astudillo 2016).
+
+    The Jacobian is diag(s) − s·sᵀ/|S| with s the indicator of the support S = {y > 0}, so
+    ∂L/∂a = s ⊙ (g − Σ_S g / |S|): constant in a, hence the same formula serves double backward.
+    """
+
+    __slots__ = ("axis",)
+
+    def forward(self, a, *, axis=-1):
+        self.axis = axis
+        y = self.backend.sparsemax(a, axis)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        if creating_graph():
+            support = (self.saved > 0).astype(self.saved.dtype)
+            size = support.sum(axis=self.axis, keepdims=True)
+            s = _wrap_constant(support, self.backend)
+            support_size = _wrap_constant(size, self.backend)
+            mean_on_support = (gy * s).sum(axis=self.axis, keepdims=True) / support_size
+            return (s * (gy - mean_on_support),)
+        return (self.backend.sparsemax_backward(self.saved, gy.data, self.axis),)

@@ -1,0 +1,102 @@
+"""Feature scaling fitted on the training split: StandardScaler and MinMaxScaler.
+
+Both are affine maps per feature, x' = (x − a) / s − c, with statistics a, s taken over the
+sample axis (axis 0) of the data given to ``fit``; every other axis is a feature axis (an
+image batch (N, 28, 28) gets per-pixel statistics). Fit on the training split only and apply
+the same map to validation and test data, so no information leaks from them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._arrays import is_tensor, to_host
+
+
+class _AffineScaler:
+    """x' = (x − offset_) / scale_ − shift; subclasses choose offset_ and scale_ in ``fit``."""
+
+    shift: float = 0.0
+
+    def __init__(self) -> None:
+        self.offset_: np.ndarray | None = None
+        self.scale_: np.ndarray | None = None
+
+    def _statistics(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def fit(self, X):
+        """Learn the per-feature statistics from ``X`` (samples along axis 0); returns self."""
+        X = to_host(X)
+        if X.ndim == 0 or X.shape[0] == 0:
+            raise ValueError(f"fit needs at least one sample, got shape {X.shape}")
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"fit needs numbers, got dtype {X.dtype}")
+        offset, scale = self._statistics(X.astype(np.float64))
+        # A constant feature has scale 0: leave it unscaled instead of dividing by zero.
+        self.offset_, self.scale_ = offset, np.where(scale > 0, scale, 1.0)
+        return self
+
+    def _apply(self, X, forward: bool):
+        if self.offset_ is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(train) first")
+        if tuple(X.shape[1:]) != self.offset_.shape:
+            raise ValueError(f"expected samples of shape {self.offset_.shape} (as in fit), "
+                             f"got data of shape {tuple(X.shape)}")
+        if is_tensor(X):
+            from ..backends.registry import get_backend
+            from ..tensor import Tensor
+
+            backend = get_backend(X.backend)
+            dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
+            out = self._affine(backend.asarray(X.data, dtype), backend.xp, dtype, forward)
+            return Tensor(out, dtype=dtype, backend=backend)
+        X = np.asarray(X)
+        dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
+        return self._affine(X.astype(dtype, copy=False), np, dtype, forward)
+
+    def _affine(self, x, xp, dtype, forward: bool):
+        offset = xp.asarray(self.offset_, dtype=dtype)
+        scale = xp.asarray(self.scale_, dtype=dtype)
+        if forward:
+            return (x - offset) / scale - dtype.type(self.shift)
+        return (x + dtype.type(self.shift)) * scale + offset
+
+    def transform(self, X):
+        """x' = (x − offset_) / scale_ − shift. Returns the kind given: a NumPy array or a Tensor
+        (on the same backend); floating inputs keep their dtype, others become float32."""
+        return self._apply(X, forward=True)
+
+    def inverse_transform(self, X):
+        """x = (x' + shift) · scale_ + offset_, undoing :meth:`transform`."""
+        return self._apply(X, forward=False)
+
+    def fit_transform(self, X):
+        """``fit(X)`` then ``transform(X)``: use on the training split only."""
+        return self.fit(X).transform(X)
+
+
+class StandardScaler(_AffineScaler):
+    """Standardisation z = (x − μ) / σ per feature, with μ and σ (population standard
+    deviation, ddof = 0) over the training samples; σ = 0 is replaced by 1, so a constant
+    feature maps to 0. After ``fit``: ``mean_`` (= offset_), ``std_`` (σ as computed) and
+    ``scale_`` (σ with zeros replaced by 1)."""
+
+    def _statistics(self, X):
+        self.mean_, self.std_ = X.mean(axis=0), X.std(axis=0)
+        return self.mean_, self.std_
+
+
+class MinMaxScaler(_AffineScaler):
+    """Min–max scaling x' = (x − min) / (max − min) − shift per feature, with min and max over
+    the training samples: training data lands in [−shift, 1 − shift] (``shift=0.5`` centres it
+    on 0). A constant feature (max = min) maps to −shift. After ``fit``: ``min_`` (= offset_),
+    ``max_`` and ``scale_`` = max − min."""
+
+    def __init__(self, shift: float = 0.0) -> None:
+        super().__init__()
+        self.shift = float(shift)
+
+    def _statistics(self, X):
+        self.min_, self.max_ = X.min(axis=0), X.max(axis=0)
+        return self.min_, self.max_ - self.min_

@@ -1,0 +1,84 @@
+"""Fetching a file into a cache directory: checksum-verified, atomic, with a progress bar."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.request
+from collections.abc import Sequence
+
+_CHUNK = 1 << 16
+TIMEOUT_S = 30.0
+
+
+def md5sum(path: str | os.PathLike) -> str:
+    """Hex MD5 digest of a file, read in chunks."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _progress(total: int | None, desc: str):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is a dependency, but a download must not fail for a progress bar
+        return None
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc,
+                leave=False, disable=None)
+
+
+def _fetch(url: str, dest: str, md5: str) -> None:
+    """Stream ``url`` into a temporary file beside ``dest``; rename it into place only once its
+    MD5 matches, so ``dest`` is either absent, the old file, or complete and verified."""
+    directory = os.path.dirname(dest) or "."
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(dest) + ".",
+                               suffix=".part")
+    try:
+        digest = hashlib.md5(usedforsecurity=False)
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, \
+                os.fdopen(fd, "wb") as out:
+            length = response.headers.get("Content-Length")
+            bar = _progress(int(length) if length and length.isdigit() else None,
+                            os.path.basename(dest))
+            try:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+            finally:
+                if bar is not None:
+                    bar.close()
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != md5:
+            raise ValueError(f"checksum mismatch: MD5 {digest.hexdigest()}, expected {md5}")
+        os.replace(tmp, dest)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def download(filename: str, directory: str | os.PathLike, md5: str,
+             mirrors: Sequence[str]) -> str:
+    """Download ``filename`` into ``directory`` from the first mirror that serves it with the
+    expected MD5 (each mirror is a base URL; the file's URL is mirror + filename).
+
+    Returns the path. Raises RuntimeError listing every mirror's failure when none worked.
+    """
+    directory = os.fspath(directory)
+    os.makedirs(directory, exist_ok=True)
+    dest = os.path.join(directory, filename)
+    failures = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + filename
+        try:
+            _fetch(url, dest, md5)
+            return dest
+        except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts are OSErrors
+            failures.append(f"{url}: {exc}")
+    raise RuntimeError(f"could not download {filename}:\n  " + "\n  ".join(failures))

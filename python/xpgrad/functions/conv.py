@@ -1,0 +1,116 @@
+"""2-D convolution and max pooling through im2col.
+
+im2col turns every receptive field of x (N, C, H, W) into one row of a matrix X̂
+(N·OH·OW, C·kH·kW); a convolution is then one GEMM with the flattened kernels, and pooling a
+reduction over each row. The adjoint of im2col is col2im (scatter-add of the rows back into
+the image), so ∂L/∂x = col2im(∂L/∂X̂) — and col2im's adjoint is im2col again, which makes both
+differentiable to any order.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def pair(value, name: str) -> tuple[int, int]:
+    """An int or a pair of ints as (height, width)."""
+    if isinstance(value, int):
+        return value, value
+    value = tuple(value)
+    if len(value) != 2 or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return value
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """⌊(size + 2·padding − kernel) / stride⌋ + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+class Im2Col(Function):
+    """X̂ = im2col(x): (N, C, H, W) → (N·OH·OW, C·kH·kW);  ∂L/∂x = col2im(∂L/∂X̂)."""
+
+    __slots__ = ("geometry",)
+
+    def forward(self, x, *, kernel_size, stride, padding):
+        self.geometry = (x.shape, kernel_size, stride, padding)
+        return self.backend.im2col(x, kernel_size, stride, padding)
+
+    def backward(self, gy):
+        x_shape, kernel_size, stride, padding = self.geometry
+        return (
+            Col2Im.apply(
+                gy, x_shape=x_shape, kernel_size=kernel_size, stride=stride, padding=padding
+            ),
+        )
+
+
+class Col2Im(Function):
+    """x = col2im(X̂), the scatter-add adjoint of im2col;  ∂L/∂X̂ = im2col(∂L/∂x)."""
+
+    __slots__ = ("geometry",)
+
+    def forward(self, cols, *, x_shape, kernel_size, stride, padding):
+        self.geometry = (kernel_size, stride, padding)
+        return self.backend.col2im(cols, x_shape, kernel_size, stride, padding)
+
+    def backward(self, gy):
+        kernel_size, stride, padding = self.geometry
+        return (Im2Col.apply(gy, kernel_size=kernel_size, stride=stride, padding=padding),)
+
+
+def _windows(x: Tensor, kernel_size, stride, padding, name: str):
+    """im2col of x, with the checks shared by conv2d and max_pool2d; returns (cols, OH, OW)."""
+    if x.ndim != 4:
+        raise ValueError(f"{name} expects input of shape (N, C, H, W), got {x.shape}")
+    kh, kw = kernel_size
+    oh = output_size(x.shape[2], kh, stride[0], padding[0])
+    ow = output_size(x.shape[3], kw, stride[1], padding[1])
+    if oh < 1 or ow < 1:
+        raise ValueError(
+            f"{name}: kernel {kernel_size} is larger than the padded input {x.shape[2:]}"
+        )
+    cols = Im2Col.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+    return cols, oh, ow
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
+    """Cross-correlation as in PyTorch (x zero-padded):
+    y[n, o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v]·x[n, c, s·i+u, s·j+v],
+    computed as Y = X̂·Ŵᵀ with X̂ = im2col(x) and Ŵ = W reshaped to (O, C·kH·kW).
+
+    Gradients: ∂L/∂Ŵ = (∂L/∂Y)ᵀ·X̂, ∂L/∂X̂ = (∂L/∂Y)·Ŵ → col2im, ∂L/∂b = Σ ∂L/∂Y.
+    """
+    if weight.ndim != 4:
+        raise ValueError(
+            "conv2d: weight must have shape (out_channels, in_channels, kH, kW), "
+            f"got {weight.shape}"
+        )
+    out_channels, in_channels, kh, kw = weight.shape
+    if x.ndim == 4 and x.shape[1] != in_channels:
+        raise ValueError(f"conv2d: input has {x.shape[1]} channels, weight expects {in_channels}")
+    cols, oh, ow = _windows(x, (kh, kw), pair(stride, "stride"), pair(padding, "padding"), "conv2d")
+    y = cols @ weight.reshape(out_channels, in_channels * kh * kw).T
+    if bias is not None:
+        y = y + bias
+    return y.reshape(x.shape[0], oh, ow, out_channels).transpose(0, 3, 1, 2)
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """y[n, c, i, j] = max over the kH×kW window at (s·i, s·j) (stride defaults to the kernel size).
+
+    The gradient goes to the first maximal element of each window (as PyTorch), through the
+    adjoint of the gather and col2im.
+    """
+    kernel_size = pair(kernel_size, "kernel_size")
+    stride = kernel_size if stride is None else pair(stride, "stride")
+    padding = pair(padding, "padding")
+    if padding[0] or padding[1]:  # pad with −∞ so that padding never wins the max
+        x = x.pad(((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), value=float("-inf"))
+    n, c, h, w = x.shape
+    cols, oh, ow = _windows(x.reshape(n * c, 1, h, w), kernel_size, stride, (0, 0), "max_pool2d")
+    xp = x.backend_obj.xp
+    winners = xp.argmax(cols.data, axis=1)
+    y = cols[xp.arange(cols.shape[0]), winners]
+    return y.reshape(n, c, oh, ow)

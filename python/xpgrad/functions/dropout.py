@@ -1,0 +1,22 @@
+"""Dropout (Srivastava et al. 2014): each unit is kept with probability 1 − p during training."""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = True) -> Tensor:
+    """Multiply by a random mask m with mᵢ ~ Bernoulli(1 − p).
+
+    Inverted (default): y = x ⊙ m / (1 − p) in training, y = x at test time, so E[y] = x in both.
+    Classic: y = x ⊙ m in training, y = (1 − p)·x at test time (the expected training output).
+    The mask comes from ``backend.dropout_mask``; ∂y/∂x is the same mask.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must lie in [0, 1], got {p}")
+    if not training:
+        return x if inverted else x * (1.0 - p)
+    if p == 0.0:
+        return x
+    scale = 1.0 / (1.0 - p) if inverted and p < 1.0 else 1.0
+    return x * x.backend_obj.dropout_mask(x.shape, p, scale, x.dtype)

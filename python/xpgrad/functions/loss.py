@@ -1,0 +1,268 @@
+"""Loss functions. Softmax cross-entropy and the sparsemax loss are one fused backend op each
+(per-row loss and its gradient p − t in one pass); the others are short Tensor-op formulas.
+
+Every loss takes ``reduction``: "mean" (over the N rows / all elements), "sum" or "none".
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd import Function, creating_graph
+from ..tensor import Tensor
+from .activation import Softmax, Sparsemax
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
+    """Mean or sum of the elementwise losses, or the losses themselves for "none"."""
+    check_reduction(reduction)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def as_target(target, like: Tensor):
+    """The target's raw array on ``like``'s backend (Tensors, arrays and lists accepted);
+    floating targets take ``like``'s dtype, integer targets (class indices) stay integers."""
+    if isinstance(target, Tensor):
+        if target.backend_obj is not like.backend_obj:
+            target = target.to(like.backend_obj)
+        array = target.data
+    else:
+        array = like.backend_obj.asarray(target)
+    if array.dtype.kind in "fb" and array.dtype != like.dtype:
+        array = array.astype(like.dtype)
+    return array
+
+
+def as_tensor_target(target, like: Tensor) -> Tensor:
+    """``target`` as a Tensor beside ``like`` (kept as is, graph included, when already one)."""
+    if isinstance(target, Tensor):
+        return target
+    return Tensor._wrap(as_target(target, like), like.backend_obj, False)
+
+
+class FusedRowLoss(Function):
+    """Base of the fused row losses on logits Z (N, K): the backend returns the row losses ℓₙ and
+    G = ∂ℓₙ/∂Zₙ together; backward is G scaled by ∂L/∂ℓₙ (1/N for "mean", 1 for "sum").
+
+    With ``create_graph`` the gradient p(Z) − T is rebuilt from Tensor ops (``probabilities``)
+    so that it can be differentiated again.
+    """
+
+    __slots__ = ("reduction",)
+
+    def forward(self, logits, *, target, reduction, **options):
+        self.reduction = reduction
+        losses, grad = self.kernel(logits, target, **options)
+        self.saved = grad
+        if reduction == "mean":
+            return losses.mean()
+        if reduction == "sum":
+            return losses.sum()
+        return losses
+
+    def backward(self, gy):
+        grad = self.saved
+        if creating_graph():
+            p = self.probabilities(self.inputs[0])
+            target = p.data - grad  # T = p − G: the (smoothed / normalised) target, a constant
+            grad = p - target
+        else:
+            gy = gy.data
+        n = self.inputs[0].shape[0]
+        if self.reduction == "none":
+            return (grad * gy.reshape(n, 1),)
+        if self.reduction == "mean":
+            gy = gy / n
+        return (grad * gy,)
+
+    def kernel(self, logits, target, **options):
+        """(row losses (N,), gradient (N, K)) from the backend's fused op."""
+        raise NotImplementedError
+
+    def probabilities(self, logits: Tensor) -> Tensor:
+        """p(Z) with Tensor ops, for the differentiable gradient p − T."""
+        raise NotImplementedError
+
+
+class CrossEntropy(FusedRowLoss):
+    """ℓₙ = −Σₖ tₙₖ log softmax(zₙ)ₖ with t one-hot (class indices) or probabilities, smoothed as
+    (1−ε)·t + ε/K;  ∂ℓₙ/∂zₙ = softmax(zₙ) − tₙ."""
+
+    __slots__ = ()
+
+    def kernel(self, logits, target, label_smoothing=0.0):
+        return self.backend.cross_entropy(logits, target, label_smoothing)
+
+    def probabilities(self, logits):
+        return Softmax.apply(logits, axis=1)
+
+
+class SparsemaxLoss(FusedRowLoss):
+    """ℓₙ = −qᵀz + ½ Σ_{j∈S(z)} (z_j² − τ²) + ½‖q‖² (Martins & Astudillo 2016, eq. 14) with
+    q = t/Σt (one-hot for class indices, normalised 0/1 rows for multi-label);
+    ∂ℓₙ/∂zₙ = sparsemax(zₙ) − q."""
+
+    __slots__ = ()
+
+    def kernel(self, logits, target):
+        return self.backend.sparsemax_loss(logits, target)
+
+    def probabilities(self, logits):
+        return Sparsemax.apply(logits, axis=1)
+
+
+class BinaryCrossEntropy(Function):
+    """ℓ = −[t·log p + (1 − t)·log(1 − p)], each log clamped at −100 as PyTorch does so that
+    p ∈ {0, 1} gives a finite loss;  ∂ℓ/∂p = (p − t) / max(p(1 − p), 10⁻¹²)."""
+
+    __slots__ = ()
+
+    def forward(self, p, *, target):
+        self.saved = target
+        return -(target * self._clamped_log(p) + (1 - target) * self._clamped_log(1 - p))
+
+    def _clamped_log(self, a):
+        """max(log a, −100), without taking log 0 (the floor e⁻¹⁰⁰ is a float32 subnormal)."""
+        xp = self.backend.xp
+        return xp.maximum(xp.log(xp.maximum(a, xp.asarray(math.exp(-100), dtype=a.dtype))), -100)
+
+    def backward(self, gy):
+        p = self.inputs[0]
+        return (gy * (p - self.saved) / (p * (1 - p)).maximum(1e-12),)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """ℓ = −[t·log σ(x) + (1 − t)·log(1 − σ(x))] = max(x, 0) − x·t + log(1 + e^(−|x|)), which
+    never overflows;  ∂ℓ/∂x = σ(x) − t."""
+
+    __slots__ = ()
+
+    def forward(self, x, *, target):
+        xp = self.backend.xp
+        self.saved = target
+        return xp.maximum(x, 0) - x * target + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, gy):
+        return (gy * (self.inputs[0].sigmoid() - self.saved),)
+
+
+def class_index_target(target, logits: Tensor):
+    """Validate a target of class indices (N,) against logits (N, K); returns the raw array."""
+    n, k = logits.shape
+    if target.shape != (n,):
+        raise ValueError(
+            f"class-index target of shape {target.shape} does not match logits of shape "
+            f"{logits.shape}"
+        )
+    if n and (int(target.min()) < 0 or int(target.max()) >= k):
+        raise ValueError(
+            f"class indices must lie in [0, {k}), "
+            f"got values in [{int(target.min())}, {int(target.max())}]"
+        )
+    return target
+
+
+def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) -> Tensor:
+    """Apply a FusedRowLoss on logits (N, K) or (N, K, d₁, …) (classes on axis 1, as PyTorch).
+
+    ``target``: class indices (N, d₁, …), or a distribution / 0-1 matrix shaped like the logits.
+    """
+    check_reduction(reduction)
+    if logits.ndim < 2:
+        raise ValueError(f"logits must have shape (N, K) or (N, K, d1, ...), got {logits.shape}")
+    target = as_target(target, logits)
+    is_distribution = target.ndim == logits.ndim
+    if is_distribution:
+        if target.shape != logits.shape:
+            raise ValueError(
+                f"target of shape {target.shape} does not match logits of shape {logits.shape}"
+            )
+        target = target.astype(logits.dtype, copy=False)
+    elif target.dtype.kind not in "iu":
+        raise ValueError(
+            f"a target of shape {target.shape} for logits {logits.shape} "
+            "must hold integer class indices"
+        )
+    extra_shape = logits.shape[2:]
+    if extra_shape:  # move the classes last and treat every position as a row
+        k = logits.shape[1]
+        axes = (0, *range(2, logits.ndim), 1)
+        logits = logits.transpose(*axes).reshape(-1, k)
+        target = target.transpose(axes).reshape(-1, k) if is_distribution else target.reshape(-1)
+    if not is_distribution:
+        target = class_index_target(target, logits)
+    loss = function.apply(logits, target=target, reduction=reduction, **options)
+    if reduction == "none" and extra_shape:
+        loss = loss.reshape(-1, *extra_shape)
+    return loss
+
+
+def cross_entropy(
+    logits: Tensor, target, label_smoothing: float = 0.0, reduction: str = "mean"
+) -> Tensor:
+    """Softmax cross-entropy from logits: −Σₖ tₖ log softmax(z)ₖ with t one-hot (class indices)
+    or probabilities, smoothed to (1−ε)·t + ε/K; one fused backend op (loss and p − t)."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must lie in [0, 1], got {label_smoothing}")
+    return fused_row_loss(CrossEntropy, logits, target, reduction, label_smoothing=label_smoothing)
+
+
+def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Sparsemax loss (Martins & Astudillo 2016): −qᵀz + ½ Σ_{j∈S(z)} (z_j² − τ²) + ½‖q‖², with
+    class indices or a multi-label 0/1 matrix normalised to q; gradient sparsemax(z) − q."""
+    return fused_row_loss(SparsemaxLoss, logits, target, reduction)
+
+
+def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices: ℓₙ = −log pₙ,ₜₙ from log-probabilities (N, K)."""
+    check_reduction(reduction)
+    target = class_index_target(as_target(target, log_probs), log_probs)
+    rows = log_probs.backend_obj.xp.arange(target.shape[0])
+    return reduce_loss(-log_probs[rows, target], reduction)
+
+
+def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") -> Tensor:
+    """Squared error (f − y)², or ½(f − y)² with ``half`` (½‖f − y‖², whose gradient is f − y)."""
+    diff = pred - as_tensor_target(target, pred)
+    squared = diff * diff
+    return reduce_loss(squared * 0.5 if half else squared, reduction)
+
+
+def l1_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Absolute error |f − y| (gradient sign(f − y), 0 at 0)."""
+    return reduce_loss((pred - as_tensor_target(target, pred)).abs(), reduction)
+
+
+def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
+    """−[t·log p + (1 − t)·log(1 − p)] on probabilities, logs clamped at −100 (as PyTorch)."""
+    check_reduction(reduction)
+    return reduce_loss(
+        BinaryCrossEntropy.apply(probs, target=_same_shape(as_target(target, probs), probs)),
+        reduction,
+    )
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+    """BCE of σ(x) from the logits x without overflow: max(x, 0) − x·t + log(1 + e^(−|x|))."""
+    check_reduction(reduction)
+    target = _same_shape(as_target(target, logits), logits)
+    return reduce_loss(BinaryCrossEntropyWithLogits.apply(logits, target=target), reduction)
+
+
+def _same_shape(target, like: Tensor):
+    if target.shape != like.shape:
+        raise ValueError(
+            f"target of shape {target.shape} does not match input of shape {like.shape}"
+        )
+    return target

@@ -1,0 +1,60 @@
+"""Sequential: layers applied one after the other."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from .linear import Linear
+from .module import Module
+
+
+class Sequential(Module):
+    """``Sequential(l1, l2, ...)`` or ``Sequential(OrderedDict(name=layer, ...))``: y = lₙ(…l₁(x)).
+
+    A Linear layer directly followed by ReLU, Sigmoid or Tanh runs as one fused kernel
+    (act(x·W + b) in the GEMM's epilogue); the result is the same, with one graph node less.
+    """
+
+    def __init__(self, *layers: Module) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], OrderedDict):
+            for name, layer in layers[0].items():
+                setattr(self, name, layer)
+        else:
+            for index, layer in enumerate(layers):
+                setattr(self, str(index), layer)
+
+    def append(self, layer: Module) -> Sequential:
+        setattr(self, str(len(self._modules)), layer)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Module:
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*layers[index])
+        return layers[index]
+
+    def forward(self, x):
+        layers = list(self._modules.values())
+        i = 0
+        while i < len(layers):
+            layer = layers[i]
+            following = layers[i + 1] if i + 1 < len(layers) else None
+            activation = getattr(following, "fusable_activation", None)
+            if activation is not None and type(layer) is Linear and x.ndim == 2:
+                x = layer(x, activation=activation)
+                object.__setattr__(
+                    following, "last_output_shape", x.shape
+                )  # it ran inside the kernel
+                i += 2
+            else:
+                x = layer(x)
+                i += 1
+        return x

@@ -1,0 +1,279 @@
+"""Module: a layer or model that owns Parameters, buffers and sub-modules (PyTorch's API).
+
+Attributes assigned a Parameter, a Module or a registered buffer are tracked automatically, in
+assignment order, which fixes the order of ``parameters()`` and the keys of ``state_dict()``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from ..autograd import no_grad
+from ..backends.registry import get_backend
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that is a learnable parameter of a Module (``requires_grad=True`` by default)."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True, dtype=None, backend=None) -> None:
+        if isinstance(data, Tensor) and backend is None:
+            backend = data.backend_obj
+        super().__init__(data, dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` could not match."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of layers and models: subclasses set attributes in ``__init__`` (after calling
+    ``super().__init__()``) and implement ``forward``; ``module(x)`` runs ``forward(x)``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "last_output_shape", None)
+
+    # ---- attribute bookkeeping ------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes"
+            )
+        registries = (self._parameters, self._buffers, self._modules)
+        if isinstance(value, Parameter):
+            target = self._parameters
+        elif isinstance(value, Module):
+            target = self._modules
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"buffer {name!r} must be a Tensor or None, got {type(value).__name__}"
+                )
+            target = self._buffers
+        elif name in self._parameters:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter {name!r} "
+                    "(wrap it in nn.Parameter, or assign None)"
+                )
+            target = self._parameters
+        else:
+            for registry in registries:
+                registry.pop(name, None)
+            object.__setattr__(self, name, value)
+            return
+        for registry in registries:
+            if registry is not target:
+                registry.pop(name, None)
+        self.__dict__.pop(name, None)
+        target[name] = value
+
+    def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (None declares an absent optional one, such as ``bias=False``)."""
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Add state that is saved in ``state_dict`` and moved by ``to`` but not trained
+        (BatchNorm's running statistics)."""
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+
+    # ---- calling ---------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        object.__setattr__(self, "last_output_shape", getattr(out, "shape", None))  # for summary()
+        return out
+
+    # ---- traversal -------------------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module and every descendant, depth first."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter), each parameter once even when shared."""
+        seen = set()
+        for prefix, module in self.named_modules():
+            for name, param in module._parameters.items():
+                if param is not None and id(param) not in seen:
+                    seen.add(id(param))
+                    yield (f"{prefix}.{name}" if prefix else name), param
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, param in self.named_parameters():
+            yield param
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        for prefix, module in self.named_modules():
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    yield (f"{prefix}.{name}" if prefix else name), buffer
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers():
+            yield buffer
+
+    # ---- modes and gradients ---------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active, batch statistics) for this module and its descendants."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of every parameter (``p.grad = None``)."""
+        for param in self.parameters():
+            param.grad = None
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter, e.g. layers reused in transfer learning."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    # ---- placement -------------------------------------------------------------------------------
+    def to(self, backend) -> Module:
+        """Move every parameter and buffer to ``backend`` in place (the same objects, so an
+        optimizer built before the move still holds them); returns self."""
+        target = get_backend(backend)
+        for tensor in [*self.parameters(), *self.buffers()]:
+            if tensor.backend_obj is not target:
+                _move(tensor, target)
+                if tensor.grad is not None:
+                    tensor.grad = tensor.grad.detach().to(target)
+        return self
+
+    # ---- state -----------------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict[str, Tensor]:
+        """Dotted name → tensor (detached, sharing storage) for every parameter and buffer."""
+        state = OrderedDict()
+        for prefix, module in self.named_modules():
+            for name, tensor in [*module._parameters.items(), *module._buffers.items()]:
+                if tensor is not None:
+                    state[f"{prefix}.{name}" if prefix else name] = tensor.detach()
+        return state
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy values (Tensors of any backend, or arrays) into the parameters and buffers in place.
+
+        A shape mismatch is always an error naming the key and both shapes; with ``strict`` so
+        are missing and unexpected keys. Returns the keys that did not match.
+        """
+        own = {}
+        for prefix, module in self.named_modules():
+            for name, tensor in [*module._parameters.items(), *module._buffers.items()]:
+                if tensor is not None:
+                    own[f"{prefix}.{name}" if prefix else name] = tensor
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        errors = []
+        if strict and unexpected:
+            errors.append(
+                "unexpected key(s) in state_dict: " + ", ".join(repr(k) for k in unexpected)
+            )
+        if strict and missing:
+            errors.append("missing key(s) in state_dict: " + ", ".join(repr(k) for k in missing))
+        values = {}
+        for key, tensor in own.items():
+            if key not in state_dict:
+                continue
+            value = Tensor(state_dict[key], dtype=tensor.dtype, backend=tensor.backend_obj)
+            if value.shape != tensor.shape:
+                errors.append(
+                    f"size mismatch for {key!r}: the checkpoint has shape {tuple(value.shape)}, "
+                    f"the model has shape {tuple(tensor.shape)}"
+                )
+            values[key] = value
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n  "
+                + "\n  ".join(errors)
+            )
+        with no_grad():
+            for key, value in values.items():
+                own[key].data[...] = value.data
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- description -----------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The constructor arguments shown by ``repr`` (override in layers)."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [
+            f"  ({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self.named_children()
+        ]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"
+
+    def summary(self, input_shape: tuple[int, ...] | None = None) -> str:
+        """A Keras-style table: each layer, its output shape and its number of parameters.
+
+        With ``input_shape`` (without the batch axis) a forward pass on a zero batch records
+        the output shapes first; otherwise they come from the last forward call ("?" if none).
+        """
+        from .summary import summary_table
+
+        return summary_table(self, input_shape)
+
+
+def _move(tensor: Tensor, target) -> None:
+    """Re-home ``tensor``'s data on backend ``target`` in place."""
+    tensor.data = target.asarray(tensor.backend_obj.to_numpy(tensor.data))
+    tensor.backend_obj = target

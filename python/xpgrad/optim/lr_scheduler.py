@@ -1,0 +1,370 @@
+"""Learning-rate schedules: each sets ``group["lr"]`` of an optimizer's parameter groups.
+
+Constructor arguments and the learning-rate sequences are PyTorch's. The epoch-driven
+schedules compute ηₜ in closed form from the group's initial rate η₀ and the step count t
+(``last_epoch``), so a schedule resumed from ``state_dict`` continues exactly; ``step()`` is
+called once per epoch (CyclicLR: once per batch), after ``optimizer.step()``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .optimizer import Optimizer
+
+
+class _Scheduler:
+    """What every schedule shares: the optimizer, the last rates set, and checkpointing."""
+
+    _not_saved: tuple[str, ...] = ("optimizer",)
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def _set_lrs(self, lrs: Sequence[float]) -> None:
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rate of each parameter group after the last ``step()``."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every attribute except the optimizer (and callables), as in PyTorch."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._not_saved}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the schedule's state and the learning rates it had set."""
+        self.__dict__.update(state_dict)
+        self._set_lrs(self._last_lr)
+
+
+class LRScheduler(_Scheduler):
+    """Base of the closed-form schedules: ηₜ = f(η₀, t) for each group.
+
+    ``base_lrs`` holds each group's η₀ (``group["initial_lr"]``, set on construction when
+    ``last_epoch == -1``); the constructor takes the first step, so the optimizer starts at η(0).
+    """
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        super().__init__(optimizer)
+        for i, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(
+                    f"param_groups[{i}] has no 'initial_lr': resuming needs the optimizer's state"
+                )
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self.step()
+
+    def _lr_at(self, group_index: int, epoch: float) -> float:
+        """The learning rate of group ``group_index`` at step ``epoch``."""
+        raise NotImplementedError
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance to the next step (or to ``epoch``) and set each group's learning rate."""
+        epoch = self.last_epoch + 1 if epoch is None else epoch
+        self.last_epoch = math.floor(epoch)
+        self._set_lrs([self._lr_at(i, epoch) for i in range(len(self.base_lrs))])
+
+
+class StepLR(LRScheduler):
+    """ηₜ = η₀ · γ^⌊t / step_size⌋: decay by γ every ``step_size`` epochs."""
+
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
+        if not (isinstance(step_size, int) and step_size >= 1):
+            raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, group_index: int, epoch: float) -> float:
+        return self.base_lrs[group_index] * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """ηₜ = η₀ · γᵗ."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, group_index: int, epoch: float) -> float:
+        return self.base_lrs[group_index] * self.gamma**epoch
+
+
+class InverseTimeLR(LRScheduler):
+    """The lectures' inverse-time decay: ηₜ = η₀ / (1 + decay · t).
+
+    (Keras's ``InverseTimeDecay`` with decay_steps = 1; not in PyTorch, where
+    ``LambdaLR(opt, lambda t: 1 / (1 + decay * t))`` gives the same sequence.)
+    """
+
+    def __init__(self, optimizer: Optimizer, decay: float, last_epoch: int = -1) -> None:
+        if not decay >= 0:
+            raise ValueError(f"decay must be >= 0, got {decay!r}")
+        self.decay = decay
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, group_index: int, epoch: float) -> float:
+        return self.base_lrs[group_index] / (1 + self.decay * epoch)
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter 2017): cosine annealing from η₀ to η_min, restarted every Tᵢ epochs.
+
+    ηₜ = η_min + ½ (η₀ − η_min) (1 + cos(π T_cur / Tᵢ)), with T_cur the epochs since the last
+    restart and T₀, T₁ = T₀·T_mult, T₂ = T₀·T_mult², ... the cycle lengths. ``step(epoch)``
+    accepts fractional epochs (e.g. ``epoch + i / iters`` per batch), as in PyTorch.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,
+        T_mult: int = 1,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        if not (isinstance(T_0, int) and T_0 >= 1):
+            raise ValueError(f"T_0 must be a positive integer, got {T_0!r}")
+        if not (isinstance(T_mult, int) and T_mult >= 1):
+            raise ValueError(f"T_mult must be an integer >= 1, got {T_mult!r}")
+        self.T_0 = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _cycle(self, epoch: float) -> tuple[float, int]:
+        """(T_cur, Tᵢ) at ``epoch``; exact at restarts, where a logarithm would round."""
+        if self.T_mult == 1:
+            return epoch % self.T_0, self.T_0
+        t_cur, t_i = epoch, self.T_0
+        while t_cur >= t_i:
+            t_cur -= t_i
+            t_i *= self.T_mult
+        return t_cur, t_i
+
+    def _lr_at(self, group_index: int, epoch: float) -> float:
+        t_cur, t_i = self._cycle(epoch)
+        base = self.base_lrs[group_index]
+        return self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith 2017), stepped once per batch; t counts batches.
+
+    A cycle rises from base_lr to max_lr in ``step_size_up`` steps and falls back in
+    ``step_size_down`` (default: the same). With c = ⌊1 + t/L⌋ (L the cycle length),
+    x = 1 + t/L − c and h = x/r on the rising part (x ≤ r = up/L), (x − 1)/(r − 1) after::
+
+        ηₜ = base_lr + (max_lr − base_lr) · h · s,   s = 1 (triangular), 1/2^(c−1) (triangular2),
+                                                     γᵗ (exp_range), or scale_fn(c or t)
+
+    With ``cycle_momentum`` the momentum (or Adam's β₁) runs inversely, from max_momentum
+    down to base_momentum, as in PyTorch.
+    """
+
+    _not_saved = ("optimizer", "_scale_fn_custom")
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | Sequence[float],
+        max_lr: float | Sequence[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.8,
+        max_momentum: float | Sequence[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(
+                f"mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}"
+            )
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
+        step_size_down = step_size_up if step_size_down is None else step_size_down
+        if not (step_size_up > 0 and step_size_down >= 0):
+            raise ValueError("step_size_up must be > 0 and step_size_down >= 0")
+        groups = optimizer.param_groups
+        base_lrs = _per_group("base_lr", base_lr, groups)
+        if last_epoch == -1:
+            for group, lr in zip(groups, base_lrs):
+                group["lr"] = group["initial_lr"] = lr
+        self.max_lrs = _per_group("max_lr", max_lr, groups)
+        self.total_size = float(step_size_up + step_size_down)
+        self.step_ratio = step_size_up / self.total_size
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        if scale_fn is None:
+            scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        self.scale_mode = scale_mode
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(
+                    "optimizer has neither 'momentum' nor 'betas'; pass cycle_momentum=False"
+                )
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", base_momentum, groups)
+            self.max_momentums = _per_group("max_momentum", max_momentum, groups)
+        super().__init__(optimizer, last_epoch)
+
+    def _scale(self, cycle: int, epoch: float) -> float:
+        x = cycle if self.scale_mode == "cycle" else epoch
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def _height(self, epoch: float) -> float:
+        """h · s: how far up the current cycle the schedule is, in [0, 1]."""
+        cycle = math.floor(1 + epoch / self.total_size)
+        x = 1.0 + epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            h = x / self.step_ratio
+        else:
+            h = (x - 1) / (self.step_ratio - 1)
+        return h * self._scale(cycle, epoch)
+
+    def _lr_at(self, group_index: int, epoch: float) -> float:
+        base = self.base_lrs[group_index]
+        return base + (self.max_lrs[group_index] - base) * self._height(epoch)
+
+    def _cycle_momentum(self, epoch: float) -> None:
+        """Set each group's momentum (or β₁) at ``epoch``: max_momentum − (max − base)·h·s."""
+        if not self.cycle_momentum:
+            return
+        h = self._height(epoch)
+        groups = self.optimizer.param_groups
+        for group, low, high in zip(groups, self.base_momentums, self.max_momentums):
+            momentum = high - (high - low) * h
+            if self.use_beta1:
+                group["betas"] = (momentum, *group["betas"][1:])
+            else:
+                group["momentum"] = momentum
+
+    def step(self, epoch: float | None = None) -> None:
+        epoch = self.last_epoch + 1 if epoch is None else epoch
+        super().step(epoch)
+        self._cycle_momentum(epoch)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        self._cycle_momentum(self.last_epoch)
+
+
+def _per_group(
+    name: str, value: float | Sequence[float], groups: list[dict[str, Any]]
+) -> list[float]:
+    """One value per parameter group, from a scalar or a sequence of the right length."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(groups):
+            raise ValueError(f"expected {len(groups)} values for {name}, got {len(value)}")
+        return list(value)
+    return [value] * len(groups)
+
+
+class ReduceLROnPlateau(_Scheduler):
+    """Multiply the learning rate by ``factor`` when a monitored metric stops improving.
+
+    The lectures' rule "halve the learning rate when the validation error rises" is the default
+    (factor ½, patience 0). After each epoch call ``step(metric)``: a metric better than the best
+    so far (mode "min": below best·(1 − threshold) for threshold_mode "rel", below best − threshold
+    for "abs"; above best·(1 + threshold) or best + threshold for "max") resets the count of bad epochs; once that count exceeds
+    ``patience``, ηₜ = max(η · factor, min_lr) (changes smaller than ``eps`` are skipped) and the
+    next ``cooldown`` epochs are not counted. PyTorch's algorithm, with these defaults.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.5,
+        patience: int = 0,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
+        if not 0 <= factor < 1.0:
+            raise ValueError(f"factor must be in [0, 1), got {factor!r}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        if not (patience >= 0 and cooldown >= 0):
+            raise ValueError("patience and cooldown must be >= 0")
+        super().__init__(optimizer)
+        self.mode = mode
+        self.factor = factor
+        self.patience = patience
+        self.threshold = threshold
+        self.threshold_mode = threshold_mode
+        self.cooldown = cooldown
+        self.min_lrs = _per_group("min_lr", min_lr, optimizer.param_groups)
+        self.eps = eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+
+    def is_better(self, current: float, best: float) -> bool:
+        """Whether ``current`` improves on ``best`` by more than the threshold."""
+        rel = self.threshold_mode == "rel"
+        if self.mode == "min":
+            return current < (best * (1 - self.threshold) if rel else best - self.threshold)
+        return current > (best * (1 + self.threshold) if rel else best + self.threshold)
+
+    def step(self, metrics: float) -> None:
+        """Record this epoch's metric and reduce the learning rates if it has plateaued."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            lrs = []
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+                new_lr = max(group["lr"] * self.factor, min_lr)
+                lrs.append(new_lr if group["lr"] - new_lr > self.eps else group["lr"])
+            self._set_lrs(lrs)
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+
+
+__all__ = [
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "ExponentialLR",
+    "InverseTimeLR",
+    "LRScheduler",
+    "ReduceLROnPlateau",
+    "StepLR",
+]

@@ -1,0 +1,311 @@
+"""xg.datasets: the IDX reader, MNIST / Fashion-MNIST (local files, download, offline errors),
+the shipped digits and the synthetic sets. No test reaches the network: downloads come from
+a local HTTP server on 127.0.0.1."""
+
+import functools
+import gzip
+import hashlib
+import http.server
+import os
+import shutil
+import struct
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import xpgrad.datasets as D
+from xpgrad.datasets import mnist
+from xpgrad.datasets.download import download
+from xpgrad.datasets.idx import read_idx
+
+SHARED = Path(os.environ.get("XPGRAD_DATA", "/nonexistent"))
+MNIST_HIST = {"train": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+              "test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]}
+FASHION_HIST = {"train": [6000] * 10, "test": [1000] * 10}
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    code = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C,
+            np.float32: 0x0D, np.float64: 0x0E}[array.dtype.type]
+    head = struct.pack(">HBB", 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return head + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+# ---- IDX reader ------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
+@pytest.mark.parametrize("compress", [False, True])
+def test_idx_round_trip(tmp_path, dtype, compress):
+    array = (np.arange(2 * 3 * 4) - 5).astype(dtype).reshape(2, 3, 4)
+    data = idx_bytes(array)
+    path = write(tmp_path / "a.idx", gzip.compress(data) if compress else data)
+    out = read_idx(path)
+    assert out.dtype == np.dtype(dtype) and out.dtype.isnative
+    np.testing.assert_array_equal(out, array)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("cut", [0, 3, 7, 20, -1])
+def test_idx_truncated_raises(tmp_path, compress, cut):
+    data = idx_bytes(np.arange(24, dtype=np.uint8).reshape(2, 3, 4))
+    data = data[:cut]
+    if compress:
+        data = gzip.compress(data)
+    with pytest.raises(ValueError, match="a.idx"):
+        read_idx(write(tmp_path / "a.idx", data))
+
+
+def test_idx_truncated_gzip_stream_raises(tmp_path):
+    packed = gzip.compress(idx_bytes(np.arange(5000, dtype=np.int32)))
+    with pytest.raises(ValueError, match="corrupt or truncated|truncated"):
+        read_idx(write(tmp_path / "a.gz", packed[: len(packed) // 2]))
+
+
+def test_idx_corrupt_gzip_raises(tmp_path):
+    packed = bytearray(gzip.compress(idx_bytes(np.arange(5000, dtype=np.int32))))
+    packed[len(packed) // 2] ^= 0xFF
+    with pytest.raises(ValueError, match="a.gz"):
+        read_idx(write(tmp_path / "a.gz", bytes(packed)))
+
+
+@pytest.mark.parametrize("head,match", [
+    (b"\x01\x00\x08\x01", "magic"), (b"\x00\x00\x07\x01", "magic"),
+    (b"\x00\x00\x08\x00", "dimensions"), (b"\x00\x00\x08\x20", "dimensions"),
+])
+def test_idx_bad_header_raises(tmp_path, head, match):
+    with pytest.raises(ValueError, match=match):
+        read_idx(write(tmp_path / "a.idx", head + b"\x00" * 16))
+
+
+def test_idx_never_trusts_declared_sizes(tmp_path):
+    huge = struct.pack(">HBB", 0, 0x0E, 3) + struct.pack(">3I", 2**31, 2**31, 2**20) + b"\0" * 8
+    for name, data in (("raw", huge), ("gz", gzip.compress(huge))):
+        with pytest.raises(ValueError, match="max_bytes"):
+            read_idx(write(tmp_path / name, data))
+    small = struct.pack(">HBB", 0, 0x08, 1) + struct.pack(">I", 1000) + b"\0" * 10
+    with pytest.raises(ValueError, match="1000"):
+        read_idx(write(tmp_path / "small", small))  # raw: checked against the file size
+    with pytest.raises(ValueError, match="truncated"):
+        read_idx(write(tmp_path / "small.gz", gzip.compress(small)))
+    with pytest.raises(ValueError, match="trailing"):
+        read_idx(write(tmp_path / "long.gz", gzip.compress(idx_bytes(np.zeros(3, np.uint8)) + b"x")))
+
+
+# ---- MNIST / Fashion-MNIST from the real files ------------------------------------------------
+@pytest.mark.parametrize("loader,name,hist", [(D.load_mnist, "mnist", MNIST_HIST),
+                                              (D.load_fashion_mnist, "fashion-mnist", FASHION_HIST)])
+def test_real_dataset_from_xpgrad_data(loader, name, hist):
+    if not (SHARED / name).is_dir():
+        pytest.skip(f"real {name} files not found under XPGRAD_DATA={SHARED}")
+    (X, y), (Xt, yt) = loader(download=False)  # root from $XPGRAD_DATA
+    assert X.shape == (60000, 28, 28) and Xt.shape == (10000, 28, 28)
+    assert X.dtype == np.uint8 and y.dtype == np.int64
+    assert X.max() == 255 and X.min() == 0
+    assert np.bincount(y).tolist() == hist["train"]
+    assert np.bincount(yt).tolist() == hist["test"]
+
+
+# ---- locating, verifying and downloading files (a tiny fake data set) ------------------------
+@pytest.fixture
+def tiny(tmp_path):
+    """A 2-image IDX data set in tmp_path/source, and an IdxDataset naming it."""
+    rng = np.random.default_rng(0)
+    contents = {
+        "train_images": idx_bytes(rng.integers(0, 256, (3, 28, 28)).astype(np.uint8)),
+        "train_labels": idx_bytes(np.array([1, 2, 3], np.uint8)),
+        "test_images": idx_bytes(rng.integers(0, 256, (2, 28, 28)).astype(np.uint8)),
+        "test_labels": idx_bytes(np.array([4, 5], np.uint8)),
+    }
+    files = {}
+    for role, data in contents.items():
+        packed = gzip.compress(data, mtime=0)
+        filename = role.replace("_", "-") + ".gz"
+        write(tmp_path / "source" / filename, packed)
+        files[role] = (filename, hashlib.md5(packed).hexdigest())
+    return mnist.IdxDataset(name="tiny", files=files, mirrors=[]), tmp_path / "source"
+
+
+@pytest.fixture
+def server():
+    """Serve a directory over HTTP on 127.0.0.1; yields serve(dir) -> base URL."""
+    servers = []
+
+    def serve(directory):
+        handler = functools.partial(_QuietHandler, directory=str(directory))
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+    yield serve
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _closed_port_url():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/"
+
+
+@pytest.mark.parametrize("layout", ["named", "flat"])
+def test_local_files_found_in_root_or_root_name(tiny, tmp_path, layout):
+    spec, source = tiny
+    root = tmp_path / "root"
+    shutil.copytree(source, root / "tiny" if layout == "named" else root)
+    (X, y), (Xt, yt) = mnist.load_idx_dataset(spec, root, download=False)
+    assert X.shape == (3, 28, 28) and Xt.shape == (2, 28, 28) and y.tolist() == [1, 2, 3] and yt.tolist() == [4, 5]
+    assert y.dtype == np.int64
+
+
+def test_missing_files_without_download_name_files_directory_and_env(tiny, tmp_path):
+    spec, _ = tiny
+    with pytest.raises(FileNotFoundError) as err:
+        mnist.load_idx_dataset(spec, tmp_path / "empty", download=False)
+    message = str(err.value)
+    for expected in ("train-images.gz", "test-labels.gz", str(tmp_path / "empty" / "tiny"),
+                     "XPGRAD_DATA"):
+        assert expected in message
+
+
+def test_offline_download_error_is_clear(tiny, tmp_path):
+    spec, _ = tiny
+    with pytest.raises(RuntimeError) as err:
+        mnist.load_idx_dataset(spec, tmp_path / "r", mirrors=[_closed_port_url()])
+    message = str(err.value)
+    for expected in ("train-images.gz", str(tmp_path / "r" / "tiny"), "XPGRAD_DATA",
+                     "127.0.0.1"):
+        assert expected in message
+    assert not any(p.is_file() for p in (tmp_path / "r").rglob("*"))  # no partial files left
+
+
+def test_download_from_local_mirror_with_fallback(tiny, tmp_path, server):
+    spec, source = tiny
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    mirrors = [server(empty), server(source)]  # the first mirror answers 404 for everything
+    root = tmp_path / "r"
+    _, (Xt, yt) = mnist.load_idx_dataset(spec, root, mirrors=mirrors)
+    assert Xt.shape == (2, 28, 28) and yt.tolist() == [4, 5]
+    assert sorted(p.name for p in (root / "tiny").iterdir()) == sorted(
+        f for f, _ in spec.files.values())
+    for filename, _ in spec.files.values():
+        assert (root / "tiny" / filename).read_bytes() == (source / filename).read_bytes()
+
+
+def test_download_rejects_a_wrong_checksum_and_leaves_nothing(tiny, tmp_path, server):
+    spec, source = tiny
+    bad = tmp_path / "bad"
+    shutil.copytree(source, bad)
+    (bad / "train-labels.gz").write_bytes(gzip.compress(b"not the right file"))
+    with pytest.raises(RuntimeError, match="checksum mismatch"):
+        mnist.load_idx_dataset(spec, tmp_path / "r", mirrors=[server(bad)])
+    assert not (tmp_path / "r" / "tiny" / "train-labels.gz").exists()
+    assert not list((tmp_path / "r" / "tiny").glob(".*part"))
+
+
+def test_corrupt_local_copy_is_reported_or_replaced(tiny, tmp_path, server):
+    spec, source = tiny
+    root = tmp_path / "r"
+    shutil.copytree(source, root / "tiny")
+    (root / "tiny" / "test-images.gz").write_bytes(b"garbage")
+    with pytest.raises(FileNotFoundError, match="wrong MD5"):
+        mnist.load_idx_dataset(spec, root, download=False)
+    _, (Xt, _) = mnist.load_idx_dataset(spec, root, mirrors=[server(source)])
+    assert Xt.shape == (2, 28, 28)
+    assert (root / "tiny" / "test-images.gz").read_bytes() == (source / "test-images.gz").read_bytes()
+
+
+def test_load_mnist_downloads_real_files_from_a_local_mirror(tmp_path, server):
+    if not (SHARED / "mnist").is_dir():
+        pytest.skip(f"real mnist files not found under XPGRAD_DATA={SHARED}")
+    (X, y), (Xt, yt) = D.load_mnist(tmp_path, mirrors=[server(SHARED / "mnist")])
+    assert X.shape == (60000, 28, 28) and Xt.shape == (10000, 28, 28)
+    assert np.bincount(y).tolist() == MNIST_HIST["train"]
+    assert np.bincount(yt).tolist() == MNIST_HIST["test"]
+    assert {p.name for p in (tmp_path / "mnist").iterdir()} == {
+        f for f, _ in mnist.MNIST.files.values()}
+
+
+def test_root_defaults_to_env_then_cache(monkeypatch, tmp_path, tiny):
+    monkeypatch.setenv("XPGRAD_DATA", str(tmp_path / "env"))
+    assert mnist.data_root() == str(tmp_path / "env")
+    assert mnist.data_root(tmp_path / "x") == str(tmp_path / "x")
+    monkeypatch.delenv("XPGRAD_DATA")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert mnist.data_root() == str(tmp_path / "home" / ".cache" / "xpgrad")
+    spec, source = tiny
+    shutil.copytree(source, tmp_path / "home" / ".cache" / "xpgrad" / "tiny")
+    monkeypatch.setattr(mnist, "MNIST", spec)
+    (X, _), _ = D.load_mnist(download=False)
+    assert X.shape == (3, 28, 28)
+
+
+def test_download_helper_validates_mirrors(tmp_path, server):
+    payload = b"hello" * 1000
+    src = tmp_path / "src"
+    write(src / "f.bin", payload)
+    path = download("f.bin", tmp_path / "out", hashlib.md5(payload).hexdigest(), [server(src)])
+    assert Path(path).read_bytes() == payload
+    with pytest.raises(RuntimeError, match="could not download f.bin"):
+        download("f.bin", tmp_path / "out2", "0" * 32, [server(src)])
+
+
+# ---- shipped digits and synthetic sets ---------------------------------------------------------
+def test_load_digits_is_shipped_and_offline():
+    X, y = D.load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.uint8 and y.dtype == np.int64
+    assert X.min() == 0 and X.max() == 16
+    assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    shipped = Path(D.__file__).parent / "data"
+    assert (shipped / "digits.csv.gz").is_file() and "CC BY 4.0" in (shipped / "README.md").read_text()
+
+
+def test_make_xor_truth_table_and_noise():
+    X, y = D.make_xor(4, noise=0.0)
+    np.testing.assert_array_equal(X, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(y, [0, 1, 1, 0])
+    X, y = D.make_xor(400, noise=0.1, seed=0)
+    assert X.dtype == np.float32 and y.dtype == np.int64 and np.bincount(y).tolist() == [200, 200]
+    np.testing.assert_array_equal(X, D.make_xor(400, noise=0.1, seed=0)[0])
+    assert 0.05 < np.std(X - np.round(X)) < 0.15
+
+
+@pytest.mark.parametrize("classes", [2, 3, 5])
+def test_make_spirals(classes):
+    X, y = D.make_spirals(301, classes=classes, noise=0.0, seed=0)
+    assert X.shape == (301, 2) and set(y.tolist()) == set(range(classes))
+    counts = np.bincount(y)
+    assert counts.max() - counts.min() <= 1
+    radius = np.hypot(X[:, 0], X[:, 1])
+    assert radius.max() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_make_moons_shape_and_geometry():
+    X, y = D.make_moons(101, noise=0.0)
+    assert X.shape == (101, 2) and np.bincount(y).tolist() == [51, 50]
+    np.testing.assert_allclose(np.hypot(X[y == 0, 0], X[y == 0, 1]), 1, atol=1e-6)
+    np.testing.assert_allclose(np.hypot(X[y == 1, 0] - 1, X[y == 1, 1] - 0.5), 1, atol=1e-6)
+    assert not np.array_equal(D.make_moons(50, 0.1, seed=1)[0], D.make_moons(50, 0.1, seed=2)[0])
+
+
+@pytest.mark.parametrize("call", [lambda: D.make_xor(0), lambda: D.make_moons(10, noise=-1),
+                                  lambda: D.make_spirals(10, classes=1)])
+def test_synthetic_validation(call):
+    with pytest.raises(ValueError):
+        call()

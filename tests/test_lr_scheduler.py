@@ -1,0 +1,355 @@
+"""Learning-rate schedules: closed forms, PyTorch parity, ReduceLROnPlateau, checkpoints."""
+
+import math
+
+import pytest
+
+import xpgrad as xg
+from xpgrad import optim
+from xpgrad.optim import lr_scheduler
+
+STEPS = 30
+
+
+def two_group_sgd(backend, lrs=(0.1, 0.02), momentum=0.9):
+    a = xg.zeros(2, requires_grad=True, backend=backend)
+    b = xg.zeros(3, requires_grad=True, backend=backend)
+    return optim.SGD(
+        [{"params": [a], "lr": lrs[0]}, {"params": [b], "lr": lrs[1]}], lr=1.0, momentum=momentum
+    )
+
+
+def lr_sequence(sched, steps=STEPS):
+    """The first group's lr after construction and after each of ``steps`` steps."""
+    seq = [sched.optimizer.param_groups[0]["lr"]]
+    for _ in range(steps):
+        sched.optimizer.step()
+        sched.step()
+        seq.append(sched.optimizer.param_groups[0]["lr"])
+    return seq
+
+
+# ---- closed forms -----------------------------------------------------------------------------
+def test_step_lr_closed_form(backend):
+    seq = lr_sequence(
+        lr_scheduler.StepLR(two_group_sgd(backend, (1.0, 1.0)), step_size=3, gamma=0.5), 9
+    )
+    assert seq == pytest.approx([1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125])
+
+
+def test_exponential_lr_closed_form(backend):
+    seq = lr_sequence(lr_scheduler.ExponentialLR(two_group_sgd(backend), gamma=0.9))
+    assert seq == pytest.approx([0.1 * 0.9**t for t in range(STEPS + 1)], rel=1e-12)
+
+
+def test_inverse_time_lr_closed_form(backend):
+    opt = two_group_sgd(backend)
+    sched = lr_scheduler.InverseTimeLR(opt, decay=0.5)
+    seq = lr_sequence(sched, 4)
+    assert seq == pytest.approx([0.1, 0.1 / 1.5, 0.1 / 2, 0.1 / 2.5, 0.1 / 3])
+    assert sched.get_last_lr() == pytest.approx([0.1 / 3, 0.02 / 3])
+
+
+def test_cosine_warm_restarts_closed_form(backend):
+    sched = lr_scheduler.CosineAnnealingWarmRestarts(
+        two_group_sgd(backend, (1.0, 1.0)), T_0=4, T_mult=2, eta_min=0.2
+    )
+    seq = lr_sequence(sched, 13)
+    # cycles of 4 then 8 epochs; restarts at t = 4 and t = 12; the midpoint of a cycle is halfway
+    half = lambda frac: 0.2 + 0.8 * (1 + math.cos(math.pi * frac)) / 2
+    expected = (
+        [half(t / 4) for t in range(4)] + [half(t / 8) for t in range(8)] + [1.0, half(1 / 16)]
+    )
+    assert seq == pytest.approx(expected, rel=1e-12)
+    assert seq[2] == pytest.approx(0.6) and seq[8] == pytest.approx(0.6)
+
+
+def test_cyclic_lr_triangular_closed_form(backend):
+    opt = two_group_sgd(backend)
+    sched = lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=4)
+    seq = lr_sequence(sched, 10)
+    assert seq == pytest.approx(
+        [0.01, 0.0325, 0.055, 0.0775, 0.1, 0.0775, 0.055, 0.0325, 0.01, 0.0325, 0.055]
+    )
+    # momentum runs inversely: max_momentum at base_lr, base_momentum at max_lr
+    assert opt.param_groups[0]["momentum"] == pytest.approx(0.85)
+
+
+def test_cyclic_lr_triangular2_and_exp_range(backend):
+    tri2 = lr_scheduler.CyclicLR(
+        two_group_sgd(backend), 0.0, 1.0, step_size_up=2, mode="triangular2"
+    )
+    assert lr_sequence(tri2, 10) == pytest.approx(
+        [0, 0.5, 1, 0.5, 0, 0.25, 0.5, 0.25, 0, 0.125, 0.25]
+    )
+    exp = lr_scheduler.CyclicLR(
+        two_group_sgd(backend), 0.0, 1.0, step_size_up=2, mode="exp_range", gamma=0.9
+    )
+    heights = [0, 0.5, 1, 0.5, 0, 0.5, 1]
+    assert lr_sequence(exp, 6) == pytest.approx([h * 0.9**t for t, h in enumerate(heights)])
+
+
+def test_cyclic_lr_cycles_adam_beta1(backend):
+    w = xg.zeros(2, requires_grad=True, backend=backend)
+    opt = optim.Adam([w])
+    lr_scheduler.CyclicLR(
+        opt, 0.001, 0.01, step_size_up=2, base_momentum=0.8, max_momentum=0.9
+    ).step()
+    assert opt.param_groups[0]["betas"] == pytest.approx((0.85, 0.999))
+    with pytest.raises(ValueError, match="cycle_momentum"):
+        lr_scheduler.CyclicLR(optim.Adagrad([w]), 0.001, 0.01)
+    lr_scheduler.CyclicLR(optim.Adagrad([w]), 0.001, 0.01, cycle_momentum=False)
+
+
+# ---- ReduceLROnPlateau ------------------------------------------------------------------------
+def plateau_lrs(sched, metrics):
+    out = []
+    for m in metrics:
+        sched.step(m)
+        out.append(sched.optimizer.param_groups[0]["lr"])
+    return out
+
+
+def test_plateau_halves_when_validation_error_rises(backend):
+    sched = lr_scheduler.ReduceLROnPlateau(two_group_sgd(backend, (0.8, 0.8)))
+    # improvement keeps the rate; each epoch that is not better than the best halves it
+    assert plateau_lrs(sched, [1.0, 0.9, 0.95, 0.8, 0.85, 0.86, 0.7]) == [
+        0.8,
+        0.8,
+        0.4,
+        0.4,
+        0.2,
+        0.1,
+        0.1,
+    ]
+    assert sched.get_last_lr() == [0.1, 0.1]
+
+
+def test_plateau_patience_cooldown_and_min_lr(backend):
+    sched = lr_scheduler.ReduceLROnPlateau(
+        two_group_sgd(backend, (1.0, 1.0)), patience=2, cooldown=1, min_lr=0.3
+    )
+    # three bad epochs (> patience 2) → 0.5; the cooldown epoch after it is not
+    # counted; three more bad epochs → max(0.25, min_lr) = 0.3
+    lrs = plateau_lrs(sched, [1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0])
+    assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.3, 0.3, 0.3, 0.3, 0.3]
+
+
+def test_plateau_max_mode_and_thresholds(backend):
+    rel = lr_scheduler.ReduceLROnPlateau(
+        two_group_sgd(backend, (1.0, 1.0)), mode="max", threshold=0.1
+    )
+    assert plateau_lrs(rel, [1.0, 1.05, 1.2]) == [1.0, 0.5, 0.5]  # 1.05 < 1.0·1.1 is no improvement
+    absolute = lr_scheduler.ReduceLROnPlateau(
+        two_group_sgd(backend, (1.0, 1.0)), threshold=0.5, threshold_mode="abs"
+    )
+    assert plateau_lrs(absolute, [3.0, 2.6, 2.4]) == [1.0, 0.5, 0.5]  # 2.6 > 3.0 − 0.5
+
+
+# ---- parity with PyTorch ----------------------------------------------------------------------
+SCHEDULES = [
+    ("StepLR", {"step_size": 4, "gamma": 0.3}),
+    ("StepLR", {"step_size": 1}),
+    ("ExponentialLR", {"gamma": 0.85}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 5}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 2, "eta_min": 0.001}),
+    ("CyclicLR", {"base_lr": 0.001, "max_lr": 0.05, "step_size_up": 3}),
+    (
+        "CyclicLR",
+        {
+            "base_lr": [0.001, 0.002],
+            "max_lr": 0.05,
+            "step_size_up": 4,
+            "step_size_down": 2,
+            "mode": "triangular2",
+        },
+    ),
+    (
+        "CyclicLR",
+        {"base_lr": 0.001, "max_lr": 0.05, "step_size_up": 3, "mode": "exp_range", "gamma": 0.95},
+    ),
+    (
+        "CyclicLR",
+        {
+            "base_lr": 0.001,
+            "max_lr": 0.05,
+            "step_size_up": 2,
+            "scale_fn": lambda x: 1 / (1 + x),
+            "scale_mode": "iterations",
+        },
+    ),
+]
+
+
+def torch_pair(backend):
+    torch = pytest.importorskip("torch")
+    a, b = torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)
+    ref = torch.optim.SGD(
+        [{"params": [a], "lr": 0.1}, {"params": [b], "lr": 0.02}], lr=1.0, momentum=0.9
+    )
+    return torch, two_group_sgd(backend), ref
+
+
+def lrs_and_momenta(opt):
+    return [g[key] for g in opt.param_groups for key in ("lr", "momentum")]
+
+
+@pytest.mark.parametrize(
+    "name,kwargs", SCHEDULES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULES)]
+)
+def test_schedules_match_pytorch(name, kwargs, backend):
+    torch, opt, ref = torch_pair(backend)
+    ours = getattr(lr_scheduler, name)(opt, **kwargs)
+    theirs = getattr(torch.optim.lr_scheduler, name)(ref, **kwargs)
+    for step in range(STEPS + 1):
+        assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(ref), rel=1e-12), (
+            f"step {step}"
+        )
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+        assert ours.last_epoch == theirs.last_epoch
+        opt.step()
+        ref.step()
+        ours.step()
+        theirs.step()
+
+
+def test_cosine_fractional_epochs_match_pytorch(backend):
+    torch, opt, ref = torch_pair(backend)
+    ours = lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=3, eta_min=0.01)
+    theirs = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        ref, T_0=2, T_mult=3, eta_min=0.01
+    )
+    for epoch in (0.25, 1.5, 2.0, 3.75, 7.9, 8.0, 8.5, 26.0, 30.1):
+        ours.step(epoch)
+        theirs.step(epoch)
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12), epoch
+        assert ours.last_epoch == theirs.last_epoch
+
+
+def test_inverse_time_matches_pytorch_lambda_lr(backend):
+    torch, opt, ref = torch_pair(backend)
+    ours = lr_scheduler.InverseTimeLR(opt, decay=0.3)
+    theirs = torch.optim.lr_scheduler.LambdaLR(ref, lambda t: 1 / (1 + 0.3 * t))
+    for _ in range(STEPS):
+        ours.step()
+        theirs.step()
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+
+
+PLATEAUS = [
+    {"factor": 0.5, "patience": 0},
+    {"factor": 0.1, "patience": 2, "cooldown": 2, "min_lr": [0.001, 0.0005]},
+    {"factor": 0.5, "patience": 1, "mode": "max", "threshold": 0.05},
+    {"factor": 0.5, "patience": 0, "threshold": 0.2, "threshold_mode": "abs", "eps": 1e-3},
+    {"factor": 0.7, "patience": 1, "mode": "max", "threshold_mode": "abs", "min_lr": 0.01},
+]
+METRICS = [
+    1.0,
+    0.9,
+    0.95,
+    -0.5,
+    -0.52,
+    -0.6,
+    -0.4,
+    0.3,
+    0.2,
+    0.2,
+    0.1,
+    0.5,
+    0.6,
+    0.7,
+    0.05,
+    0.04,
+    0.03,
+    0.2,
+    0.2,
+    0.2,
+    0.01,
+    0.0,
+    -1.0,
+    -1.0,
+    2.0,
+]
+
+
+@pytest.mark.parametrize("kwargs", PLATEAUS)
+def test_plateau_matches_pytorch(kwargs, backend):
+    torch, opt, ref = torch_pair(backend)
+    ours = lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(ref, **kwargs)
+    for m in METRICS:
+        ours.step(m)
+        theirs.step(m)
+        assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(ref), rel=1e-12), m
+        assert (ours.best, ours.num_bad_epochs, ours.cooldown_counter) == (
+            theirs.best,
+            theirs.num_bad_epochs,
+            theirs.cooldown_counter,
+        )
+
+
+# ---- checkpoints and validation ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name,kwargs", SCHEDULES[:-1], ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULES[:-1])]
+)
+def test_scheduler_state_dict_resumes_identically(name, kwargs, backend):
+    straight_opt = two_group_sgd(backend)
+    straight = getattr(lr_scheduler, name)(straight_opt, **kwargs)
+    expected = lr_sequence(straight, 12)
+
+    first_opt = two_group_sgd(backend)
+    first = getattr(lr_scheduler, name)(first_opt, **kwargs)
+    lr_sequence(first, 5)
+    saved_opt, saved = first_opt.state_dict(), first.state_dict()
+    assert "optimizer" not in saved
+    # PyTorch's recipe: load the optimizer, build the schedule on it, then load the schedule
+    opt = two_group_sgd(backend, lrs=(9.0, 9.0), momentum=0.1)
+    opt.load_state_dict(saved_opt)
+    resumed = getattr(lr_scheduler, name)(opt, **kwargs)
+    resumed.load_state_dict(saved)
+    assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(first_opt), rel=1e-12)
+    assert lr_sequence(resumed, 7) == pytest.approx(expected[5:], rel=1e-12)
+    assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(straight_opt), rel=1e-12)
+
+
+def test_plateau_state_dict_round_trip(backend):
+    sched = lr_scheduler.ReduceLROnPlateau(two_group_sgd(backend), patience=1)
+    plateau_lrs(sched, [1.0, 2.0])
+    other = lr_scheduler.ReduceLROnPlateau(two_group_sgd(backend), patience=1)
+    other.load_state_dict(sched.state_dict())
+    assert (other.best, other.num_bad_epochs) == (1.0, 1)
+    other.step(3.0)
+    assert other.optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
+
+
+def test_resume_without_initial_lr_raises(backend):
+    with pytest.raises(KeyError, match="initial_lr"):
+        lr_scheduler.StepLR(two_group_sgd(backend), step_size=2, last_epoch=3)
+
+
+INVALID = [
+    ("StepLR", {"step_size": 0}),
+    ("StepLR", {"step_size": 1.5}),
+    ("InverseTimeLR", {"decay": -0.1}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 0}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 2, "T_mult": 0}),
+    ("CyclicLR", {"base_lr": 0.1, "max_lr": 1.0, "mode": "sawtooth"}),
+    ("CyclicLR", {"base_lr": 0.1, "max_lr": 1.0, "step_size_up": 0}),
+    ("CyclicLR", {"base_lr": [0.1], "max_lr": 1.0}),
+    ("ReduceLROnPlateau", {"factor": 1.0}),
+    ("ReduceLROnPlateau", {"mode": "median"}),
+    ("ReduceLROnPlateau", {"threshold_mode": "log"}),
+    ("ReduceLROnPlateau", {"patience": -1}),
+    ("ReduceLROnPlateau", {"min_lr": [0.1, 0.1, 0.1]}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", INVALID, ids=[f"{n}-{k}" for n, k in INVALID])
+def test_invalid_arguments_raise(name, kwargs, backend):
+    with pytest.raises(ValueError):
+        getattr(lr_scheduler, name)(two_group_sgd(backend), **kwargs)
+
+
+def test_scheduler_needs_an_optimizer():
+    with pytest.raises(TypeError):
+        lr_scheduler.StepLR(object(), step_size=1)

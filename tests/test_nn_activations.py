@@ -1,0 +1,187 @@
+"""Activations of nn.functional: gradients (first and second order) on every backend, values
+against closed forms and PyTorch, numerical stability, and the properties of sparsemax."""
+
+import numpy as np
+import pytest
+import xpgrad as xg
+import xpgrad.nn.functional as F
+from nn_support import gradient_of, leaf
+
+ACTIVATIONS = {
+    "identity": F.identity,
+    "sigmoid": F.sigmoid,
+    "tanh": F.tanh,
+    "relu": F.relu,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.1),
+    "elu": lambda x: F.elu(x, alpha=0.7),
+    "softmax": F.softmax,
+    "softmax_axis0": lambda x: F.softmax(x, axis=0),
+    "log_softmax": F.log_softmax,
+    "log_softmax_axis0": lambda x: F.log_softmax(x, axis=0),
+    "sparsemax": F.sparsemax,
+    "sparsemax_axis0": lambda x: F.sparsemax(x, axis=0),
+    "maxout": lambda x: F.maxout(x, 2),
+    "maxout_axis0": lambda x: F.maxout(x, 2, axis=0),
+}
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_gradcheck(backend, name):
+    x = leaf((4, 6), backend)
+    assert xg.gradcheck(ACTIVATIONS[name], [x])
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_double_backward(backend, name):
+    x = leaf((4, 4), backend, seed=1)
+    fn = ACTIVATIONS[name]
+    assert xg.gradcheck(gradient_of(lambda z: (fn(z) * fn(z)).sum()), [x])
+
+
+def test_prelu_gradcheck_per_channel_and_shared(backend):
+    x = leaf((2, 3, 4), backend)
+    per_channel = xg.tensor([0.1, 0.2, 0.3], dtype="float64", requires_grad=True)
+    shared = xg.tensor([0.25], dtype="float64", requires_grad=True)
+    assert xg.gradcheck(F.prelu, [x, per_channel])
+    assert xg.gradcheck(F.prelu, [x, shared])
+
+
+TORCH_EQUIVALENTS = {
+    "sigmoid": (F.sigmoid, lambda t, x: t.sigmoid(x)),
+    "tanh": (F.tanh, lambda t, x: t.tanh(x)),
+    "relu": (F.relu, lambda t, x: t.relu(x)),
+    "leaky_relu": (F.leaky_relu, lambda t, x: t.nn.functional.leaky_relu(x)),
+    "elu": (lambda x: F.elu(x, 0.5), lambda t, x: t.nn.functional.elu(x, 0.5)),
+    "softmax": (lambda x: F.softmax(x, 0), lambda t, x: t.softmax(x, 0)),
+    "log_softmax": (F.log_softmax, lambda t, x: t.log_softmax(x, -1)),
+    "prelu": (
+        lambda x: F.prelu(x, xg.tensor([0.1, -0.2, 0.3], dtype="float64")),
+        lambda t, x: t.nn.functional.prelu(x, t.tensor([0.1, -0.2, 0.3], dtype=t.float64)),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", TORCH_EQUIVALENTS)
+def test_values_and_gradients_match_pytorch(backend, name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = TORCH_EQUIVALENTS[name]
+    x = leaf((5, 3), backend, low=-3, high=3)
+    y = ours(x)
+    (y * y).sum().backward()
+    xt = torch.tensor(x.numpy(), requires_grad=True)
+    yt = theirs(torch, xt)
+    (yt * yt).sum().backward()
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_closed_forms(backend):
+    x = xg.tensor([-2.0, -0.5, 0.0, 1.5], dtype="float64")
+    np.testing.assert_allclose(F.leaky_relu(x).numpy(), [-0.02, -0.005, 0.0, 1.5])
+    np.testing.assert_allclose(
+        F.elu(x, 2.0).numpy(), [2 * (np.exp(-2) - 1), 2 * (np.exp(-0.5) - 1), 0, 1.5]
+    )
+    np.testing.assert_allclose(
+        F.softmax(x).numpy(), np.exp([-2, -0.5, 0, 1.5]) / np.exp([-2, -0.5, 0, 1.5]).sum()
+    )
+    np.testing.assert_allclose(
+        F.maxout(xg.tensor([[1.0, 3.0, -1.0, -2.0]]), 2).numpy(), [[3.0, -1.0]]
+    )
+
+
+def test_hard_threshold_is_a_sign_unit_without_gradient(backend):
+    x = xg.tensor([-3.0, -1e-7, 0.0, 2.0], requires_grad=True)
+    y = F.hard_threshold(x)
+    assert y.tolist() == [-1.0, -1.0, 1.0, 1.0]
+    assert not y.requires_grad
+    assert F.hard_threshold(x, threshold=1.0).tolist() == [-1.0, -1.0, -1.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("scale", [1e4, 1e30])
+def test_softmax_family_stable_for_huge_logits(backend, dtype, scale):
+    x = xg.tensor([[scale, -scale, 0.0], [scale, scale, -scale]], dtype=dtype, requires_grad=True)
+    p = F.softmax(x)
+    log_p = F.log_softmax(x)
+    np.testing.assert_allclose(p.numpy(), [[1, 0, 0], [0.5, 0.5, 0]], atol=1e-7)
+    assert np.isfinite(log_p.numpy()[:, :2]).all() and log_p.numpy()[0, 0] == 0
+    np.testing.assert_allclose(log_p.numpy()[1, :2], np.log(0.5), rtol=1e-6)
+    (p.sum() + log_p[:, 0].sum()).backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+# ---- sparsemax ---------------------------------------------------------------------------------
+def test_sparsemax_is_on_the_simplex_and_sparse(backend):
+    rng = np.random.default_rng(3)
+    x = xg.tensor(rng.normal(0, 3, (50, 10)), dtype="float64")
+    p = F.sparsemax(x).numpy()
+    assert (p >= 0).all()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    assert (p == 0).sum() > p.size // 2  # with scale 3 most coordinates are exactly zero
+
+
+def test_sparsemax_is_the_euclidean_projection(backend):
+    x = np.array([0.5, 0.2, -0.4, 0.45])
+    p = F.sparsemax(xg.tensor(x, dtype="float64")).numpy()
+    # KKT: p = max(x − τ, 0) with one τ for the whole support
+    tau = x[p > 0] - p[p > 0]
+    np.testing.assert_allclose(tau, tau[0])
+    assert (x[p == 0] <= tau[0]).all()
+
+
+@pytest.mark.parametrize("t", [-3.0, -1.0, -0.4, 0.0, 0.3, 0.99, 1.0, 2.5])
+def test_sparsemax_two_classes_is_hard_sigmoid(backend, t):
+    p = F.sparsemax(xg.tensor([t, 0.0], dtype="float64")).numpy()
+    np.testing.assert_allclose(p[0], np.clip((t + 1) / 2, 0, 1), atol=1e-15)
+    np.testing.assert_allclose(p[1], 1 - p[0], atol=1e-15)
+
+
+def test_sparsemax_ties_share_equally(backend):
+    p = F.sparsemax(xg.tensor([[2.0, 2.0, 2.0, -5.0], [1.0, 1.0, 0.0, 0.0]])).numpy()
+    np.testing.assert_allclose(p, [[1 / 3, 1 / 3, 1 / 3, 0], [0.5, 0.5, 0, 0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("scale", [1e4, 1e30])
+def test_sparsemax_huge_inputs(backend, dtype, scale):
+    x = xg.tensor([[scale, -scale, 0.0], [scale, scale, 0.0]], dtype=dtype, requires_grad=True)
+    p = F.sparsemax(x)
+    np.testing.assert_allclose(p.numpy(), [[1, 0, 0], [0.5, 0.5, 0]])
+    p[:, 0].sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_sparsemax_one_class(backend):
+    x = xg.tensor([[3.0], [-1e4]], requires_grad=True)
+    p = F.sparsemax(x)
+    assert p.tolist() == [[1.0], [1.0]]
+    p.sum().backward()
+    assert x.grad.tolist() == [[0.0], [0.0]]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_sparsemax_nan_input_does_not_crash(backend):
+    x = xg.tensor([[float("nan"), 1.0, 0.0], [0.5, 0.1, 0.0]], requires_grad=True)
+    p = F.sparsemax(x)
+    assert p.shape == (2, 3)
+    np.testing.assert_allclose(p.numpy()[1], F.sparsemax(xg.tensor([[0.5, 0.1, 0.0]])).numpy()[0])
+    p.sum().backward()  # returns; NaN may propagate in the NaN row only
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("sigmoid", [0.0, 1.0]),
+        ("tanh", [-1.0, 1.0]),
+        ("relu", [0.0, 1e4]),
+        ("leaky_relu", [-100.0, 1e4]),
+        ("elu", [-1.0, 1e4]),
+    ],
+)
+def test_elementwise_activations_stable_at_1e4(backend, dtype, name, expected):
+    x = xg.tensor([-1e4, 1e4], dtype=dtype, requires_grad=True)
+    y = getattr(F, name)(x)
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-6)
+    y.sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()

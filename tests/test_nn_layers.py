@@ -1,0 +1,240 @@
+"""Layers of xpgrad.nn: gradients of every layer w.r.t. input and parameters on every backend,
+values against PyTorch, BatchNorm running statistics, dropout and initialiser statistics."""
+
+import math
+
+import numpy as np
+import pytest
+import xpgrad as xg
+import xpgrad.nn.functional as F
+from nn_support import gradcheck_module, gradient_of, leaf
+from xpgrad import nn
+
+
+def layers_and_inputs():
+    return {
+        "linear": (lambda: nn.Linear(3, 4), (5, 3)),
+        "linear_no_bias": (lambda: nn.Linear(3, 2, bias=False), (4, 3)),
+        "linear_3d_input": (lambda: nn.Linear(3, 2), (2, 2, 3)),
+        "fused_linear_relu": (lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU()), (5, 3)),
+        "fused_linear_sigmoid": (lambda: nn.Sequential(nn.Linear(3, 4), nn.Sigmoid()), (5, 3)),
+        "fused_linear_tanh": (lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh()), (5, 3)),
+        "mlp": (
+            lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.LogSoftmax()),
+            (4, 3),
+        ),
+        "maxout": (lambda: nn.Maxout(3, 2, pieces=3), (4, 3)),
+        "prelu_shared": (lambda: nn.PReLU(), (4, 3)),
+        "prelu_per_channel": (lambda: nn.PReLU(3, init=0.1), (2, 3, 4)),
+        "leaky_relu": (lambda: nn.LeakyReLU(0.2), (4, 3)),
+        "elu": (lambda: nn.ELU(), (4, 3)),
+        "softmax": (lambda: nn.Softmax(axis=0), (4, 3)),
+        "sparsemax": (lambda: nn.Sparsemax(), (4, 3)),
+        "batchnorm": (lambda: nn.BatchNorm1d(3), (6, 3)),
+        "batchnorm_3d": (lambda: nn.BatchNorm1d(3), (4, 3, 2)),
+        "conv2d": (lambda: nn.Conv2d(2, 3, 3, padding=1), (2, 2, 4, 4)),
+        "conv2d_strided": (lambda: nn.Conv2d(2, 2, (2, 3), stride=2), (1, 2, 5, 6)),
+        "maxpool": (lambda: nn.MaxPool2d(2), (2, 2, 4, 4)),
+        "maxpool_overlapping": (lambda: nn.MaxPool2d(3, stride=1), (1, 2, 4, 5)),
+        "flatten": (lambda: nn.Flatten(), (2, 2, 3)),
+        "cnn": (
+            lambda: nn.Sequential(
+                nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 2)
+            ),
+            (2, 1, 4, 4),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", layers_and_inputs())
+def test_gradcheck(backend, name):
+    xg.manual_seed(0)
+    make, shape = layers_and_inputs()[name]
+    module = make()
+    assert gradcheck_module(module, leaf(shape, backend))
+
+
+FUNCTIONAL_LAYERS = {
+    "linear_relu": (lambda x, w, b: F.linear(x, w, b, activation="relu"), (5, 3), (3, 4)),
+    "linear_sigmoid": (lambda x, w, b: F.linear(x, w, b, activation="sigmoid"), (5, 3), (3, 4)),
+    "linear_tanh": (lambda x, w, b: F.linear(x, w, b, activation="tanh"), (5, 3), (3, 4)),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), (1, 2, 5, 5), (3, 2, 3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL_LAYERS)
+def test_functional_layers_first_and_second_order(backend, name):
+    fn, x_shape, w_shape = FUNCTIONAL_LAYERS[name]
+    x = leaf(x_shape, backend)
+    w = leaf(w_shape, backend, seed=1)
+    b = leaf(w_shape[1] if name.startswith("linear") else w_shape[0], backend, seed=2)
+    assert xg.gradcheck(fn, [x, w, b])
+    assert xg.gradcheck(gradient_of(lambda x: (fn(x, w, b) ** 2).sum()), [x])
+
+
+def test_pooling_and_batch_norm_second_order(backend):
+    x = leaf((2, 2, 4, 4), backend)
+    assert xg.gradcheck(gradient_of(lambda x: (F.max_pool2d(x, 2) ** 2).sum()), [x])
+    z = leaf((6, 3), backend)
+    assert xg.gradcheck(gradient_of(lambda z: (F.batch_norm(z) ** 3).sum()), [z])
+
+
+def test_dropout_gradient_is_its_mask(backend):
+    xg.manual_seed(1)
+    x = leaf((20, 10), backend)
+    y = F.dropout(x, 0.3)
+    y.sum().backward()
+    kept = y.numpy() != 0
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.7)
+
+
+# ---- against PyTorch -----------------------------------------------------------------------------
+def test_linear_matches_pytorch(backend):
+    torch = pytest.importorskip("torch")
+    layer = nn.Linear(3, 4)
+    x = leaf((5, 3), backend).astype("float32")
+    reference = torch.nn.Linear(3, 4)
+    with torch.no_grad():
+        reference.weight.copy_(torch.tensor(layer.weight.numpy().T))
+        reference.bias.copy_(torch.tensor(layer.bias.numpy()))
+    np.testing.assert_allclose(
+        layer(x).numpy(), reference(torch.tensor(x.numpy())).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), ((1, 2), (2, 0))])
+def test_conv2d_and_max_pool_match_pytorch(backend, stride, padding):
+    torch = pytest.importorskip("torch")
+    x = leaf((2, 3, 7, 6), backend)
+    w = leaf((4, 3, 3, 2), backend, seed=1)
+    b = leaf((4,), backend, seed=2)
+    y = F.conv2d(x, w, b, stride=stride, padding=padding)
+    xt, wt, bt = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, w, b))
+    yt = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    pooled = F.max_pool2d(y, 2, stride=1)
+    pooled_t = torch.nn.functional.max_pool2d(yt, 2, stride=1)
+    np.testing.assert_allclose(pooled.numpy(), pooled_t.detach().numpy())
+    (pooled * pooled).sum().backward()
+    (pooled_t * pooled_t).sum().backward()
+    for ours, theirs in ((x, xt), (w, wt), (b, bt)):
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_batchnorm_running_statistics_match_pytorch(backend):
+    torch = pytest.importorskip("torch")
+    ours = nn.BatchNorm1d(4, momentum=0.2)
+    theirs = torch.nn.BatchNorm1d(4, momentum=0.2)
+    rng = np.random.default_rng(0)
+    for step in range(5):
+        batch = rng.normal(step, 1 + step, (8, 4)).astype(np.float32)
+        y = ours(xg.tensor(batch))
+        y_t = theirs(torch.tensor(batch))
+        np.testing.assert_allclose(y.numpy(), y_t.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5)
+    ours.eval()
+    theirs.eval()
+    test = rng.normal(2, 3, (5, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        ours(xg.tensor(test)).numpy(),
+        theirs(torch.tensor(test)).detach().numpy(),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+def test_batchnorm_running_statistics_closed_form(backend):
+    bn = nn.BatchNorm1d(1, momentum=0.5)
+    bn(xg.tensor([[1.0], [3.0]]))
+    # batch mean 2, unbiased variance 2: running = ½·initial + ½·batch
+    assert bn.running_mean.tolist() == [1.0] and bn.running_var.tolist() == [1.5]
+    bn.eval()
+    np.testing.assert_allclose(bn(xg.tensor([[1.0]])).numpy(), [[0.0]], atol=1e-6)
+
+
+# ---- dropout -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_inverted_dropout_preserves_the_mean(backend, p):
+    xg.manual_seed(0)
+    layer = nn.Dropout(p)
+    x = xg.full((200_000,), 2.0)
+    y = layer(x).numpy()
+    assert abs((y == 0).mean() - p) < 0.01
+    assert abs(y.mean() - 2.0) < 0.03
+    np.testing.assert_allclose(y[y != 0], 2.0 / (1 - p), rtol=1e-6)
+    layer.eval()
+    assert layer(x) is x
+
+
+def test_classic_dropout_scales_at_test_time(backend):
+    xg.manual_seed(0)
+    layer = nn.Dropout(0.25, inverted=False)
+    x = xg.full((100_000,), 4.0)
+    y = layer(x).numpy()
+    assert set(np.unique(y)) == {0.0, 4.0}
+    assert abs(y.mean() - 3.0) < 0.05  # E[train output] = (1 − p)·x ...
+    layer.eval()
+    np.testing.assert_allclose(layer(x).numpy(), 3.0)  # ... which is the test output
+
+
+def test_dropout_edge_probabilities(backend):
+    x = xg.ones(5)
+    assert F.dropout(x, 0.0) is x
+    assert F.dropout(x, 1.0).tolist() == [0.0] * 5
+    with pytest.raises(ValueError):
+        nn.Dropout(1.5)
+
+
+def test_dropout_is_reproducible(backend):
+    xg.manual_seed(42)
+    a = F.dropout(xg.ones(100), 0.5).numpy()
+    xg.manual_seed(42)
+    b = F.dropout(xg.ones(100), 0.5).numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+# ---- initialisers --------------------------------------------------------------------------------
+def test_initializer_statistics(backend):
+    xg.manual_seed(0)
+    w = xg.empty(400, 600)
+    bound = math.sqrt(6 / 1000)
+    values = nn.init.glorot_uniform_(w).numpy()
+    assert values.min() >= -bound and values.max() <= bound and values.max() > 0.99 * bound
+    assert abs(values.std() - bound / math.sqrt(3)) < 0.01 * bound
+    assert abs(nn.init.glorot_normal_(w).numpy().std() - math.sqrt(2 / 1000)) < 0.01 * math.sqrt(
+        2 / 1000
+    )
+    assert abs(nn.init.he_normal_(w).numpy().std() - math.sqrt(2 / 400)) < 0.01 * math.sqrt(2 / 400)
+    he_bound = math.sqrt(6 / 400)
+    values = nn.init.he_uniform_(w).numpy()
+    assert values.min() >= -he_bound and values.max() <= he_bound and values.max() > 0.99 * he_bound
+    values = nn.init.uniform_(w, -3, -1).numpy()
+    assert values.min() >= -3 and values.max() < -1 and abs(values.mean() + 2) < 0.01
+    values = nn.init.normal_(w, 5.0, 0.5).numpy()
+    assert abs(values.mean() - 5) < 0.01 and abs(values.std() - 0.5) < 0.01
+    assert (nn.init.constant_(w, 0.3).numpy() == np.float32(0.3)).all()
+    assert (nn.init.zeros_(w).numpy() == 0).all() and (nn.init.ones_(w).numpy() == 1).all()
+
+
+def test_fans_follow_the_weight_layouts():
+    assert nn.init.calculate_fans(xg.empty(784, 512)) == (784, 512)  # Linear (in, out)
+    assert nn.init.calculate_fans(xg.empty(16, 8, 3, 5)) == (
+        8 * 15,
+        16 * 15,
+    )  # conv (out, in, kH, kW)
+    assert nn.init.calculate_fans(xg.empty(7)) == (7, 7)
+
+
+def test_initialisation_is_reproducible_and_layers_default_to_glorot(backend):
+    xg.manual_seed(3)
+    first = nn.Linear(50, 30)
+    xg.manual_seed(3)
+    second = nn.Linear(50, 30)
+    np.testing.assert_array_equal(first.weight.numpy(), second.weight.numpy())
+    assert np.abs(first.weight.numpy()).max() <= math.sqrt(6 / 80)
+    assert (first.bias.numpy() == 0).all()
+    he = nn.Linear(50, 30, init="he_normal")
+    assert abs(he.weight.numpy().std() - math.sqrt(2 / 50)) < 0.02
+    with pytest.raises(ValueError, match="unknown init"):
+        nn.Linear(2, 2, init="magic")

@@ -1,0 +1,205 @@
+"""Losses of nn.functional: gradients on every backend (first and second order), values against
+closed forms and PyTorch, reductions, target forms, and numerical stability."""
+
+import numpy as np
+import pytest
+import xpgrad as xg
+import xpgrad.nn.functional as F
+from nn_support import gradient_of, leaf
+from xpgrad import nn
+
+RNG = np.random.default_rng(7)
+INDICES = np.array([0, 2, 1, 2])
+PROBS = RNG.dirichlet(np.ones(3), size=4)
+MULTILABEL = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 1], [0, 0, 1]])
+REGRESSION_TARGET = RNG.uniform(-1, 1, (4, 3))
+BINARY_TARGET = RNG.uniform(0, 1, (4, 3))
+
+LOSSES = {
+    "cross_entropy_indices": lambda z, r: F.cross_entropy(z, INDICES, reduction=r),
+    "cross_entropy_probs": lambda z, r: F.cross_entropy(z, PROBS, reduction=r),
+    "cross_entropy_smoothing": lambda z, r: F.cross_entropy(
+        z, INDICES, label_smoothing=0.2, reduction=r
+    ),
+    "nll": lambda z, r: F.nll_loss(F.log_softmax(z), INDICES, reduction=r),
+    "sparsemax_indices": lambda z, r: F.sparsemax_loss(z, INDICES, reduction=r),
+    "sparsemax_multilabel": lambda z, r: F.sparsemax_loss(z, MULTILABEL, reduction=r),
+    "mse": lambda z, r: F.mse_loss(z, REGRESSION_TARGET, reduction=r),
+    "mse_half": lambda z, r: F.mse_loss(z, REGRESSION_TARGET, half=True, reduction=r),
+    "l1": lambda z, r: F.l1_loss(z, REGRESSION_TARGET, reduction=r),
+    "bce": lambda z, r: F.binary_cross_entropy(F.sigmoid(z), BINARY_TARGET, reduction=r),
+    "bce_with_logits": lambda z, r: F.binary_cross_entropy_with_logits(
+        z, BINARY_TARGET, reduction=r
+    ),
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", LOSSES)
+def test_gradcheck(backend, name, reduction):
+    z = leaf((4, 3), backend)
+    assert xg.gradcheck(lambda z: LOSSES[name](z, reduction), [z])
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_double_backward(backend, name):
+    z = leaf((4, 3), backend, seed=2)
+    weights = xg.tensor(RNG.uniform(0.5, 2, 4), dtype="float64")
+    assert xg.gradcheck(gradient_of(lambda z: LOSSES[name](z, "mean") * 3.0), [z])
+    per_row = name.startswith(("cross", "nll", "sparsemax"))
+    if per_row:
+        assert xg.gradcheck(gradient_of(lambda z: (LOSSES[name](z, "none") * weights).sum()), [z])
+
+
+def test_cross_entropy_on_spatial_logits(backend):
+    z = leaf((2, 3, 2, 2), backend)
+    target = np.array([[[0, 1], [2, 1]], [[0, 0], [1, 2]]])
+    assert xg.gradcheck(lambda z: F.cross_entropy(z, target), [z])
+    assert F.cross_entropy(z, target, reduction="none").shape == (2, 2, 2)
+
+
+TORCH_LOSSES = {
+    "cross_entropy": (
+        lambda z: F.cross_entropy(z, INDICES, label_smoothing=0.1),
+        lambda t, z: t.nn.functional.cross_entropy(z, t.tensor(INDICES), label_smoothing=0.1),
+    ),
+    "cross_entropy_probs": (
+        lambda z: F.cross_entropy(z, PROBS, label_smoothing=0.3, reduction="sum"),
+        lambda t, z: t.nn.functional.cross_entropy(
+            z, t.tensor(PROBS), label_smoothing=0.3, reduction="sum"
+        ),
+    ),
+    "nll": (
+        lambda z: F.nll_loss(z, INDICES),
+        lambda t, z: t.nn.functional.nll_loss(z, t.tensor(INDICES)),
+    ),
+    "mse": (
+        lambda z: F.mse_loss(z, REGRESSION_TARGET),
+        lambda t, z: t.nn.functional.mse_loss(z, t.tensor(REGRESSION_TARGET)),
+    ),
+    "l1": (
+        lambda z: F.l1_loss(z, REGRESSION_TARGET, "sum"),
+        lambda t, z: t.nn.functional.l1_loss(z, t.tensor(REGRESSION_TARGET), reduction="sum"),
+    ),
+    "bce": (
+        lambda z: F.binary_cross_entropy(F.sigmoid(z), BINARY_TARGET),
+        lambda t, z: t.nn.functional.binary_cross_entropy(t.sigmoid(z), t.tensor(BINARY_TARGET)),
+    ),
+    "bce_with_logits": (
+        lambda z: F.binary_cross_entropy_with_logits(z, BINARY_TARGET, "none"),
+        lambda t, z: t.nn.functional.binary_cross_entropy_with_logits(
+            z, t.tensor(BINARY_TARGET), reduction="none"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", TORCH_LOSSES)
+def test_values_and_gradients_match_pytorch(backend, name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = TORCH_LOSSES[name]
+    z = leaf((4, 3), backend, low=-3, high=3)
+    loss = ours(z)
+    (loss * loss).sum().backward()
+    zt = torch.tensor(z.numpy(), requires_grad=True)
+    loss_t = theirs(torch, zt)
+    (loss_t * loss_t).sum().backward()
+    np.testing.assert_allclose(loss.numpy(), loss_t.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(z.grad.numpy(), zt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_mse_half_is_half_the_squared_norm(backend):
+    f = xg.tensor([[1.0, 2.0], [3.0, 5.0]], dtype="float64", requires_grad=True)
+    y = xg.tensor([[0.0, 2.0], [1.0, 1.0]], dtype="float64")
+    loss = F.mse_loss(f, y, half=True, reduction="sum")
+    assert loss.item() == 0.5 * (1 + 0 + 4 + 16)
+    loss.backward()
+    np.testing.assert_array_equal(f.grad.numpy(), (f - y).numpy())  # ∇ ½‖f − y‖² = f − y
+
+
+def test_cross_entropy_gradient_is_p_minus_onehot(backend):
+    z = xg.tensor(RNG.normal(size=(4, 3)), dtype="float64", requires_grad=True)
+    F.cross_entropy(z, INDICES, reduction="sum").backward()
+    expected = F.softmax(z).numpy() - np.eye(3)[INDICES]
+    np.testing.assert_allclose(z.grad.numpy(), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_sparsemax_loss_closed_forms(backend):
+    # separable with margin ≥ 1: sparsemax(z) is the one-hot target, loss 0, gradient 0
+    z = xg.tensor([[3.0, 1.0, 0.0]], dtype="float64", requires_grad=True)
+    loss = F.sparsemax_loss(z, [0])
+    loss.backward()
+    assert loss.item() == 0.0 and z.grad.tolist() == [[0.0, 0.0, 0.0]]
+    # two classes, z = (t, 0), target 0: L = (1 − t)²/4 on |t| < 1 (the Huber-like hinge)
+    for t in (-0.5, 0.0, 0.6):
+        value = F.sparsemax_loss(xg.tensor([[t, 0.0]], dtype="float64"), [0]).item()
+        assert value == pytest.approx((1 - t) ** 2 / 4)
+    # multi-label 0/1 targets are normalised: [1, 1, 0] is q = [½, ½, 0]
+    z = xg.tensor([[0.3, -0.2, 1.0]], dtype="float64", requires_grad=True)
+    F.sparsemax_loss(z, [[1, 1, 0]]).backward()
+    np.testing.assert_allclose(z.grad.numpy(), F.sparsemax(z).numpy() - [[0.5, 0.5, 0.0]])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_losses_stable_for_logits_1e4(backend, dtype):
+    z = xg.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], dtype=dtype, requires_grad=True)
+    ce = F.cross_entropy(z, [0, 0], reduction="none")
+    np.testing.assert_allclose(ce.numpy(), [0.0, 2e4 + np.log(2)], rtol=1e-6)
+    bce = F.binary_cross_entropy_with_logits(z, xg.ones(2, 3, dtype=dtype), reduction="none")
+    np.testing.assert_allclose(bce.numpy(), [[0, 1e4, np.log(2)], [1e4, 0, 0]], rtol=1e-6)
+    sm = F.sparsemax_loss(z, [0, 0], reduction="none")
+    assert np.isfinite(sm.numpy()).all()
+    (ce.sum() + bce.sum() + sm.sum()).backward()
+    assert np.isfinite(z.grad.numpy()).all()
+
+
+def test_binary_cross_entropy_clamps_logs_at_minus_100(backend):
+    p = xg.tensor([0.0, 1.0, 0.0, 1.0], dtype="float64", requires_grad=True)
+    loss = F.binary_cross_entropy(p, [1.0, 0.0, 0.0, 1.0], reduction="none")
+    np.testing.assert_allclose(loss.numpy(), [100, 100, 0, 0])
+    loss.sum().backward()
+    assert np.isfinite(p.grad.numpy()).all()
+
+
+def test_loss_argument_errors(backend):
+    z = xg.zeros(4, 3)
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(z, INDICES, reduction="average")
+    with pytest.raises(ValueError, match="class indices"):
+        F.cross_entropy(z, [0, 1, 3, 0])
+    with pytest.raises(ValueError, match="shape"):
+        F.binary_cross_entropy(z, xg.zeros(4, 2))
+
+
+LOSS_MODULES = [
+    (nn.MSELoss(half=True), F.mse_loss, REGRESSION_TARGET, {"half": True}),
+    (nn.L1Loss(reduction="sum"), F.l1_loss, REGRESSION_TARGET, {"reduction": "sum"}),
+    (nn.CrossEntropyLoss(label_smoothing=0.1), F.cross_entropy, INDICES, {"label_smoothing": 0.1}),
+    (nn.NLLLoss(), F.nll_loss, INDICES, {}),
+    (nn.BCELoss(), F.binary_cross_entropy, BINARY_TARGET, {}),
+    (
+        nn.BCEWithLogitsLoss(reduction="none"),
+        F.binary_cross_entropy_with_logits,
+        BINARY_TARGET,
+        {"reduction": "none"},
+    ),
+    (nn.SparsemaxLoss(), F.sparsemax_loss, MULTILABEL, {}),
+]
+
+
+@pytest.mark.parametrize(
+    "module, function, target, options", LOSS_MODULES, ids=lambda v: type(v).__name__
+)
+def test_loss_modules_call_their_function(backend, module, function, target, options):
+    z = xg.tensor(RNG.uniform(0.05, 0.95, (4, 3)), dtype="float64")
+    np.testing.assert_array_equal(module(z, target).numpy(), function(z, target, **options).numpy())
+
+
+def test_penalties(backend):
+    a = xg.tensor([1.0, -2.0], requires_grad=True)
+    b = xg.tensor([[3.0]], requires_grad=True)
+    assert F.l1_penalty([a, b]).item() == 6.0
+    penalty = F.l2_penalty([a, b])
+    assert penalty.item() == 14.0
+    penalty.backward()
+    assert a.grad.tolist() == [2.0, -4.0] and b.grad.tolist() == [[6.0]]

@@ -1,0 +1,213 @@
+"""The Module API: registration, traversal, modes, state_dict round trips and strict errors,
+freezing, moving between backends, and summary()."""
+
+import numpy as np
+import pytest
+import xpgrad as xg
+import xpgrad.nn.functional as F
+from nn_support import BACKENDS
+from xpgrad import nn
+
+
+def mlp():
+    return nn.Sequential(
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
+    )
+
+
+class TwoBranch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5))
+        self.head = nn.Linear(8, 3)
+        self.scale = nn.Parameter(xg.ones(1))
+
+    def forward(self, x):
+        return self.head(self.encoder(x)) * self.scale
+
+
+def test_registration_and_traversal(backend):
+    model = TwoBranch()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == [
+        "scale",
+        "encoder.0.weight",
+        "encoder.0.bias",
+        "encoder.1.weight",
+        "encoder.1.bias",
+        "head.weight",
+        "head.bias",
+    ]  # own parameters first, then the children's (as PyTorch)
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in model.parameters())
+    assert [type(m).__name__ for m in model.children()] == ["Sequential", "Linear"]
+    assert len(list(model.modules())) == 7
+    assert [name for name, _ in model.named_buffers()] == [
+        "encoder.1.running_mean",
+        "encoder.1.running_var",
+    ]
+    shared = nn.Linear(2, 2)
+    assert len(list(nn.Sequential(shared, shared).parameters())) == 2
+
+
+def test_missing_super_init_is_explained():
+    class Broken(nn.Module):
+        def __init__(self):
+            self.layer = nn.Linear(1, 1)
+
+    with pytest.raises(AttributeError, match="super\\(\\).__init__"):
+        Broken()
+
+
+def test_assigning_a_plain_tensor_to_a_parameter_is_an_error():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="nn.Parameter"):
+        layer.weight = xg.zeros(2, 2)
+    layer.bias = None
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
+
+
+def test_train_and_eval_reach_every_submodule(backend):
+    model = TwoBranch()
+    assert model.eval() is model and not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_state_dict_round_trip(backend):
+    xg.manual_seed(0)
+    source = TwoBranch()
+    source(xg.randn(6, 4))  # moves the running statistics away from their initial values
+    state = source.state_dict()
+    assert list(state) == [
+        "scale",
+        "encoder.0.weight",
+        "encoder.0.bias",
+        "encoder.1.weight",
+        "encoder.1.bias",
+        "encoder.1.running_mean",
+        "encoder.1.running_var",
+        "head.weight",
+        "head.bias",
+    ]
+    target = TwoBranch()
+    target.load_state_dict(state)
+    for key, value in target.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), state[key].numpy())
+    x = xg.randn(5, 4)
+    np.testing.assert_array_equal(source.eval()(x).numpy(), target.eval()(x).numpy())
+
+
+def test_load_state_dict_accepts_numpy_arrays_and_keeps_the_objects(backend):
+    model = nn.Linear(3, 2)
+    weight = model.weight
+    model.load_state_dict({"weight": np.arange(6.0).reshape(3, 2), "bias": np.array([1.0, -1.0])})
+    assert model.weight is weight and model.weight.dtype == "float32"
+    assert model.bias.tolist() == [1.0, -1.0] and model.weight.tolist() == [[0, 1], [2, 3], [4, 5]]
+
+
+def test_load_state_dict_strict_errors(backend):
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    state = model.state_dict()
+    with pytest.raises(RuntimeError, match=r"size mismatch for '0.weight'.*\(3, 4\).*\(3, 2\)"):
+        model.load_state_dict({**state, "0.weight": np.zeros((3, 4))})
+    partial = {k: v for k, v in state.items() if k != "2.bias"}
+    with pytest.raises(RuntimeError, match="missing key.*'2.bias'"):
+        model.load_state_dict(partial)
+    with pytest.raises(RuntimeError, match="unexpected key.*'3.weight'"):
+        model.load_state_dict({**state, "3.weight": np.zeros(1)})
+    result = model.load_state_dict({**partial, "extra": np.zeros(1)}, strict=False)
+    assert result.missing_keys == ["2.bias"] and result.unexpected_keys == ["extra"]
+
+
+def test_load_state_dict_across_backends():
+    if len(BACKENDS) < 2:
+        pytest.skip("needs two backends")
+    source = nn.Linear(3, 2).to(BACKENDS[0])
+    target = nn.Linear(3, 2).to(BACKENDS[1])
+    target.load_state_dict(source.state_dict())
+    assert target.weight.backend == BACKENDS[1]
+    np.testing.assert_array_equal(target.weight.numpy(), source.weight.numpy())
+
+
+def test_to_moves_parameters_and_buffers_in_place():
+    model = TwoBranch()
+    params = list(model.parameters())
+    for name in BACKENDS:
+        assert model.to(name) is model
+        assert all(p.backend == name for p in model.parameters())
+        assert all(b.backend == name for b in model.buffers())
+        assert all(a is b for a, b in zip(params, model.parameters()))
+        model(xg.randn(4, 4, backend=name)).sum().backward()
+        assert all(p.grad.backend == name for p in model.parameters())
+
+
+def test_zero_grad_and_freezing(backend):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    model[0].requires_grad_(False)  # freeze the first layer (transfer learning)
+    model(xg.randn(5, 3)).sum().backward()
+    assert model[0].weight.grad is None and model[0].bias.grad is None
+    assert model[2].weight.grad is not None
+    assert (
+        "Trainable params: 10" in model.summary() and "Non-trainable params: 16" in model.summary()
+    )
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    model.requires_grad_(True)
+    model(xg.randn(5, 3)).sum().backward()
+    assert model[0].weight.grad is not None
+
+
+def test_summary_of_the_784_512_512_10_mlp(backend):
+    text = mlp().summary(input_shape=(784,))
+    rows = [line.split() for line in text.splitlines() if "(Linear)" in line]
+    assert [row[-1] for row in rows] == ["401,920", "262,656", "5,130"]
+    assert [" ".join(row[2:-1]) for row in rows] == ["(None, 512)", "(None, 512)", "(None, 10)"]
+    assert "Total params: 669,706" in text and "Trainable params: 669,706" in text
+    assert text.count("(ReLU)") == 2
+
+
+def test_summary_records_shapes_of_the_last_forward(backend):
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 10)
+    )
+    assert "?" in model.summary()
+    model(xg.zeros(7, 1, 8, 8))
+    text = model.summary()
+    assert "(None, 4, 6, 6)" in text and "(None, 4, 3, 3)" in text and "(None, 36)" in text
+    assert f"Total params: {4 * 9 + 4 + 36 * 10 + 10}" in text
+
+
+def test_summary_restores_training_mode(backend):
+    model = TwoBranch()
+    model.summary(input_shape=(4,))
+    assert all(m.training for m in model.modules())
+    assert model.encoder[1].running_mean.tolist() == [0.0] * 8  # evaluation mode: stats untouched
+
+
+def test_sequential_fusion_gives_the_same_result(backend):
+    xg.manual_seed(0)
+    fused = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid())
+    x = xg.randn(5, 3)
+    np.testing.assert_allclose(
+        fused(x).numpy(), F.sigmoid(x @ fused[0].weight + fused[0].bias).numpy(), rtol=1e-6
+    )
+    assert fused[1].last_output_shape == (5, 4)
+
+
+def test_repr_lists_layers():
+    text = repr(nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.2)))
+    assert (
+        "(0): Linear(in_features=2, out_features=3, bias=True)" in text and "Dropout(p=0.2" in text
+    )
+
+
+def test_models_deep_copy_and_pickle(backend):
+    import copy
+    import pickle
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU())
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert clone[0].weight is not model[0].weight
+        assert clone[0].weight.backend == backend
+        x = xg.randn(4, 2)
+        np.testing.assert_array_equal(clone.eval()(x).numpy(), model.eval()(x).numpy())
