@@ -21,6 +21,14 @@ int device_count() {
   return n;
 }
 
+// "" when the current GPU can run these kernels, else the reason (no driver, no code for it).
+std::string kernel_image_problem() {
+  const cudaError_t err = probe_kernel_image();
+  if (err == cudaSuccess) return "";
+  (void)cudaGetLastError();
+  return cudaGetErrorString(err);
+}
+
 // The launch arithmetic, exposed so it can be tested without a GPU.
 void bind_launch_helpers(py::module_& m) {
   m.def("_blocks_1d", [](int64_t n) { return blocks_1d(n); }, py::arg("n"));
@@ -49,6 +57,8 @@ PYBIND11_MODULE(_cuda, m) {
     (void)cudaRuntimeGetVersion(&v);
     return v;
   }, "The CUDA runtime version compiled in, e.g. 13000.");
+  m.def("kernel_image_problem", &kernel_image_problem,
+        "'' when the current GPU can run this build's kernels, else why not.");
   bind_launch_helpers(m);
   bind_gemm(m);
   bind_activations(m);

@@ -6,55 +6,12 @@
 // staged in shared memory; each of its 16 x 16 threads keeps TM x TN accumulators in registers
 // (register blocking: TM + TN shared loads feed TM·TN FMAs). The next K slice is fetched into
 // registers while the current one is multiplied, hiding global-memory latency.
-// TF32 path (opt-in, sm_80+): the same loaders feed WMMA 16x16x8 tensor-core fragments.
-#include <mma.h>
-
-#include "common.cuh"
+// TF32 path (opt-in, sm_80+): gemm_tf32.cu.
+#include "gemm_tiles.cuh"
 
 namespace xpgrad::cuda {
 namespace {
-
-constexpr int kPad = 4;  // shared rows padded: fewer bank conflicts, keeps WMMA's 16-byte ldm
-
-// One operand's BK x ROWS slice, stored k-major in shared memory as s[k][r]. Element (r, k)
-// sits at src[r·ld + k] when CONTIG_K, else at src[k·ld + r]; consecutive threads take
-// consecutive addresses either way, so the global loads coalesce. Out-of-range reads are 0.
-template <typename T, int ROWS, int BK, int THREADS, bool CONTIG_K> struct TileLoader {
-  static_assert(ROWS * BK % THREADS == 0, "tile must split evenly over the threads");
-  static constexpr int kPerThread = ROWS * BK / THREADS;
-  T reg[kPerThread];
-
-  __device__ static void coords(int p, int& r, int& kk) {
-    const int l = threadIdx.x + p * THREADS;
-    r = CONTIG_K ? l / BK : l % ROWS;
-    kk = CONTIG_K ? l % BK : l / ROWS;
-  }
-  __device__ void fetch(const T* src, int64_t ld, int64_t r0, int64_t rows, int64_t k0, int64_t k) {
-#pragma unroll
-    for (int p = 0; p < kPerThread; ++p) {
-      int r, kk;
-      coords(p, r, kk);
-      const int64_t gr = r0 + r, gk = k0 + kk;
-      reg[p] = gr < rows && gk < k ? src[CONTIG_K ? gr * ld + gk : gk * ld + gr] : T(0);
-    }
-  }
-  __device__ void store(T (*s)[ROWS + kPad]) const {
-#pragma unroll
-    for (int p = 0; p < kPerThread; ++p) {
-      int r, kk;
-      coords(p, r, kk);
-      s[kk][r] = reg[p];
-    }
-  }
-};
-
-// Epilogue shared by both paths: bias add, activation, bounds-checked store.
-template <typename T>
-__device__ __forceinline__ void store_output(T* c, int64_t n, int64_t row, int64_t col, T v,
-                                             const T* bias, Act act) {
-  if (bias) v += bias[col];
-  c[row * n + col] = activate(v, act);
-}
+using namespace gemm_detail;
 
 template <int BM_, int BN_, int BK_> struct Tiles {
   static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = BM_ / 16, TN = BN_ / 16;
@@ -116,76 +73,6 @@ gemm_simt_kernel(int64_t m, int64_t n, int64_t k, const T* __restrict__ a, int64
   }
 }
 
-// TF32 tensor cores: 64 x 64 tile per block of 4 warps, each warp a 32 x 32 quarter made of
-// 2 x 2 WMMA 16x16x8 fragments; fp32 accumulate. Inputs are rounded to TF32 (10-bit mantissa).
-constexpr int kTf32Threads = 128;
-constexpr int kTf32Tile = 64;
-
-template <bool TA, bool TB>
-__global__ void __launch_bounds__(kTf32Threads)
-gemm_tf32_kernel(int64_t m, int64_t n, int64_t k, const float* __restrict__ a, int64_t lda,
-                 const float* __restrict__ b, int64_t ldb, float* __restrict__ c,
-                 const float* __restrict__ bias, Act act) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  using namespace nvcuda;
-  constexpr int T = kTf32Tile, BK = 16, LD = T + kPad;
-  // WMMA needs 256-bit aligned fragment pointers: every offset used below is a multiple of 32 B.
-  __shared__ __align__(128) float as[BK][LD];
-  __shared__ __align__(128) float bs[BK][LD];
-  __shared__ __align__(128) float cs[T][LD];
-  TileLoader<float, T, BK, kTf32Threads, !TA> load_a;
-  TileLoader<float, T, BK, kTf32Threads, TB> load_b;
-  const int warp = threadIdx.x / 32, wm = warp / 2, wn = warp % 2;
-  const int64_t tiles_n = ceil_div(n, T), tiles = ceil_div(m, T) * tiles_n;
-
-  for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-    const int64_t m0 = tile / tiles_n * T, n0 = tile % tiles_n * T;
-    wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc[2][2];
-    for (auto& row : acc)
-      for (auto& f : row) wmma::fill_fragment(f, 0.0f);
-    load_a.fetch(a, lda, m0, m, 0, k);
-    load_b.fetch(b, ldb, n0, n, 0, k);
-    for (int64_t k0 = 0; k0 < k; k0 += BK) {
-      load_a.store(as);
-      load_b.store(bs);
-      __syncthreads();
-      if (k0 + BK < k) {
-        load_a.fetch(a, lda, m0, m, k0 + BK, k);
-        load_b.fetch(b, ldb, n0, n, k0 + BK, k);
-      }
-#pragma unroll
-      for (int kk = 0; kk < BK; kk += 8) {
-        // as is k-major, i.e. A column-major with ld LD; bs is B row-major.
-        wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::col_major> fa[2];
-        wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major> fb[2];
-        for (int i = 0; i < 2; ++i) {
-          wmma::load_matrix_sync(fa[i], &as[kk][wm * 32 + i * 16], LD);
-          for (int t = 0; t < fa[i].num_elements; ++t) fa[i].x[t] = wmma::__float_to_tf32(fa[i].x[t]);
-          wmma::load_matrix_sync(fb[i], &bs[kk][wn * 32 + i * 16], LD);
-          for (int t = 0; t < fb[i].num_elements; ++t) fb[i].x[t] = wmma::__float_to_tf32(fb[i].x[t]);
-        }
-        for (int i = 0; i < 2; ++i)
-          for (int j = 0; j < 2; ++j) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
-      }
-      __syncthreads();
-    }
-    // Fragments have an opaque thread layout: go through shared memory for the epilogue.
-    for (int i = 0; i < 2; ++i)
-      for (int j = 0; j < 2; ++j)
-        wmma::store_matrix_sync(&cs[wm * 32 + i * 16][wn * 32 + j * 16], acc[i][j], LD,
-                                wmma::mem_row_major);
-    __syncthreads();
-    for (int idx = threadIdx.x; idx < T * T; idx += kTf32Threads) {
-      const int r = idx / T, col = idx % T;
-      if (m0 + r < m && n0 + col < n) store_output(c, n, m0 + r, n0 + col, cs[r][col], bias, act);
-    }
-    __syncthreads();  // cs is rewritten by the next tile
-  }
-#else
-  __trap();  // never launched: the host checks the compute capability first
-#endif
-}
-
 int device_attribute(cudaDeviceAttr attr) {
   int dev = 0, value = 0;
   if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&value, attr, dev) != cudaSuccess)
@@ -202,23 +89,13 @@ cudaError_t launch_simt(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda
   return cudaGetLastError();
 }
 
-template <bool TA, bool TB>
-cudaError_t launch_tf32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                        const float* b, int64_t ldb, float* c, const float* bias, Act act,
-                        cudaStream_t stream) {
-  const int64_t blocks = std::min(ceil_div(m, kTf32Tile) * ceil_div(n, kTf32Tile), kMaxBlocks);
-  gemm_tf32_kernel<TA, TB>
-      <<<unsigned(blocks), kTf32Threads, 0, stream>>>(m, n, k, a, lda, b, ldb, c, bias, act);
-  return cudaGetLastError();
-}
-
 template <typename T, bool TA, bool TB>
 cudaError_t dispatch_tiles(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
                            int64_t ldb, T* c, const T* bias, Act act, bool tf32,
                            cudaStream_t stream) {
   if constexpr (std::is_same_v<T, float>) {
     if (tf32 && device_attribute(cudaDevAttrComputeCapabilityMajor) >= 8)
-      return launch_tf32<TA, TB>(m, n, k, a, lda, b, ldb, c, bias, act, stream);
+      return gemm_tf32(TA, TB, m, n, k, a, lda, b, ldb, c, bias, act, stream);
     if (gemm_use_big_tiles(m, n, device_attribute(cudaDevAttrMultiProcessorCount)))
       return launch_simt<T, BigFloat, TA, TB>(m, n, k, a, lda, b, ldb, c, bias, act, stream);
     return launch_simt<T, SmallFloat, TA, TB>(m, n, k, a, lda, b, ldb, c, bias, act, stream);

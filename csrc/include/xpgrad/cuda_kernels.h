@@ -8,6 +8,9 @@
 
 namespace xpgrad::cuda {
 
+// cudaSuccess when the current GPU can run this build's kernels (device_check.cu).
+cudaError_t probe_kernel_image();
+
 // Activations by kind; the first four are the ones a linear layer can fuse in its epilogue.
 enum class Act : int { Identity = 0, Relu, Sigmoid, Tanh, LeakyRelu, Elu };
 

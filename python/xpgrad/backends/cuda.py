@@ -49,6 +49,12 @@ class CudaBackend(CupyBackend):
                 "does not: the NVIDIA driver is probably too old for that runtime; update the "
                 "driver, rebuild xpgrad with an older CUDA toolkit, or use the 'cupy' backend"
             )
+        problem = self.kernels.kernel_image_problem()
+        if problem:
+            raise BackendUnavailableError(
+                f"xpgrad._cuda cannot run on this GPU ({problem}); rebuild it for this GPU with "
+                "CUDAARCHS=native pip install . (or use the 'cupy' backend)"
+            )
         self.use_tf32 = os.environ.get("XPGRAD_CUDA_TF32") == "1"
         self._seeds = numpy.random.default_rng()  # dropout seeds: host-side, no device sync
 
