@@ -97,7 +97,7 @@ def test_gemm_views_out_and_tf32(gpu):
     same(gpu, out, want, np.float32, atol=1e-4)
     assert gpu.gemm(da.T, db.T, out=out) is out
     same(gpu, out, want, np.float32, atol=1e-4)
-    if gpu.name == "cuda":  # TF32 has no CPU emulation
+    if gpu.name != "cupy":
         gpu.use_tf32 = True
         try:
             big_a, big_b = rand(rng, 256, 512), rand(rng, 512, 192)
@@ -105,6 +105,34 @@ def test_gemm_views_out_and_tf32(gpu):
                  rtol=2e-2, atol=5e-2)  # TF32 keeps ~10 mantissa bits per product
         finally:
             gpu.use_tf32 = False
+
+
+def to_tf32(x):
+    """x rounded to TF32 (10 mantissa bits, nearest, ties away from zero), as float64."""
+    bits = (np.ascontiguousarray(x, np.float32).view(np.uint32) + np.uint32(0x1000)) & np.uint32(0xFFFFE000)
+    return bits.view(np.float32).astype(np.float64)
+
+
+@pytest.mark.parametrize("m,n,k", GEMM_SHAPES)
+@pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True)])
+def test_gemm_tf32_and_linear_epilogue(gpu, m, n, k, trans):
+    if gpu.name == "cupy":
+        pytest.skip("TF32 is a cuda-backend option")
+    rng = np.random.default_rng(m + 7 * n + k)
+    ta, tb = trans
+    a = rand(rng, *((k, m) if ta else (m, k)))
+    b = rand(rng, *((n, k) if tb else (k, n)))
+    want = (to_tf32(a).T if ta else to_tf32(a)) @ (to_tf32(b).T if tb else to_tf32(b))
+    gpu.use_tf32 = True
+    try:
+        got = gpu.to_numpy(gpu.gemm(gpu.asarray(a), gpu.asarray(b), ta, tb))
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+        if not (ta or tb):
+            bias = rand(rng, n)
+            y = gpu.to_numpy(gpu.linear(gpu.asarray(a), gpu.asarray(b), gpu.asarray(bias), "tanh"))
+            np.testing.assert_allclose(y, np.tanh(want + bias), rtol=1e-4, atol=1e-4)
+    finally:
+        gpu.use_tf32 = False
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

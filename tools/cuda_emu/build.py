@@ -13,13 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-SKIP = {"gemm_tf32.cu"}  # WMMA has no CPU model; the stub below reports it unavailable
-STUB = """#include "../gemm_tiles.cuh"
-namespace xpgrad::cuda::gemm_detail {
-cudaError_t gemm_tf32(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*,
-                      int64_t, float*, const float*, Act, cudaStream_t) { return cudaErrorInvalidValue; }
-}
-"""
+# Compiled "for sm_80" so gemm_tf32.cu's tensor-core body is kept (mma.h here emulates WMMA).
+ARCH = {"gemm_tf32.cu": ["-D__CUDA_ARCH__=800"]}
 LAUNCH = re.compile(r"([;{}]\s*)([^;{}]*?)\s*<<<(.*?)>>>\((.*?)\);", re.S)
 DYNAMIC_SHARED = re.compile(r"extern __shared__[^;]*?(\w+)\[\];")
 
@@ -38,13 +33,11 @@ def build(out: Path) -> Path:
     for header in (ROOT / "csrc" / "cuda").glob("*.cuh"):
         (gen / header.name).write_text(translate(header.read_text()))
     sources = []
+    extra = {}
     for cu in sorted((ROOT / "csrc" / "cuda").glob("*.cu")):
-        if cu.name not in SKIP:
-            (gen / (cu.stem + ".cpp")).write_text(translate(cu.read_text()))
-            sources.append(gen / (cu.stem + ".cpp"))
-    (gen / "stub").mkdir(exist_ok=True)
-    (gen / "stub" / "gemm_tf32_stub.cpp").write_text(STUB)
-    sources.append(gen / "stub" / "gemm_tf32_stub.cpp")
+        (gen / (cu.stem + ".cpp")).write_text(translate(cu.read_text()))
+        sources.append(gen / (cu.stem + ".cpp"))
+        extra[cu.stem] = ARCH.get(cu.name, [])
     sources += sorted((ROOT / "csrc" / "bindings").glob("cuda_*.cpp"))
     flags = ["g++", "-std=c++20", "-O2", "-fPIC", "-w", f"-I{HERE}", f"-I{ROOT / 'csrc' / 'include'}",
              f"-I{pybind11.get_include()}", f"-I{sysconfig.get_paths()['include']}"]
@@ -52,7 +45,7 @@ def build(out: Path) -> Path:
 
     def compile_one(pair):
         src, obj = pair
-        subprocess.run([*flags, "-c", str(src), "-o", str(obj)], check=True)
+        subprocess.run([*flags, *extra.get(src.stem, []), "-c", str(src), "-o", str(obj)], check=True)
 
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(compile_one, zip(sources, objects)))
