@@ -307,3 +307,28 @@ def test_dlpack_exchange(gpu):
     assert tt.is_cuda and tt.sum().item() == 66.0
     back = gpu.asarray(torch.ones(4, device="cuda"))
     assert gpu.is_native(back) and float(back.sum()) == 4.0
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_mlp_training_matches_numpy(gpu, optimizer):
+    """A few training steps of a small MLP (fused linear, relu, cross-entropy, optimizer
+    kernels, through autograd) end with the same parameters as on the numpy backend."""
+    import xpgrad.nn as nn
+    import xpgrad.optim as optim
+
+    rng = np.random.default_rng(5)
+    x_host, y_host = rng.standard_normal((37, 20)).astype(np.float32), rng.integers(0, 5, 37)
+    models = []
+    for backend in (REF, gpu):
+        xg.manual_seed(11)
+        model = nn.Sequential(nn.Linear(20, 33), nn.ReLU(), nn.Linear(33, 5)).to(backend)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9) if optimizer == "SGD" else \
+            optim.Adam(model.parameters(), lr=0.01)
+        x, y = xg.tensor(x_host, backend=backend), xg.tensor(y_host, backend=backend)
+        for _ in range(3):
+            opt.zero_grad()
+            nn.CrossEntropyLoss()(model(x), y).backward()
+            opt.step()
+        models.append([p.numpy() for p in model.parameters()])
+    for got, want in zip(models[1], models[0], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
