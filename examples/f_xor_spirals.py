@@ -15,11 +15,11 @@ xg.manual_seed(args.seed)
 
 problems = {
     "xor": xg.datasets.make_xor(200, noise=0.1, seed=args.seed),
-    "spirals": xg.datasets.make_spirals(400, classes=2, noise=0.1, seed=args.seed),
+    "spirals": xg.datasets.make_spirals(400, classes=2, noise=0.05, seed=args.seed),
 }
 models, results = {}, {}
 for name, (X, y) in problems.items():
-    model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2))
+    model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
     xg.train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.01), (X, y),
                  epochs=args.epochs, batch_size=32, seed=args.seed, progress=False)
     results[name] = xg.train.evaluate(model, (X, y))["accuracy"]

@@ -21,10 +21,11 @@ class DataLoader:
     """Iterate over ``X`` (and ``y``) in mini-batches of ``batch_size`` samples.
 
     One pass over the loader is one epoch. With ``shuffle`` every epoch draws a fresh
-    permutation π of the n samples and batch k holds samples π[k·B : (k+1)·B]; the order comes
-    from ``numpy.random.default_rng(seed)`` when ``seed`` is given (two loaders with the same
-    seed give the same sequence of epochs), else from the current backend's generator (so
-    ``xg.manual_seed`` makes it reproducible). ``drop_last`` drops a final batch smaller than B,
+    permutation π of the n samples and batch k holds samples π[k·B : (k+1)·B]. With ``seed``,
+    epoch e's order comes from ``numpy.random.default_rng([seed, e])``: two loaders with the
+    same seed give the same sequence of epochs, and setting ``epoch`` (what ``fit``'s
+    ``initial_epoch`` does) replays the order of a resumed run exactly. Without a seed the order
+    comes from the current backend's generator (so ``xg.manual_seed`` makes it reproducible). ``drop_last`` drops a final batch smaller than B,
     so there are ⌊n/B⌋ batches instead of ⌈n/B⌉.
 
     Batches are Tensors on the backend current when iteration starts. ``X`` may be a NumPy
@@ -54,7 +55,7 @@ class DataLoader:
         self.seed = seed
         self._x_dtype = self._batch_dtype(self.X.dtype, dtype, "X")
         self._y_dtype = None if self.y is None else self._batch_dtype(self.y.dtype, dtype, "y")
-        self._rng = None if seed is None else np.random.default_rng(seed)
+        self.epoch = 0  # epochs started so far; the next epoch's shuffle depends on it
         self._cache: tuple = (None, None, None)
 
     @staticmethod
@@ -82,8 +83,9 @@ class DataLoader:
     def _order(self, backend):
         if not self.shuffle:
             return None
-        if self._rng is not None:
-            return backend.asarray(self._rng.permutation(self.num_samples))
+        if self.seed is not None:
+            rng = np.random.default_rng([self.seed, self.epoch])
+            return backend.asarray(rng.permutation(self.num_samples))
         return backend.permutation(self.num_samples)
 
     def __iter__(self) -> Iterator:
@@ -92,6 +94,7 @@ class DataLoader:
         backend = get_backend()
         X, y = self._arrays_on(backend)
         order = self._order(backend)
+        self.epoch += 1
         B = self.batch_size
         for k in range(len(self)):
             index = slice(k * B, (k + 1) * B) if order is None else order[k * B:(k + 1) * B]

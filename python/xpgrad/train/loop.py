@@ -42,7 +42,8 @@ def _is_plateau(scheduler) -> bool:
 
 
 def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy",), callbacks=(),
-        scheduler=None, regularizer=None, progress=True, batch_size=32, seed=None) -> History:
+        scheduler=None, regularizer=None, progress=True, batch_size=32, seed=None,
+        initial_epoch=0) -> History:
     """Train ``model`` for ``epochs`` epochs and return its History.
 
     ``train``/``val``: DataLoaders or (X, y) pairs (pairs are batched with ``batch_size``).
@@ -50,15 +51,18 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     ``scheduler`` is stepped once per epoch (ReduceLROnPlateau on val_loss, or on the training
     loss without validation data). Logged per epoch: loss, each metric, their val_ versions,
     the learning rate ("lr") and the epoch's wall time ("time").
+    ``initial_epoch`` resumes a run: epochs initial_epoch+1 … epochs are trained, and a seeded
+    DataLoader replays the shuffles the uninterrupted run would have used.
     """
     train_loader = as_loader(train, batch_size, shuffle=True, seed=seed)
+    train_loader.epoch = initial_epoch
     val_loader = None if val is None else as_loader(val, max(batch_size, 256), shuffle=False)
     metric_fns = resolve_metrics(metrics)
     history = History()
     state = FitState(model=model, optimizer=optimizer, history=history)
     for cb in callbacks:
         cb.on_train_begin(state)
-    for epoch in range(1, epochs + 1):
+    for epoch in range(initial_epoch + 1, epochs + 1):
         state.epoch = epoch
         start = time.perf_counter()
         model.train()

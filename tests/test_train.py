@@ -1,0 +1,135 @@
+"""xg.train: fit / evaluate / predict, callbacks, History, regularizer and scheduler hooks."""
+
+import numpy as np
+import pytest
+
+import xpgrad as xg
+import xpgrad.nn as nn
+import xpgrad.nn.functional as F
+import xpgrad.optim as optim
+
+
+def blobs(n=200, seed=0):
+    """Two well-separated Gaussian blobs in 2-D (a linearly separable problem)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    X = rng.standard_normal((n, 2)).astype(np.float32) + 3 * (2 * y[:, None] - 1)
+    return X, y
+
+
+def small_model():
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+
+
+def test_fit_learns_and_records_history(backend):
+    xg.manual_seed(0)
+    X, y = blobs()
+    model = small_model()
+    history = xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                           val=blobs(seed=1), epochs=5, progress=False, seed=0)
+    assert history.epoch == [1, 2, 3, 4, 5]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"):
+        assert len(history.history[key]) == 5
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["val_accuracy"][-1] > 0.95
+    result = xg.train.evaluate(model, blobs(seed=2), nn.CrossEntropyLoss())
+    assert set(result) == {"loss", "accuracy"} and result["accuracy"] > 0.95
+    out = xg.train.predict(model, X[:70], batch_size=32)
+    assert out.shape == (70, 2) and not out.requires_grad
+    assert model.training  # predict/evaluate restore the mode
+
+
+def test_regularizer_is_added_to_the_loss(backend):
+    xg.manual_seed(0)
+    X, y = blobs()
+    model = small_model()
+    plain = xg.train.evaluate(model, (X, y), nn.CrossEntropyLoss())["loss"]
+    penalty = 0.5 * F.l2_penalty(model.parameters()).item()
+    history = xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
+                           epochs=1, progress=False, regularizer=lambda m: 0.5 * F.l2_penalty(m.parameters()))
+    assert history.history["loss"][0] == pytest.approx(plain + penalty, rel=1e-4)
+
+
+def test_scheduler_steps_once_per_epoch(backend):
+    X, y = blobs()
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=1.0)
+    history = xg.train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=3, progress=False,
+                           scheduler=optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5))
+    assert history.history["lr"] == [1.0, 0.5, 0.25]
+
+
+def test_reduce_on_plateau_uses_validation_loss(backend):
+    X, y = blobs()
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=0.0)  # nothing improves: the rate halves each epoch
+    plateau = optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=0)
+    xg.train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), val=(X, y), epochs=3, progress=False,
+                 scheduler=plateau)
+    assert opt.param_groups[0]["lr"] == 0.0
+    opt.param_groups[0]["lr"] = 1.0
+    plateau.step(10.0)
+    assert opt.param_groups[0]["lr"] == 0.5
+
+
+def test_early_stopping_restores_the_best_weights(backend):
+    X, y = blobs()
+    model = small_model()
+    val_losses = iter([1.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
+    snapshots = {}
+
+    def fake_validation(state, logs):  # drive the monitored value, remember the weights
+        logs["val_loss"] = next(val_losses)
+        snapshots[state.epoch] = {k: v.numpy() for k, v in state.model.state_dict().items()}
+
+    stopper = xg.train.EarlyStopping(monitor="val_loss", patience=2, restore_best=True)
+    history = xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                           epochs=7, progress=False, callbacks=[xg.train.LambdaCallback(on_epoch_end=fake_validation), stopper])
+    assert history.epoch == [1, 2, 3, 4] and history.stopped_early
+    assert stopper.best_epoch == 2
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), snapshots[2][key])
+
+
+def test_model_checkpoint_saves_only_improvements(backend, tmp_path):
+    X, y = blobs()
+    model = small_model()
+    ckpt = xg.train.ModelCheckpoint(tmp_path / "best-{epoch}.npz", monitor="val_accuracy")
+    xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), val=(X, y),
+                 epochs=3, progress=False, callbacks=[ckpt])
+    assert ckpt.saved_paths and all(p.endswith(".npz") for p in ckpt.saved_paths)
+    restored = small_model()
+    restored.load_state_dict(xg.load(ckpt.saved_paths[-1]))
+
+
+def test_monitoring_a_missing_quantity_is_a_clear_error(backend):
+    X, y = blobs()
+    model = small_model()
+    with pytest.raises(KeyError, match="val_loss"):
+        xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1,
+                     progress=False, callbacks=[xg.train.EarlyStopping()])
+
+
+def test_bad_training_data_is_rejected():
+    model = small_model()
+    with pytest.raises(TypeError, match="DataLoader"):
+        xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), "data", progress=False)
+    with pytest.raises(ValueError, match="unknown metric"):
+        xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), blobs(),
+                     metrics=("f7",), progress=False)
+
+
+def test_history_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    history = xg.train.History()
+    for epoch in (1, 2, 3):
+        history.record(epoch, {"loss": 1.0 / epoch, "val_loss": 1.2 / epoch, "accuracy": 0.5 + 0.1 * epoch, "lr": 0.1})
+    path = history.plot(tmp_path / "curves.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_progress_bar_can_be_shown(backend, capsys):
+    X, y = blobs(64)
+    model = small_model()
+    xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1, progress=True)
+    assert "Epoch 1/1" in capsys.readouterr().out
