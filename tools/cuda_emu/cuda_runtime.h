@@ -1,6 +1,6 @@
 // A CPU stand-in for the slice of the CUDA runtime and execution model xpgrad's kernels use, so
 // the kernels' indexing, tiling and reductions can be run and checked on a machine without a
-// GPU (tools/cuda_emu/build.py). Each block runs as blockDim std::threads at once; blocks run
+// GPU (tools/cuda_emu/build.py). A block runs as blockDim std::threads at once; blocks run
 // one after another, so a function-static array is exactly one block's shared memory.
 // __syncthreads/__syncwarp are barriers, warp shuffles go through a per-warp buffer.
 // Not modelled: memory-ordering subtleties, warp-synchronous code without explicit sync,
@@ -61,21 +61,23 @@ inline Block* current_block = nullptr;
 inline unsigned char* dynamic_smem() { return ctx.blk->smem.data(); }
 
 // kernel<<<grid, block, smem, stream>>>(args) becomes launch(grid, block, smem, stream, [&]{...}).
+// One std::thread per CUDA thread, reused for every block; a barrier separates the blocks.
 template <typename F>
 void launch(unsigned grid, unsigned threads, size_t smem, cudaStream_t, F&& body) {
-  for (unsigned b = 0; b < grid; ++b) {
-    Block blk;
-    blk.bar = std::make_unique<std::barrier<>>(threads);
-    for (unsigned w = 0; w < (threads + 31) / 32; ++w) blk.warps.push_back(std::make_unique<Warp>());
-    blk.smem.assign(smem + 16, 0xAB);  // garbage, as on a GPU
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] {
+  Block blk;
+  blk.bar = std::make_unique<std::barrier<>>(threads);
+  for (unsigned w = 0; w < (threads + 31) / 32; ++w) blk.warps.push_back(std::make_unique<Warp>());
+  blk.smem.assign(smem + 16, 0xAB);  // garbage, as on a GPU
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (unsigned b = 0; b < grid; ++b) {
         ctx = Ctx{{t, 0, 0}, {b, 0, 0}, {threads, 1, 1}, {grid, 1, 1}, &blk};
         body();
-      });
-    for (auto& th : pool) th.join();
-  }
+        blk.bar->arrive_and_wait();  // the next block reuses the shared memory
+      }
+    });
+  for (auto& th : pool) th.join();
 }
 }  // namespace emu
 
