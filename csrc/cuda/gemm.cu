@@ -4,8 +4,8 @@
 //
 // SIMT path (fp32 and fp64): a block computes a BM x BN tile of C, marching over K in BK slices
 // staged in shared memory; each of its 16 x 16 threads keeps TM x TN accumulators in registers
-// (register blocking: TM + TN shared loads feed TM·TN FMAs). The next K slice is fetched into
-// registers while the current one is multiplied, hiding global-memory latency.
+// (register blocking: (TM + TN)/4 16-byte shared loads feed TM·TN FMAs). The next K slice is
+// fetched into registers while the current one is multiplied, hiding global-memory latency.
 // TF32 path (opt-in, sm_80+): gemm_tf32.cu.
 #include "gemm_tiles.cuh"
 
@@ -21,14 +21,30 @@ using SmallFloat = Tiles<64, 64, 16>;   // 4 x 4: more blocks when C is small
 using DoubleTiles = Tiles<64, 64, 8>;   // fp64: half the registers per value
 constexpr int kSimtThreads = 256;
 
+// Thread t of 16 owns rows (or columns) (i/4)·64 + 4t + i%4 of the tile: runs of 4 adjacent
+// values, so one 16-byte shared load fetches 4 operands, and a warp's runs tile 64 contiguous
+// values (conflict-free loads, coalesced stores).
+__device__ __forceinline__ int spread(int t, int i) { return (i / 4) * 64 + 4 * t + i % 4; }
+
+// out[0..3] = p[0..3] with 16-byte loads; p is 16-byte aligned.
+__device__ __forceinline__ void load4(const float* p, float* out) {
+  const float4 v = *reinterpret_cast<const float4*>(p);
+  out[0] = v.x, out[1] = v.y, out[2] = v.z, out[3] = v.w;
+}
+__device__ __forceinline__ void load4(const double* p, double* out) {
+  const double2 lo = reinterpret_cast<const double2*>(p)[0], hi = reinterpret_cast<const double2*>(p)[1];
+  out[0] = lo.x, out[1] = lo.y, out[2] = hi.x, out[3] = hi.y;
+}
+
 template <typename T, typename Cfg, bool TA, bool TB>
 __global__ void __launch_bounds__(kSimtThreads, 2)
 gemm_simt_kernel(int64_t m, int64_t n, int64_t k, const T* __restrict__ a, int64_t lda,
                  const T* __restrict__ b, int64_t ldb, T* __restrict__ c,
                  const T* __restrict__ bias, Act act) {
   constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN;
-  __shared__ T as[BK][BM + kPad];
-  __shared__ T bs[BK][BN + kPad];
+  static_assert(TM % 4 == 0 && TN % 4 == 0 && (BM + kPad) * sizeof(T) % 16 == 0, "16-byte loads");
+  __shared__ __align__(16) T as[BK][BM + kPad];
+  __shared__ __align__(16) T bs[BK][BN + kPad];
   TileLoader<T, BM, BK, kSimtThreads, !TA> load_a;  // A(i, k) = a[i·lda + k] unless transposed
   TileLoader<T, BN, BK, kSimtThreads, TB> load_b;   // B(k, j) = b[k·ldb + j] unless transposed
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
@@ -51,9 +67,9 @@ gemm_simt_kernel(int64_t m, int64_t n, int64_t k, const T* __restrict__ a, int64
       for (int kk = 0; kk < BK; ++kk) {
         T ra[TM], rb[TN];
 #pragma unroll
-        for (int i = 0; i < TM; ++i) ra[i] = as[kk][ty + 16 * i];
+        for (int g = 0; g < TM / 4; ++g) load4(&as[kk][g * 64 + 4 * ty], &ra[4 * g]);
 #pragma unroll
-        for (int j = 0; j < TN; ++j) rb[j] = bs[kk][tx + 16 * j];
+        for (int g = 0; g < TN / 4; ++g) load4(&bs[kk][g * 64 + 4 * tx], &rb[4 * g]);
 #pragma unroll
         for (int i = 0; i < TM; ++i)
 #pragma unroll
@@ -63,10 +79,10 @@ gemm_simt_kernel(int64_t m, int64_t n, int64_t k, const T* __restrict__ a, int64
     }
 #pragma unroll
     for (int i = 0; i < TM; ++i) {
-      const int64_t row = m0 + ty + 16 * i;
+      const int64_t row = m0 + spread(ty, i);
 #pragma unroll
       for (int j = 0; j < TN; ++j) {
-        const int64_t col = n0 + tx + 16 * j;
+        const int64_t col = n0 + spread(tx, j);
         if (row < m && col < n) store_output(c, n, row, col, acc[i][j], bias, act);
       }
     }
