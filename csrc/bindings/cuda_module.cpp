@@ -1,48 +1,67 @@
-// pybind11 module xpgrad._cuda: entry points take device pointers (cupy.ndarray.data.ptr),
-// element counts and the CuPy stream handle; they check arguments and never copy to the host.
-#include <pybind11/pybind11.h>
-#include <cuda_runtime.h>
-#include <cstdint>
-#include <stdexcept>
-#include <string>
-
-namespace py = pybind11;
+// pybind11 module xpgrad._cuda: one bind_<area> function per kernel family (cuda_<area>.cpp).
+// Entry points take device pointers (cupy.ndarray.data.ptr), sizes, the dtype name and the
+// CuPy stream handle; they validate (ValueError), release the GIL and never copy to the host.
+#include "xpgrad/cuda_checks.h"
+#include "xpgrad/cuda_launch.h"
 
 namespace xpgrad::cuda {
-template <typename T>
-cudaError_t relu_forward(const T* x, T* y, int64_t n, cudaStream_t stream);
-}
+void bind_gemm(py::module_& m);
+void bind_activations(py::module_& m);
+void bind_softmax(py::module_& m);
+void bind_optim(py::module_& m);
 
 namespace {
 
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
-}
-
-void relu_forward(std::uintptr_t x, std::uintptr_t y, int64_t n, const std::string& dtype,
-                  std::uintptr_t stream) {
-  if (n < 0) throw py::value_error("relu_forward: negative size");
-  auto s = reinterpret_cast<cudaStream_t>(stream);
-  py::gil_scoped_release release;
-  if (dtype == "float32") {
-    check(xpgrad::cuda::relu_forward(reinterpret_cast<const float*>(x), reinterpret_cast<float*>(y), n, s), "relu_forward");
-  } else if (dtype == "float64") {
-    check(xpgrad::cuda::relu_forward(reinterpret_cast<const double*>(x), reinterpret_cast<double*>(y), n, s), "relu_forward");
-  } else {
-    throw py::value_error("relu_forward: dtype must be float32 or float64, got " + dtype);
-  }
-}
-
 int device_count() {
   int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) return 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    (void)cudaGetLastError();  // no driver or no GPU: not an error for the caller
+    return 0;
+  }
   return n;
 }
 
+// "" when the current GPU can run these kernels, else the reason (no driver, no code for it).
+std::string kernel_image_problem() {
+  const cudaError_t err = probe_kernel_image();
+  if (err == cudaSuccess) return "";
+  (void)cudaGetLastError();
+  return cudaGetErrorString(err);
+}
+
+// The launch arithmetic, exposed so it can be tested without a GPU.
+void bind_launch_helpers(py::module_& m) {
+  m.def("_blocks_1d", [](int64_t n) { return blocks_1d(n); }, py::arg("n"));
+  m.def("_row_launch", [](int64_t rows, int64_t k) {
+    const RowLaunch r = row_launch(rows, k);
+    return py::make_tuple(r.threads_per_row, r.rows_per_block, r.blocks);
+  }, py::arg("rows"), py::arg("k"), "(threads_per_row, rows_per_block, blocks)");
+  m.def("_sparsemax_cache_bytes", [](int64_t rows, int64_t k, int64_t elem_size) {
+    return sparsemax_cache_bytes(row_launch(rows, k), k, elem_size);
+  }, py::arg("rows"), py::arg("k"), py::arg("elem_size"));
+  m.def("_gemm_use_big_tiles", &gemm_use_big_tiles, py::arg("m"), py::arg("n"), py::arg("sm_count"));
+  m.def("_dropout_uniform", [](uint64_t seed, uint64_t i) {
+    return uniform_from_bits(splitmix64(seed, i));
+  }, py::arg("seed"), py::arg("i"), "The u(seed, i) in [0, 1) that dropout_mask compares with p.");
+}
+
 }  // namespace
+}  // namespace xpgrad::cuda
 
 PYBIND11_MODULE(_cuda, m) {
+  using namespace xpgrad::cuda;
   m.doc() = "xpgrad CUDA kernels (device pointers in, device pointers out)";
   m.def("device_count", &device_count, "Number of CUDA devices the runtime sees (0 without a GPU).");
-  m.def("relu_forward", &relu_forward, py::arg("x"), py::arg("y"), py::arg("n"), py::arg("dtype"), py::arg("stream") = 0);
+  m.def("runtime_version", [] {
+    int v = 0;
+    (void)cudaRuntimeGetVersion(&v);
+    return v;
+  }, "The CUDA runtime version compiled in, e.g. 13000.");
+  m.def("kernel_image_problem", &kernel_image_problem,
+        "'' when the current GPU can run this build's kernels, else why not.");
+  bind_launch_helpers(m);
+  bind_gemm(m);
+  bind_activations(m);
+  bind_softmax(m);
+  bind_optim(m);
 }

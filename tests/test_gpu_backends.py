@@ -1,0 +1,334 @@
+"""The cupy and cuda backends against the numpy reference, on a GPU.
+
+Without one (CI, most machines) every test here skips, naming the reason the backend gave
+(no CuPy, no GPU, extension not built). Shapes include 0, 1 and odd sizes; both dtypes.
+With XPGRAD_CUDA_EMULATION=<path of a module built by tools/cuda_emu/build.py> the kernel
+tests also run on a CPU emulation of the CUDA kernels ("cuda-emulated").
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import xpgrad as xg
+from xpgrad.backends.registry import unavailable_reason
+
+EMULATION = os.environ.get("XPGRAD_CUDA_EMULATION")
+GPU_BACKENDS = ["cupy", "cuda"] + (["cuda-emulated"] if EMULATION else [])
+REF = xg.get_backend("numpy")
+
+
+def emulated():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "cuda_emu"))
+    from host_cupy import emulated_backend
+
+    return emulated_backend(EMULATION)
+
+
+@pytest.fixture(params=GPU_BACKENDS)
+def gpu(request):
+    """A GPU backend object, or a skip saying why it cannot run here."""
+    if request.param == "cuda-emulated":
+        return emulated()
+    reason = unavailable_reason(request.param)
+    if reason is not None:
+        pytest.skip(f"backend {request.param!r} unavailable: {reason}")
+    return xg.get_backend(request.param)
+
+
+def tol(dtype):
+    return {"rtol": 2e-4, "atol": 2e-5} if np.dtype(dtype) == np.float32 else {"rtol": 1e-10, "atol": 1e-12}
+
+
+def same(backend, got, want, dtype, **override):
+    """Compare a backend result (array or tuple of arrays) with the numpy reference."""
+    if isinstance(want, tuple):
+        for g, w in zip(got, want, strict=True):
+            same(backend, g, w, dtype, **override)
+        return
+    if want is None:
+        assert got is None
+        return
+    host = backend.to_numpy(got)
+    assert host.shape == want.shape and host.dtype == np.dtype(dtype)  # (the reference may promote empties)
+    np.testing.assert_allclose(host, want, **{**tol(dtype), **override})
+
+
+def rand(rng, *shape, dtype=np.float32, scale=1.0):
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+def run_both(backend, method, *args, **kwargs):
+    """(backend result, numpy result) for method(*args) with host args copied to the device."""
+    dev = [backend.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+    return getattr(backend, method)(*dev, **kwargs), getattr(REF, method)(*args, **kwargs)
+
+
+DTYPES = [np.float32, np.float64]
+# (1600, 1500, 37) has enough 128x128 tiles to take the big-tile fp32 kernel.
+GEMM_SHAPES = [(0, 3, 4), (1, 1, 1), (3, 0, 5), (5, 7, 0), (17, 33, 65), (128, 96, 130), (300, 257, 129),
+               (1600, 1500, 37)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,n,k", GEMM_SHAPES)
+@pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True)])
+def test_gemm(gpu, dtype, m, n, k, trans):
+    rng = np.random.default_rng(m * 1000 + n + k)
+    ta, tb = trans
+    a = rand(rng, *((k, m) if ta else (m, k)), dtype=dtype)
+    b = rand(rng, *((n, k) if tb else (k, n)), dtype=dtype)
+    got, want = run_both(gpu, "gemm", a, b, ta, tb)
+    same(gpu, got, want, dtype, atol=1e-4 if dtype == np.float32 else 1e-11)
+
+
+def test_gemm_views_out_and_tf32(gpu):
+    rng = np.random.default_rng(0)
+    a, b = rand(rng, 70, 50), rand(rng, 40, 70)
+    want = a.T @ b.T
+    da, db = gpu.asarray(a), gpu.asarray(b)
+    same(gpu, gpu.gemm(da.T, db.T), want, np.float32, atol=1e-4)  # transposed views
+    same(gpu, gpu.gemm(da[::2].T, db[:, ::2].T), a[::2].T @ b[:, ::2].T, np.float32, atol=1e-4)
+    out = gpu.xp.empty((50, 40), dtype=np.float32)
+    assert gpu.gemm(da, db, trans_a=True, trans_b=True, out=out) is out  # reference path
+    same(gpu, out, want, np.float32, atol=1e-4)
+    assert gpu.gemm(da.T, db.T, out=out) is out
+    same(gpu, out, want, np.float32, atol=1e-4)
+    if gpu.name != "cupy":
+        gpu.use_tf32 = True
+        try:
+            big_a, big_b = rand(rng, 256, 512), rand(rng, 512, 192)
+            same(gpu, gpu.gemm(gpu.asarray(big_a), gpu.asarray(big_b)), big_a @ big_b, np.float32,
+                 rtol=2e-2, atol=5e-2)  # TF32 keeps ~10 mantissa bits per product
+        finally:
+            gpu.use_tf32 = False
+
+
+def to_tf32(x):
+    """x rounded to TF32 (10 mantissa bits, nearest, ties away from zero), as float64."""
+    bits = (np.ascontiguousarray(x, np.float32).view(np.uint32) + np.uint32(0x1000)) & np.uint32(0xFFFFE000)
+    return bits.view(np.float32).astype(np.float64)
+
+
+@pytest.mark.parametrize("m,n,k", GEMM_SHAPES)
+@pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True)])
+def test_gemm_tf32_and_linear_epilogue(gpu, m, n, k, trans):
+    if gpu.name == "cupy":
+        pytest.skip("TF32 is a cuda-backend option")
+    rng = np.random.default_rng(m + 7 * n + k)
+    ta, tb = trans
+    a = rand(rng, *((k, m) if ta else (m, k)))
+    b = rand(rng, *((n, k) if tb else (k, n)))
+    want = (to_tf32(a).T if ta else to_tf32(a)) @ (to_tf32(b).T if tb else to_tf32(b))
+    gpu.use_tf32 = True
+    try:
+        got = gpu.to_numpy(gpu.gemm(gpu.asarray(a), gpu.asarray(b), ta, tb))
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+        if not (ta or tb):
+            bias = rand(rng, n)
+            y = gpu.to_numpy(gpu.linear(gpu.asarray(a), gpu.asarray(b), gpu.asarray(bias), "tanh"))
+            np.testing.assert_allclose(y, np.tanh(want + bias), rtol=1e-4, atol=1e-4)
+    finally:
+        gpu.use_tf32 = False
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", ["identity", "relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("batch,fan_in,fan_out", [(0, 3, 4), (1, 1, 1), (37, 19, 23), (130, 70, 140)])
+def test_linear_forward_backward(gpu, dtype, activation, batch, fan_in, fan_out):
+    rng = np.random.default_rng(batch + fan_in)
+    x, w, b = rand(rng, batch, fan_in, dtype=dtype), rand(rng, fan_in, fan_out, dtype=dtype), rand(rng, fan_out, dtype=dtype)
+    y, want = run_both(gpu, "linear", x, w, b, activation)
+    same(gpu, y, want, dtype, atol=1e-4)
+    gy = rand(rng, batch, fan_out, dtype=dtype)
+    for has_bias in (True, False):
+        got, ref = run_both(gpu, "linear_backward", x, w, want, gy, activation, has_bias)
+        same(gpu, got, ref, dtype, atol=1e-4)
+
+
+ACTIVATIONS = [
+    ("sigmoid", (), lambda x, y, g: (y, g)), ("tanh", (), lambda x, y, g: (y, g)),
+    ("relu", (), lambda x, y, g: (y, g)), ("leaky_relu", (0.2,), lambda x, y, g: (x, g, 0.2)),
+    ("elu", (0.7,), lambda x, y, g: (x, y, g, 0.7)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,params,grad_args", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+@pytest.mark.parametrize("shape", [(0,), (1,), (3, 5, 7), (1001,)])
+def test_activations(gpu, dtype, name, params, grad_args, shape):
+    rng = np.random.default_rng(1)
+    x = rand(rng, *shape, dtype=dtype, scale=4.0)
+    y, want = run_both(gpu, name, x, *params)
+    same(gpu, y, want, dtype)
+    gy = rand(rng, *shape, dtype=dtype)
+    got, ref = run_both(gpu, name + "_backward", *grad_args(x, want, gy))
+    same(gpu, got, ref, dtype)
+
+
+# k = 1024 | 1025: warp | block per row; k = 12000: sparsemax rows too long to cache.
+ROW_SHAPES = [(0, 5), (1, 1), (3, 7), (37, 33), (5, 1024), (4, 1025), (3, 5000), (2, 12000), (2, 3, 9)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", ROW_SHAPES)
+@pytest.mark.parametrize("op", ["softmax", "log_softmax", "sparsemax"])
+def test_softmax_family(gpu, dtype, shape, op):
+    rng = np.random.default_rng(shape[-1])
+    x = rand(rng, *shape, dtype=dtype, scale=3.0)
+    y, want = run_both(gpu, op, x)
+    same(gpu, y, want, dtype)
+    gy = rand(rng, *shape, dtype=dtype)
+    got, ref = run_both(gpu, op + "_backward", want, gy)
+    same(gpu, got, ref, dtype, atol=1e-4 if dtype == np.float32 else 1e-11)
+    if len(shape) == 3:  # another axis: the reference path
+        got, ref = run_both(gpu, op, x, axis=1)
+        same(gpu, got, ref, dtype)
+
+
+def test_softmax_extremes(gpu):
+    x = np.array([[-np.inf, 0.0, 1.0], [1e4, 1e4 - 1, -1e4], [5.0, 5.0, 5.0]], np.float32)
+    for op in ("softmax", "log_softmax", "sparsemax"):
+        got, want = run_both(gpu, op, x)
+        same(gpu, got, want, np.float32)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows,k", [(0, 4), (1, 1), (9, 10), (33, 1000), (3, 3000)])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy(gpu, dtype, rows, k, smoothing):
+    rng = np.random.default_rng(rows + k)
+    logits = rand(rng, rows, k, dtype=dtype, scale=3.0)
+    labels = rng.integers(0, k, rows)
+    probs = rng.dirichlet(np.ones(k), rows).astype(dtype) if rows else np.zeros((0, k), dtype)
+    for target in (labels, probs):
+        got, want = run_both(gpu, "cross_entropy", logits, target, smoothing)
+        same(gpu, got, want, dtype, atol=1e-4 if dtype == np.float32 else 1e-11)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows,k", [(0, 4), (1, 1), (9, 10), (33, 700), (3, 3000)])
+def test_sparsemax_loss(gpu, dtype, rows, k):
+    rng = np.random.default_rng(rows * k)
+    logits = rand(rng, rows, k, dtype=dtype, scale=2.0)
+    labels = rng.integers(0, k, rows)
+    multi = (rng.random((rows, k)) < 0.2).astype(dtype)
+    for target in (labels, multi):
+        got, want = run_both(gpu, "sparsemax_loss", logits, target)
+        same(gpu, got, want, dtype, atol=1e-4 if dtype == np.float32 else 1e-10)
+
+
+def test_bad_class_index_gives_nan_on_cuda(gpu):
+    if gpu.name not in ("cuda", "cuda-emulated"):
+        pytest.skip("the reference raises IndexError instead")
+    logits = gpu.asarray(np.zeros((2, 3), np.float32))
+    loss, grad = gpu.cross_entropy(logits, gpu.asarray(np.array([1, 7])))
+    host = gpu.to_numpy(loss)
+    assert np.isfinite(host[0]) and np.isnan(host[1]) and np.isnan(gpu.to_numpy(grad)[1]).all()
+
+
+OPTIMIZERS = [
+    ("sgd_update", 1, {"lr": 0.1}), ("sgd_update", 1, {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+    ("sgd_update", 1, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("adam_update", 2, {"lr": 0.01, "weight_decay": 0.1}),
+    ("adam_update", 2, {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("adamax_update", 2, {"lr": 0.01, "weight_decay": 0.01}), ("rmsprop_update", 1, {"lr": 0.01}),
+    ("rmsprop_update", 1, {"lr": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
+    ("adagrad_update", 1, {"lr": 0.1, "weight_decay": 0.01}),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("method,n_state,hyper", OPTIMIZERS)
+def test_optimizer_updates(gpu, dtype, method, n_state, hyper):
+    rng = np.random.default_rng(7)
+    host = [rand(rng, 37, 11, dtype=dtype) for _ in range(1 + n_state)]
+    host[1:] = [np.abs(s) for s in host[1:]]  # second moments must start >= 0
+    extra = {}
+    if method == "rmsprop_update":
+        extra = {"momentum_buffer": np.zeros_like(host[0]), "grad_avg": np.zeros_like(host[0])}
+    dev = [gpu.asarray(a) for a in host]
+    dev_extra = {k: gpu.asarray(v) for k, v in extra.items()}
+    for step in range(1, 4):
+        grad = rand(rng, 37, 11, dtype=dtype)
+        kw = dict(hyper)
+        if method.startswith("adam"):
+            kw["step"] = step
+        if method == "sgd_update":
+            kw["first_step"] = step == 1
+        getattr(REF, method)(host[0], grad, *(host[1:] or [None]), **kw, **extra)
+        getattr(gpu, method)(dev[0], gpu.asarray(grad), *(dev[1:] or [None]), **kw, **dev_extra)
+    for got, want in zip(dev, host, strict=True):
+        same(gpu, got, want, dtype, rtol=1e-4 if dtype == np.float32 else 1e-10)
+
+
+def test_dropout_mask_and_seeding(gpu):
+    gpu.manual_seed(3)
+    mask = gpu.to_numpy(gpu.dropout_mask((200, 300), 0.25, 4 / 3, np.float32))
+    assert mask.dtype == np.float32 and set(np.unique(mask)) <= {0.0, np.float32(4 / 3)}
+    assert abs((mask == 0).mean() - 0.25) < 0.01
+    gpu.manual_seed(3)
+    np.testing.assert_array_equal(gpu.to_numpy(gpu.dropout_mask((200, 300), 0.25, 4 / 3, np.float32)), mask)
+    perm = gpu.to_numpy(gpu.permutation(50))
+    assert sorted(perm.tolist()) == list(range(50))
+
+
+def test_tensors_move_between_backends_with_gradients(gpu):
+    if gpu.name == "cuda-emulated":
+        pytest.skip("needs a real GPU backend")
+    x = xg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, backend="numpy")
+    y = x.to(gpu.name)
+    assert y.backend == gpu.name and gpu.is_native(y.data)
+    loss = (y.relu() * y).sum()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.arange(6.0).reshape(2, 3))
+    back = y.to("numpy")
+    assert back.backend == "numpy" and np.array_equal(back.numpy(), x.numpy())
+    with pytest.raises(xg.BackendMismatchError):
+        x + y
+
+
+def test_dlpack_exchange(gpu):
+    if gpu.name == "cuda-emulated":
+        pytest.skip("needs a real GPU backend")
+    cupy = gpu.xp
+    t = xg.tensor(np.arange(12.0, dtype=np.float32).reshape(3, 4), backend=gpu.name)
+    shared = cupy.from_dlpack(t)  # zero-copy view of the tensor's memory
+    assert shared.data.ptr == t.data.data.ptr
+    foreign = cupy.arange(5, dtype=cupy.float32)
+    assert gpu.asarray(foreign).data.ptr == foreign.data.ptr
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch without CUDA")
+    tt = torch.utils.dlpack.from_dlpack(t)
+    assert tt.is_cuda and tt.sum().item() == 66.0
+    back = gpu.asarray(torch.ones(4, device="cuda"))
+    assert gpu.is_native(back) and float(back.sum()) == 4.0
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_mlp_training_matches_numpy(gpu, optimizer):
+    """A few training steps of a small MLP (fused linear, relu, cross-entropy, optimizer
+    kernels, through autograd) end with the same parameters as on the numpy backend."""
+    import xpgrad.nn as nn
+    import xpgrad.optim as optim
+
+    rng = np.random.default_rng(5)
+    x_host, y_host = rng.standard_normal((37, 20)).astype(np.float32), rng.integers(0, 5, 37)
+    models = []
+    for backend in (REF, gpu):
+        xg.manual_seed(11)
+        model = nn.Sequential(nn.Linear(20, 33), nn.ReLU(), nn.Linear(33, 5)).to(backend)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9) if optimizer == "SGD" else \
+            optim.Adam(model.parameters(), lr=0.01)
+        x, y = xg.tensor(x_host, backend=backend), xg.tensor(y_host, backend=backend)
+        for _ in range(3):
+            opt.zero_grad()
+            nn.CrossEntropyLoss()(model(x), y).backward()
+            opt.step()
+        models.append([p.numpy() for p in model.parameters()])
+    for got, want in zip(models[1], models[0], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
