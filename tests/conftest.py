@@ -23,3 +23,16 @@ def backend(request):
         pytest.skip(f"backend {request.param!r} unavailable: {reason}")
     with xg.use_backend(request.param):
         yield request.param
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per distinct skip reason with its count (instead of one line per test)."""
+    counts = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        counts[reason] = counts.get(reason, 0) + 1
+    if counts:
+        terminalreporter.section("skipped, by reason")
+        for reason, n in sorted(counts.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{n:5d}  {reason}")

@@ -157,17 +157,19 @@ def test_linear_extreme_inputs(activation, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("has_bias", [True, False])
+@pytest.mark.parametrize("has_bias,need_gx", [(True, True), (False, True), (True, False)])
 @pytest.mark.parametrize("n,i,o", [(1, 1, 1), (10, 7, 5), (100, 784, 300)])
-def test_linear_backward_matches_reference(n, i, o, has_bias, activation, dtype):
+def test_linear_backward_matches_reference(n, i, o, has_bias, need_gx, activation, dtype):
     r = rng()
     be, ref_be = CpuBackend(), NumpyBackend()
     x = r.standard_normal((n, i)).astype(dtype)
     w = (r.standard_normal((i, o)) / np.sqrt(i)).astype(dtype)
     y = be.linear(x, w, r.standard_normal(o).astype(dtype), activation)
     gy = r.standard_normal((n, o)).astype(dtype)
-    got = be.linear_backward(x, w, y, gy, activation, has_bias)
-    want = ref_be.linear_backward(*(v.astype(np.float64) for v in (x, w, y, gy)), activation, has_bias)
+    got = be.linear_backward(x, w, y, gy, activation, has_bias, need_gx)
+    want = ref_be.linear_backward(*(v.astype(np.float64) for v in (x, w, y, gy)), activation, has_bias,
+                                  need_gx)
+    assert (got[0] is None) == (not need_gx)
     tol = 5e-5 if dtype == np.float32 else 1e-11
     for g, ref in zip(got, want):
         if ref is None:

@@ -100,6 +100,19 @@ def test_fused_linear(backend, activation):
     assert xg.gradcheck(lambda x, w: Linear.apply(x, w, activation=activation), (x, w))
 
 
+def test_fused_linear_input_without_grad(backend):
+    """A first layer (input needs no gradient): x.grad stays None, W and b still get theirs."""
+    from xpgrad.functions.linalg import Linear
+
+    x = xg.tensor(np.arange(12.0).reshape(3, 4) / 10, dtype="float64")
+    w, b = leaf((4, 2), backend, seed=11), leaf((2,), backend, seed=12)
+    Linear.apply(x, w, b, activation="tanh").sum().backward()
+    assert x.grad is None
+    g = 1 - np.tanh(x.numpy() @ w.numpy() + b.numpy()) ** 2
+    np.testing.assert_allclose(w.grad.numpy(), x.numpy().T @ g, rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), g.sum(axis=0), rtol=1e-12)
+
+
 @pytest.mark.parametrize("name", ["exp", "sqrt", "tanh", "sigmoid", "mul", "div", "matmul", "getitem"])
 def test_double_backward(backend, name):
     """Gradients built with create_graph=True are themselves gradient-checked."""

@@ -47,7 +47,7 @@ void check_out(const py::array& out, const py::array& like, py::ssize_t rows, py
   if (out.ndim() != 2 || out.shape(0) != rows || out.shape(1) != cols)
     throw py::value_error(std::string(op) + ": out has shape " + shape_str(out) + ", expected (" +
                           std::to_string(rows) + ", " + std::to_string(cols) + ")");
-  if (!out.dtype().is(like.dtype()))
+  if (!out.dtype().equal(like.dtype()))
     throw py::value_error(std::string(op) + ": out has dtype " + dtype_str(out) + ", expected " + dtype_str(like));
   require_contiguous(out, op, "out");
   require_writeable(out, op, "out");
@@ -117,7 +117,7 @@ py::array linear(py::array x, py::array w, std::optional<py::array> bias, const 
     require_contiguous(*bias, op, "bias");
   }
   py::array y = new_matrix(x, x.shape(0), w.shape(1));
-  if (x.dtype().is(py::dtype::of<float>()))
+  if (x.dtype().equal(py::dtype::of<float>()))
     run_gemm<float>(x, w, false, false, y, bias ? static_cast<const float*>(bias->data()) : nullptr, act, op);
   else
     run_gemm<double>(x, w, false, false, y, bias ? static_cast<const double*>(bias->data()) : nullptr, act, op);
@@ -126,12 +126,12 @@ py::array linear(py::array x, py::array w, std::optional<py::array> bias, const 
 
 template <typename T>
 void run_linear_backward(const py::array& x, const py::array& w, const py::array* y, const py::array& gy,
-                         Activation act, py::array& g, py::array& gx, py::array& gw, py::array* gb) {
+                         Activation act, py::array& g, py::array* gx, py::array& gw, py::array* gb) {
   const ConstMatrix<T> xm = matrix<T>(x, "linear_backward", "x"), wm = matrix<T>(w, "linear_backward", "weight");
   const T* yp = y ? static_cast<const T*>(y->data()) : nullptr;
   const T* gyp = static_cast<const T*>(gy.data());
   T* gp = act == Activation::Identity ? nullptr : static_cast<T*>(g.mutable_data());
-  T* gxp = static_cast<T*>(gx.mutable_data());
+  T* gxp = gx ? static_cast<T*>(gx->mutable_data()) : nullptr;
   T* gwp = static_cast<T*>(gw.mutable_data());
   T* gbp = gb ? static_cast<T*>(gb->mutable_data()) : nullptr;
   py::gil_scoped_release release;
@@ -139,7 +139,7 @@ void run_linear_backward(const py::array& x, const py::array& w, const py::array
 }
 
 py::tuple linear_backward(py::array x, py::array w, std::optional<py::array> y, py::array gy,
-                          const std::string& activation, bool has_bias) {
+                          const std::string& activation, bool has_bias, bool need_gx) {
   const char* op = "linear_backward";
   check_linear(x, w, op);
   const Activation act = parse_activation(activation, op);
@@ -149,14 +149,16 @@ py::tuple linear_backward(py::array x, py::array w, std::optional<py::array> y, 
   if (y) check_rows_out(*y, x, w, op, "y");
   const py::ssize_t n = x.shape(0), in = x.shape(1), out = w.shape(1);
   py::array g = act == Activation::Identity ? py::array() : new_matrix(x, n, out);
-  py::array gx = new_matrix(x, n, in), gw = new_matrix(x, in, out);
-  std::optional<py::array> gb;
+  py::array gw = new_matrix(x, in, out);
+  std::optional<py::array> gx, gb;
+  if (need_gx) gx = new_matrix(x, n, in);
   if (has_bias) gb = py::array(x.dtype(), std::vector<py::ssize_t>{out});
-  if (x.dtype().is(py::dtype::of<float>()))
-    run_linear_backward<float>(x, w, y ? &*y : nullptr, gy, act, g, gx, gw, gb ? &*gb : nullptr);
+  if (x.dtype().equal(py::dtype::of<float>()))
+    run_linear_backward<float>(x, w, y ? &*y : nullptr, gy, act, g, gx ? &*gx : nullptr, gw, gb ? &*gb : nullptr);
   else
-    run_linear_backward<double>(x, w, y ? &*y : nullptr, gy, act, g, gx, gw, gb ? &*gb : nullptr);
-  return py::make_tuple(gx, gw, gb ? py::object(*gb) : py::object(py::none()));
+    run_linear_backward<double>(x, w, y ? &*y : nullptr, gy, act, g, gx ? &*gx : nullptr, gw, gb ? &*gb : nullptr);
+  const auto or_none = [](const std::optional<py::array>& a) { return a ? py::object(*a) : py::object(py::none()); };
+  return py::make_tuple(or_none(gx), gw, or_none(gb));
 }
 
 }  // namespace
@@ -169,8 +171,8 @@ void bind_gemm(py::module_& m) {
         py::arg("activation") = "identity",
         "y = act(x·W + b), the bias and activation fused into the GEMM's write-back.");
   m.def("linear_backward", &linear_backward, py::arg("x"), py::arg("weight"), py::arg("y"), py::arg("gy"),
-        py::arg("activation") = "identity", py::arg("has_bias") = true,
-        "g = gy ⊙ act'(y) and gb = Σ_rows g in one pass; returns (g·Wᵀ, xᵀ·g, gb or None).");
+        py::arg("activation") = "identity", py::arg("has_bias") = true, py::arg("need_gx") = true,
+        "g = gy ⊙ act'(y) and gb = Σ_rows g in one pass; returns (g·Wᵀ or None, xᵀ·g, gb or None).");
 }
 
 }  // namespace xpgrad

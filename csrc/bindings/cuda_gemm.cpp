@@ -31,7 +31,7 @@ void gemm_entry(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, Ptr
 }
 
 // y = act(x·W + b): g = gy ⊙ act'(y) (into `g`, or gy itself for identity), gx = g·Wᵀ,
-// gw = xᵀ·g, gb = Σ_rows g (skipped when gb is null).
+// gw = xᵀ·g, gb = Σ_rows g (gx and gb are skipped when their pointer is null).
 void linear_backward_entry(Ptr x, Ptr w, Ptr y, Ptr gy, Ptr g, Ptr gx, Ptr gw, Ptr gb,
                            int64_t batch, int64_t in_features, int64_t out_features,
                            const std::string& activation, const std::string& dtype, Ptr stream,
@@ -48,7 +48,6 @@ void linear_backward_entry(Ptr x, Ptr w, Ptr y, Ptr gy, Ptr g, Ptr gx, Ptr gw, P
   require_pointer(g, rows && act != Act::Identity, op, "g");
   require_pointer(x, batch > 0 && in_features > 0, op, "x");
   require_pointer(w, in_features > 0 && out_features > 0, op, "w");
-  require_pointer(gx, batch > 0 && in_features > 0, op, "gx");
   require_pointer(gw, in_features > 0 && out_features > 0, op, "gw");
   const Ptr grad = act == Act::Identity ? gy : g;
   run_on_device(op, gw ? gw : gx, [&] {
@@ -60,7 +59,7 @@ void linear_backward_entry(Ptr x, Ptr w, Ptr y, Ptr gy, Ptr g, Ptr gx, Ptr gw, P
       if (act != Act::Identity)
         err = activation_backward<T>(act, nullptr, as_ptr<const T>(y), as_ptr<const T>(gy),
                                      as_ptr<T>(g), n_out, 0.0, s);
-      if (err == cudaSuccess)  // gx (batch x in) = g (batch x out) · Wᵀ, W (in x out)
+      if (err == cudaSuccess && gx)  // gx (batch x in) = g (batch x out) · Wᵀ, W (in x out)
         err = gemm<T>(false, true, batch, in_features, out_features, as_ptr<const T>(grad),
                       std::max<int64_t>(1, out_features), as_ptr<const T>(w),
                       std::max<int64_t>(1, out_features), as_ptr<T>(gx), nullptr, Act::Identity,

@@ -61,7 +61,7 @@ inline bool check_loss_args(const char* op, const py::array& logits, const py::a
   if (target.ndim() != 1 || target.shape(0) != n)
     throw py::value_error(std::string(op) + ": target must have shape (" + std::to_string(n) + ",) or " +
                           shape_str(logits) + " for logits " + shape_str(logits) + ", got " + shape_str(target));
-  if (!target.dtype().is(py::dtype::of<int64_t>()))
+  if (!target.dtype().equal(py::dtype::of<int64_t>()))
     throw py::value_error(std::string(op) + ": class indices must be int64, got " + dtype_str(target));
   require_contiguous(target, op, "target");
   const int64_t* t = cptr<int64_t>(target);

@@ -61,7 +61,7 @@ void linear_backward(const ConstMatrix<T>& x, const ConstMatrix<T>& w, const T* 
     case Activation::Tanh: grad_and_bias<T, Activation::Tanh>(y, gy, n, out, g_buf, gb); g = g_buf; break;
   }
   const ConstMatrix<T> gm{g, n, out, out, 1};
-  gemm(gm, w.t(), gx, in, static_cast<const T*>(nullptr), Activation::Identity);
+  if (gx) gemm(gm, w.t(), gx, in, static_cast<const T*>(nullptr), Activation::Identity);
   gemm(x.t(), gm, gw, out, static_cast<const T*>(nullptr), Activation::Identity);
 }
 

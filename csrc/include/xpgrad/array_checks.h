@@ -29,13 +29,13 @@ inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cas
 
 // float32 or float64, else ValueError naming the argument and its dtype.
 inline DType float_dtype(const py::array& a, const char* op, const char* name) {
-  if (a.dtype().is(py::dtype::of<float>())) return DType::Float32;
-  if (a.dtype().is(py::dtype::of<double>())) return DType::Float64;
+  if (a.dtype().equal(py::dtype::of<float>())) return DType::Float32;
+  if (a.dtype().equal(py::dtype::of<double>())) return DType::Float64;
   throw py::value_error(std::string(op) + ": " + name + " must be float32 or float64, got " + dtype_str(a));
 }
 
 inline void require_same_dtype(const py::array& a, const py::array& b, const char* op) {
-  if (!a.dtype().is(b.dtype()))
+  if (!a.dtype().equal(b.dtype()))
     throw py::value_error(std::string(op) + ": dtype mismatch " + dtype_str(a) + " vs " + dtype_str(b));
 }
 
@@ -87,7 +87,7 @@ inline DType check_like(const char* op, std::initializer_list<std::pair<const ch
   DType dt = float_dtype(*a0, op, name0);
   for (const auto& [name, a] : args) {
     if (a != a0) {
-      if (!a->dtype().is(a0->dtype()))
+      if (!a->dtype().equal(a0->dtype()))
         throw py::value_error(std::string(op) + ": dtype mismatch " + dtype_str(*a0) + " vs " + dtype_str(*a) +
                               " (" + name0 + " vs " + name + ")");
       bool same = a->ndim() == a0->ndim();

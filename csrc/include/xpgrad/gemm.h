@@ -24,8 +24,8 @@ void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, c
           Activation act);
 
 // Backward of y = act(x·W + b), x (n×in), W (in×out), y and gy contiguous (n×out):
-// g = gy ⊙ act'(y), gb = Σ_rows g (same pass), gx = g·Wᵀ (n×in), gw = xᵀ·g (in×out).
-// g_buf (n×out) holds g unless act is identity (then g = gy); gb may be null.
+// g = gy ⊙ act'(y), gb = Σ_rows g (same pass), gx = g·Wᵀ (n×in), gw = xᵀ·g (in×out);
+// g_buf (n×out) holds g unless act is identity (then g = gy); gx and gb may be null (skipped).
 template <typename T>
 void linear_backward(const ConstMatrix<T>& x, const ConstMatrix<T>& w, const T* y, const T* gy,
                      Activation act, T* g_buf, T* gx, T* gw, T* gb);

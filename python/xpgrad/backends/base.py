@@ -108,10 +108,14 @@ class Backend:
             y += bias
         return self._activate(y, activation)
 
-    def linear_backward(self, x, weight, y, gy, activation: str = "identity", has_bias=True):
-        """Gradients of y = act(x·W + b): g = gy ⊙ act'(y); returns (g·Wᵀ, xᵀ·g, Σₙ g or None)."""
+    def linear_backward(self, x, weight, y, gy, activation: str = "identity", has_bias=True,
+                        need_gx=True):
+        """Gradients of y = act(x·W + b): g = gy ⊙ act'(y); returns (g·Wᵀ, xᵀ·g, Σₙ g).
+
+        gx is None without need_gx (a first layer: its GEMM is skipped), gb None without has_bias.
+        """
         g = self._activation_backward(y, gy, activation)
-        gx = self.gemm(g, weight, trans_b=True)
+        gx = self.gemm(g, weight, trans_b=True) if need_gx else None
         gw = self.gemm(x, g, trans_a=True)
         gb = g.sum(axis=0) if has_bias else None
         return gx, gw, gb

@@ -242,13 +242,14 @@ class CpuBackend(Backend):
             bias = _c(bias)
         return self.kernels.linear(x, weight, bias, activation)
 
-    def linear_backward(self, x, weight, y, gy, activation: str = "identity", has_bias=True):
+    def linear_backward(self, x, weight, y, gy, activation: str = "identity", has_bias=True,
+                        need_gx=True):
         if not (self._gemm_operands(x, weight) and gy.dtype == x.dtype and activation in ACTIVATIONS_FUSABLE
                 and (activation == "identity" or y.dtype == x.dtype)):
-            return super().linear_backward(x, weight, y, gy, activation, has_bias)
+            return super().linear_backward(x, weight, y, gy, activation, has_bias, need_gx)
         y = None if activation == "identity" else _c(y)
         return self.kernels.linear_backward(
-            x, weight, y, _c(gy), activation, bool(has_bias)
+            x, weight, y, _c(gy), activation, bool(has_bias), bool(need_gx)
         )
 
     @staticmethod

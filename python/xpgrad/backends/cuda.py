@@ -120,20 +120,21 @@ class CudaBackend(CupyBackend):
                           activation=activation, tf32=self.use_tf32)
         return y
 
-    def linear_backward(self, x, weight, y, gy, activation: str = "identity", has_bias=True):
+    def linear_backward(self, x, weight, y, gy, activation: str = "identity", has_bias=True,
+                        need_gx=True):
         if (x.ndim != 2 or weight.ndim != 2 or not _floats(x, weight, y, gy)
                 or activation not in ACTIVATIONS_FUSABLE or x.shape[1] != weight.shape[0]
                 or y.shape != (x.shape[0], weight.shape[1]) or gy.shape != y.shape):
-            return super().linear_backward(x, weight, y, gy, activation, has_bias)
+            return super().linear_backward(x, weight, y, gy, activation, has_bias, need_gx)
         xp = self.xp
         x, weight, y, gy = (self._contiguous(a) for a in (x, weight, y, gy))
         (n, k), m = x.shape, weight.shape[1]
         g = None if activation == "identity" else xp.empty_like(gy)
-        gx = xp.empty_like(x)
+        gx = xp.empty_like(x) if need_gx else None
         gw = xp.empty_like(weight)
         gb = xp.empty((m,), dtype=x.dtype) if has_bias else None
         self.kernels.linear_backward(x.data.ptr, weight.data.ptr, y.data.ptr, gy.data.ptr,
-                                     self._ptr(g), gx.data.ptr, gw.data.ptr, self._ptr(gb), n, k, m,
+                                     self._ptr(g), self._ptr(gx), gw.data.ptr, self._ptr(gb), n, k, m,
                                      activation, x.dtype.name, self._stream(), tf32=self.use_tf32)
         return gx, gw, gb
 

@@ -47,9 +47,9 @@ class Linear(Function):
             gb = g.sum(axis=0) if has_bias and self.needs_grad(2) else None
         else:
             gx, gw, gb = self.backend.linear_backward(
-                x.data, weight.data, self.saved, gy.data, self.activation, has_bias
+                x.data, weight.data, self.saved, gy.data, self.activation, has_bias,
+                need_gx=self.needs_grad(0),
             )
-            gx = gx if self.needs_grad(0) else None
         return (gx, gw, gb) if has_bias else (gx, gw)
 
 
