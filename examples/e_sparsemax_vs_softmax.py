@@ -5,11 +5,11 @@ sparsemax loss (Martins & Astudillo 2016). Sparsemax gives exactly-zero probabil
 classes; we report accuracy and the mean number of non-zero output probabilities.
 """
 
-import xpgrad.nn.functional as F
 from common import flatten_images, parse_args, record
 
 import xpgrad as xg
 import xpgrad.nn as nn
+import xpgrad.nn.functional as F
 import xpgrad.optim as optim
 
 args = parse_args(__doc__, epochs=5)

@@ -2,6 +2,7 @@
 leaves, double-backward checks, and gradient checks of whole Modules."""
 
 import numpy as np
+
 import xpgrad as xg
 
 BACKENDS = xg.available_backends()

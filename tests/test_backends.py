@@ -94,3 +94,18 @@ def test_sum_to_shape_undoes_broadcasting():
     assert b.sum_to_shape(g, (3, 1)).tolist() == [[8.0]] * 3
     assert b.sum_to_shape(g, (4,)).tolist() == [6.0] * 4
     assert b.sum_to_shape(g, ()).item() == 24.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_row_ops_keep_the_input_dtype(backend, dtype):
+    """Forward and backward of the softmax family and the fused losses return the input dtype."""
+    be = xg.get_backend(backend)
+    x = be.asarray(np.array([[1.0, 2.0, 0.5, -1.0], [0.0, 0.1, 3.0, 0.2]], dtype=dtype))
+    for name in ("softmax", "log_softmax", "sparsemax"):
+        y = getattr(be, name)(x)
+        assert y.dtype == dtype, name
+        assert getattr(be, name + "_backward")(y, x).dtype == dtype, name + "_backward"
+    target = be.asarray(np.array([1, 2]))
+    for name in ("cross_entropy", "sparsemax_loss"):
+        loss, grad = getattr(be, name)(x, target)
+        assert loss.dtype == dtype and grad.dtype == dtype, name

@@ -11,10 +11,10 @@ import textwrap
 import numpy as np
 import pytest
 
-_C = pytest.importorskip("xpgrad._C")
-
 from xpgrad.backends.cpu import CpuBackend
 from xpgrad.backends.numpy import NumpyBackend
+
+_C = pytest.importorskip("xpgrad._C")
 
 DTYPES = (np.float32, np.float64)
 # (m, k, n): empty, unit, odd, register-block edges (14/16/32), the small-shape path (also in

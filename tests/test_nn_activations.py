@@ -3,9 +3,10 @@ against closed forms and PyTorch, numerical stability, and the properties of spa
 
 import numpy as np
 import pytest
+from nn_support import gradient_of, leaf
+
 import xpgrad as xg
 import xpgrad.nn.functional as F
-from nn_support import gradient_of, leaf
 
 ACTIVATIONS = {
     "identity": F.identity,

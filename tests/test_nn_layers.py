@@ -5,9 +5,10 @@ import math
 
 import numpy as np
 import pytest
+from nn_support import gradcheck_module, gradient_of, leaf
+
 import xpgrad as xg
 import xpgrad.nn.functional as F
-from nn_support import gradcheck_module, gradient_of, leaf
 from xpgrad import nn
 
 

@@ -3,9 +3,10 @@ closed forms and PyTorch, reductions, target forms, and numerical stability."""
 
 import numpy as np
 import pytest
+from nn_support import gradient_of, leaf
+
 import xpgrad as xg
 import xpgrad.nn.functional as F
-from nn_support import gradient_of, leaf
 from xpgrad import nn
 
 RNG = np.random.default_rng(7)

@@ -3,9 +3,10 @@ freezing, moving between backends, and summary()."""
 
 import numpy as np
 import pytest
+from nn_support import BACKENDS
+
 import xpgrad as xg
 import xpgrad.nn.functional as F
-from nn_support import BACKENDS
 from xpgrad import nn
 
 

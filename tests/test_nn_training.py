@@ -4,6 +4,7 @@ learn XOR exactly and two interleaved spirals to more than 95% accuracy, on ever
 import math
 
 import numpy as np
+
 import xpgrad as xg
 import xpgrad.nn.functional as F
 from xpgrad import nn

@@ -214,7 +214,7 @@ class Backend:
         """On the support S = {y > 0}: gy − mean_S(gy); zero elsewhere."""
         support = y > 0
         g_sum = (gy * support).sum(axis=axis, keepdims=True)
-        size = support.sum(axis=axis, keepdims=True)
+        size = support.sum(axis=axis, keepdims=True).astype(y.dtype)  # int count would promote
         return support * (gy - g_sum / size)
 
     # ---- fused losses (per row loss and gradient in one pass) --------------------------------
@@ -256,7 +256,7 @@ class Backend:
         z = logits - logits.max(axis=1, keepdims=True)  # loss and grad are shift-invariant
         p = self.sparsemax(z, axis=1)
         support = p > 0
-        tau = ((z * support).sum(axis=1) - 1) / support.sum(axis=1)
+        tau = ((z * support).sum(axis=1) - 1) / support.sum(axis=1).astype(z.dtype)
         loss = (
             -(q * z).sum(axis=1)
             + 0.5 * ((z * z - tau[:, None] ** 2) * support).sum(axis=1)
