@@ -22,7 +22,7 @@ model = nn.Sequential(
     nn.Linear(512, 512, init="he_normal"), nn.ReLU(),
     nn.Linear(512, 10),
 )
-print(model.summary())
+print(model.summary(input_shape=(784,)))
 optimizer = optim.RMSprop(model.parameters(), lr=1e-3)
 history = xg.train.fit(model, nn.CrossEntropyLoss(), optimizer, (X_train, y_train), epochs=args.epochs,
                        batch_size=32, seed=args.seed, progress=not args.quiet)

@@ -33,7 +33,8 @@ class History:
             import matplotlib.pyplot as plt
         except ImportError:
             raise ImportError("History.plot needs matplotlib: pip install 'xpgrad[plot]'") from None
-        names = [k for k in self.history if not k.startswith("val_") and k != "lr"]
+        # Curves of the model's quality only: not the learning rate or the epoch's duration.
+        names = [k for k in self.history if not k.startswith("val_") and k not in ("lr", "time")]
         fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
         for ax, name in zip(axes[0], names):
             ax.plot(self.epoch, self.history[name], "o-", label=f"train {name}")
