@@ -15,8 +15,8 @@ def import_cupy():
         import cupy
     except ImportError as exc:
         raise BackendUnavailableError(
-            f"CuPy is not installed ({exc}); install it with `pip install cupy-cuda12x` "
-            "(or the wheel matching your CUDA version) on a machine with an NVIDIA GPU"
+            f"CuPy is not installed ({exc}); install the wheel matching your CUDA driver "
+            "(`pip install cupy-cuda12x` or `cupy-cuda13x`) on a machine with an NVIDIA GPU"
         ) from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
