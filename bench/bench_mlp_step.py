@@ -1,7 +1,7 @@
 """One SGD training step of a 784-1000-1000-10 MLP (batch 100, ReLU, softmax cross-entropy,
 lr 0.1), float32, written directly against the Backend API (linear with its fused epilogue,
 cross_entropy, linear_backward, sgd_update): the `cpu` backend vs the `numpy` backend vs the
-same step in PyTorch (torch.set_num_threads = xpgrad's OpenMP threads).
+same step in PyTorch (torch.set_num_threads = xpgrad's kernel threads).
 
 The first layer's input needs no gradient, so its backward skips the input-gradient GEMM
 (need_gx=False; PyTorch skips that 100×1000×784 product too). Goal: cpu <= 0.75× PyTorch.

@@ -272,3 +272,21 @@ def test_every_isa_path(isa):
     if active != isa:
         pytest.skip(f"this CPU does not support {isa} (runs {active})")
     assert float(worst) <= 1.0, f"{isa}: error {worst}× the tolerance"
+
+
+def test_gemm_threads_follow_the_pool_not_openmps_global_setting():
+    """Another library's omp_set_num_threads(1) (torch.set_num_threads does this) leaves the GEMM
+    on xpgrad's thread count; set_pool_threads caps it."""
+    code = textwrap.dedent("""
+        import ctypes
+        from xpgrad import _C
+        try:
+            ctypes.CDLL("libgomp.so.1").omp_set_num_threads(1)
+        except OSError:
+            pass  # built without libgomp: nothing global to change
+        assert _C.num_threads() == _C.pool_threads() == 2, (_C.num_threads(), _C.pool_threads())
+        assert _C.set_pool_threads(1) == 1 and _C.num_threads() == 1
+    """)
+    env = {**os.environ, "XPGRAD_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -2,10 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "xpgrad/cpu_features.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "xpgrad/thread_pool.h"
 
 namespace py = pybind11;
 
@@ -25,11 +22,11 @@ PYBIND11_MODULE(_C, m) {
         "The instruction set the kernels dispatch to: avx512, avx2 or portable.");
   m.def("num_threads", [] {
 #ifdef _OPENMP
-    return omp_get_max_threads();
+    return xpgrad::cpu::num_threads();
 #else
     return 1;
 #endif
-  }, "OpenMP threads the kernels use (1 when built without OpenMP).");
+  }, "Threads the GEMM uses (the pool's count, see pool_threads; 1 when built without OpenMP).");
   xpgrad::bind_activations(m);
   xpgrad::bind_gemm(m);
   xpgrad::bind_softmax(m);

@@ -25,6 +25,7 @@
 #include "gemm_kernels.h"
 #include "gemm_schedule.h"
 #include "xpgrad/cpu_features.h"
+#include "xpgrad/thread_pool.h"
 
 namespace xpgrad::cpu {
 namespace {
@@ -63,9 +64,13 @@ constexpr int64_t kSharedABytes = int64_t(512) << 10;
 constexpr int64_t kSharedARows = 256;
 constexpr int64_t kMinSharedK = 512;
 
+// The kernels' one thread count (thread_pool.h: XPGRAD_NUM_THREADS, else OMP_NUM_THREADS, else
+// every core; _C.set_pool_threads caps it), passed to each OpenMP region explicitly: OpenMP's
+// global setting is shared with other libraries in the process (torch.set_num_threads(1)
+// would otherwise make this GEMM single-threaded).
 int max_threads() {
 #ifdef _OPENMP
-  return omp_get_max_threads();
+  return num_threads();
 #else
   return 1;
 #endif

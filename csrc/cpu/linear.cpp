@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "xpgrad/gemm.h"
+#include "xpgrad/thread_pool.h"
 
 namespace xpgrad::cpu {
 namespace {
@@ -28,7 +29,7 @@ template <typename T, Activation A>
 void grad_and_bias(const T* y, const T* gy, int64_t n, int64_t cols, T* g, T* gb) {
   constexpr int64_t kBand = 256;
   const int64_t bands = (cols + kBand - 1) / kBand;
-#pragma omp parallel for schedule(static) if (n * cols > (int64_t(1) << 16))
+#pragma omp parallel for schedule(static) num_threads(num_threads()) if (n * cols > (int64_t(1) << 16))
   for (int64_t band = 0; band < bands; ++band) {
     const int64_t j0 = band * kBand, j1 = std::min(cols, j0 + kBand);
     if (gb) std::fill(gb + j0, gb + j1, T(0));

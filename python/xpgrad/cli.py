@@ -164,7 +164,7 @@ def cmd_info(args) -> int:
         from . import _C
 
         kernels = sorted(n for n in dir(_C) if not n.startswith("_"))
-        print(f"xpgrad._C: ISA {_C.isa()}, {_C.num_threads()} OpenMP threads, kernels: {', '.join(kernels)}")
+        print(f"xpgrad._C: ISA {_C.isa()}, {_C.num_threads()} threads, kernels: {', '.join(kernels)}")
     except ImportError as exc:
         print(f"xpgrad._C: not built ({exc})")
     print(f"CPU: {_cpu_description()}")
