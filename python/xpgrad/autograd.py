@@ -182,7 +182,7 @@ def run_backward(root, grad, *, retain_graph=False, create_graph=False, wanted=N
                         target[key] = prev + tg
                 if not retain_graph:
                     # Keep only what to_dot needs: shapes, producers, weak references.
-                    node.history = tuple((weakref.ref(t), t.shape, t._node) for t in inputs)
+                    node.history = tuple([(weakref.ref(t), t.data.shape, t._node) for t in inputs])
                     node.inputs = None
                     node.saved = None
         finally:
