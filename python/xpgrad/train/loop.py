@@ -84,7 +84,7 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
                 totals[key] = totals.get(key, 0.0) + value * n
             count += n
             if progress:
-                batches.set_postfix(loss=f"{batch_logs['loss']:.4f}")
+                batches.set_postfix(loss=f"{batch_logs['loss']:.4f}", refresh=False)  # tqdm throttles
             for cb in callbacks:
                 cb.on_batch_end(state, index, batch_logs)
         logs = {key: total / max(count, 1) for key, total in totals.items()}
