@@ -8,7 +8,21 @@ from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, check_betas, check_non_negative
 
 
-class Adam(Optimizer):
+class AdamFamily(Optimizer):
+    """The hyper-parameters Adam, AdamW and Adamax share: lr, betas = (β₁, β₂), eps, weight_decay."""
+
+    def __init__(self, params: ParamsT, lr: float, betas: tuple[float, float], eps: float,
+                 weight_decay: float) -> None:
+        super().__init__(
+            params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
+        )
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        check_non_negative(group, "lr", "eps", "weight_decay")
+        check_betas(group)
+
+
+class Adam(AdamFamily):
     """Adam (Kingma & Ba 2015; PyTorch's algorithm, weight decay added to the gradient).
 
     With gₜ = ∇L(θₜ₋₁) + λθₜ₋₁ and m₀ = v₀ = 0::
@@ -28,13 +42,7 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(
-            params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
-        )
-
-    def _validate_group(self, group: dict[str, Any]) -> None:
-        check_non_negative(group, "lr", "eps", "weight_decay")
-        check_betas(group)
+        super().__init__(params, lr, betas, eps, weight_decay)
 
     def _update(
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]

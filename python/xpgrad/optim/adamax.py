@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, ParamsT, check_betas, check_non_negative
+from .adam import AdamFamily
+from .optimizer import ParamsT
 
 
-class Adamax(Optimizer):
+class Adamax(AdamFamily):
     """Adamax (Kingma & Ba 2015, §7.1; PyTorch's algorithm).
 
     With gₜ = ∇L(θₜ₋₁) + λθₜ₋₁ and m₀ = u₀ = 0::
@@ -26,13 +27,7 @@ class Adamax(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(
-            params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
-        )
-
-    def _validate_group(self, group: dict[str, Any]) -> None:
-        check_non_negative(group, "lr", "eps", "weight_decay")
-        check_betas(group)
+        super().__init__(params, lr, betas, eps, weight_decay)
 
     def _update(
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
