@@ -9,7 +9,13 @@ from .optimizer import Optimizer, ParamsT, check_betas, check_non_negative
 
 
 class AdamFamily(Optimizer):
-    """The hyper-parameters Adam, AdamW and Adamax share: lr, betas = (β₁, β₂), eps, weight_decay."""
+    """What Adam, AdamW and Adamax share: the hyper-parameters lr, betas = (β₁, β₂), eps and
+    weight_decay, a step count, and two moment buffers per parameter updated by one fused
+    backend call (``update_method``, with ``update_options``)."""
+
+    update_method: str
+    buffers: tuple[str, str]
+    update_options: dict[str, Any] = {}
 
     def __init__(self, params: ParamsT, lr: float, betas: tuple[float, float], eps: float,
                  weight_decay: float) -> None:
@@ -20,6 +26,23 @@ class AdamFamily(Optimizer):
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative(group, "lr", "eps", "weight_decay")
         check_betas(group)
+
+    def _update(
+        self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        beta1, beta2 = group["betas"]
+        getattr(param.backend_obj, self.update_method)(
+            param.data,
+            grad,
+            *(self._buffer(state, name, param) for name in self.buffers),
+            step=self._count_step(state),
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            **self.update_options,
+        )
 
 
 class Adam(AdamFamily):
@@ -32,7 +55,9 @@ class Adam(AdamFamily):
         θₜ = θₜ₋₁ − η · m̂ₜ / (√v̂ₜ + ε),   m̂ₜ = mₜ / (1 − β₁ᵗ),  v̂ₜ = vₜ / (1 − β₂ᵗ)
     """
 
-    decoupled_weight_decay = False
+    update_method = "adam_update"
+    buffers = ("exp_avg", "exp_avg_sq")
+    update_options = {"decoupled_weight_decay": False}
 
     def __init__(
         self,
@@ -43,21 +68,3 @@ class Adam(AdamFamily):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
-
-    def _update(
-        self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
-    ) -> None:
-        beta1, beta2 = group["betas"]
-        param.backend_obj.adam_update(
-            param.data,
-            grad,
-            self._buffer(state, "exp_avg", param),
-            self._buffer(state, "exp_avg_sq", param),
-            step=self._count_step(state),
-            lr=group["lr"],
-            beta1=beta1,
-            beta2=beta2,
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            decoupled_weight_decay=self.decoupled_weight_decay,
-        )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..tensor import Tensor
 from .adam import AdamFamily
 from .optimizer import ParamsT
 
@@ -19,6 +16,9 @@ class Adamax(AdamFamily):
         θₜ = θₜ₋₁ − η / (1 − β₁ᵗ) · mₜ / uₜ
     """
 
+    update_method = "adamax_update"
+    buffers = ("exp_avg", "exp_inf")
+
     def __init__(
         self,
         params: ParamsT,
@@ -28,20 +28,3 @@ class Adamax(AdamFamily):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
-
-    def _update(
-        self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
-    ) -> None:
-        beta1, beta2 = group["betas"]
-        param.backend_obj.adamax_update(
-            param.data,
-            grad,
-            self._buffer(state, "exp_avg", param),
-            self._buffer(state, "exp_inf", param),
-            step=self._count_step(state),
-            lr=group["lr"],
-            beta1=beta1,
-            beta2=beta2,
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-        )

@@ -16,7 +16,7 @@ class AdamW(Adam):
         θₜ = θ′ − η · m̂ₜ / (√v̂ₜ + ε),   m̂ₜ = mₜ / (1 − β₁ᵗ),  v̂ₜ = vₜ / (1 − β₂ᵗ)
     """
 
-    decoupled_weight_decay = True
+    update_options = {"decoupled_weight_decay": True}
 
     def __init__(
         self,
