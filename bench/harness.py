@@ -20,11 +20,19 @@ from pathlib import Path
 RESULTS_DIR = Path(os.environ.get("XPGRAD_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
 
 
+# Seconds to wait before timing: the worker threads of whatever library ran before spin-wait
+# for work after each call (OpenBLAS ~2^28 cycles ≈ 0.1 s, OpenMP runtimes for their spin count)
+# and would take the cores from the code being timed on a small machine.
+SETTLE_SECONDS = 0.15
+
+
 def median_time(fn, *, repeat: int = 15, number: int | None = None, min_time: float = 0.02) -> float:
     """Median seconds per call of ``fn()`` over ``repeat`` batches of ``number`` calls.
 
     ``number`` defaults to enough calls for one batch to last about ``min_time`` seconds.
+    Timing starts once other libraries' threads have gone idle (SETTLE_SECONDS).
     """
+    time.sleep(SETTLE_SECONDS)
     fn()  # warm-up: first-touch allocation, lazy initialisation
     if number is None:
         number, elapsed = 1, 0.0
