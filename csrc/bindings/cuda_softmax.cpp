@@ -1,21 +1,27 @@
 // Bindings: softmax / log_softmax / sparsemax over the last axis and the fused losses.
+#include <initializer_list>
+#include <utility>
+
 #include "xpgrad/cuda_checks.h"
 
 namespace xpgrad::cuda {
 namespace {
 
-void require_rows(int64_t rows, int64_t k, const char* op) {
+// The checks every row op starts with: the dtype name, rows, k >= 0, and a device pointer for
+// each (rows x k) array unless the product is empty. Returns the dtype.
+DType check_rows(const char* op, const std::string& dtype, int64_t rows, int64_t k,
+                 std::initializer_list<std::pair<Ptr, const char*>> arrays) {
+  const DType dt = parse_dtype(dtype, op);
   require_nonnegative(rows, op, "rows");
   require_nonnegative(k, op, "k");
+  for (const auto& [p, name] : arrays) require_pointer(p, rows * k > 0, op, name);
+  return dt;
 }
 
 void softmax_forward_entry(Ptr x, Ptr y, int64_t rows, int64_t k, bool log,
                            const std::string& dtype, Ptr stream) {
   const char* op = "softmax_forward";
-  const DType dt = parse_dtype(dtype, op);
-  require_rows(rows, k, op);
-  require_pointer(x, rows * k > 0, op, "x");
-  require_pointer(y, rows * k > 0, op, "y");
+  const DType dt = check_rows(op, dtype, rows, k, {{x, "x"}, {y, "y"}});
   run_on_device(op, y, [&] {
     return by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
@@ -27,9 +33,7 @@ void softmax_forward_entry(Ptr x, Ptr y, int64_t rows, int64_t k, bool log,
 void softmax_backward_entry(Ptr y, Ptr gy, Ptr gx, int64_t rows, int64_t k, bool log,
                             const std::string& dtype, Ptr stream) {
   const char* op = "softmax_backward";
-  const DType dt = parse_dtype(dtype, op);
-  require_rows(rows, k, op);
-  for (auto [p, name] : {std::pair{y, "y"}, {gy, "gy"}, {gx, "gx"}}) require_pointer(p, rows * k > 0, op, name);
+  const DType dt = check_rows(op, dtype, rows, k, {{y, "y"}, {gy, "gy"}, {gx, "gx"}});
   run_on_device(op, gx, [&] {
     return by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
@@ -42,10 +46,7 @@ void softmax_backward_entry(Ptr y, Ptr gy, Ptr gx, int64_t rows, int64_t k, bool
 void sparsemax_forward_entry(Ptr x, Ptr y, int64_t rows, int64_t k, const std::string& dtype,
                              Ptr stream) {
   const char* op = "sparsemax_forward";
-  const DType dt = parse_dtype(dtype, op);
-  require_rows(rows, k, op);
-  require_pointer(x, rows * k > 0, op, "x");
-  require_pointer(y, rows * k > 0, op, "y");
+  const DType dt = check_rows(op, dtype, rows, k, {{x, "x"}, {y, "y"}});
   run_on_device(op, y, [&] {
     return by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
@@ -57,9 +58,7 @@ void sparsemax_forward_entry(Ptr x, Ptr y, int64_t rows, int64_t k, const std::s
 void sparsemax_backward_entry(Ptr y, Ptr gy, Ptr gx, int64_t rows, int64_t k,
                               const std::string& dtype, Ptr stream) {
   const char* op = "sparsemax_backward";
-  const DType dt = parse_dtype(dtype, op);
-  require_rows(rows, k, op);
-  for (auto [p, name] : {std::pair{y, "y"}, {gy, "gy"}, {gx, "gx"}}) require_pointer(p, rows * k > 0, op, name);
+  const DType dt = check_rows(op, dtype, rows, k, {{y, "y"}, {gy, "gy"}, {gx, "gx"}});
   run_on_device(op, gx, [&] {
     return by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
@@ -71,22 +70,20 @@ void sparsemax_backward_entry(Ptr y, Ptr gy, Ptr gx, int64_t rows, int64_t k,
 
 // Shared checks of the two fused losses: target is int64 indices (rows,) or a (rows x k)
 // array of the logits' dtype; loss (rows,) and grad (rows x k) are outputs.
-void check_loss_args(const char* op, Ptr logits, Ptr target, Ptr loss, Ptr grad, int64_t rows,
-                     int64_t k) {
-  require_rows(rows, k, op);
-  require_pointer(logits, rows * k > 0, op, "logits");
+DType check_loss_args(const char* op, const std::string& dtype, Ptr logits, Ptr target, Ptr loss,
+                      Ptr grad, int64_t rows, int64_t k) {
+  const DType dt = check_rows(op, dtype, rows, k, {{logits, "logits"}, {grad, "grad"}});
   require_pointer(target, rows > 0, op, "target");
   require_pointer(loss, rows > 0, op, "loss");
-  require_pointer(grad, rows * k > 0, op, "grad");
   if (rows > 0 && k == 0) throw py::value_error(std::string(op) + ": k must be > 0 when rows > 0");
+  return dt;
 }
 
 void cross_entropy_entry(Ptr logits, Ptr target, bool target_is_index, Ptr loss, Ptr grad,
                          int64_t rows, int64_t k, double label_smoothing,
                          const std::string& dtype, Ptr stream) {
   const char* op = "cross_entropy";
-  const DType dt = parse_dtype(dtype, op);
-  check_loss_args(op, logits, target, loss, grad, rows, k);
+  const DType dt = check_loss_args(op, dtype, logits, target, loss, grad, rows, k);
   require_range(label_smoothing, 0.0, 1.0, op, "label_smoothing");
   run_on_device(op, grad ? grad : loss, [&] {
     return by_dtype(dt, [&](auto tag) {
@@ -102,8 +99,7 @@ void cross_entropy_entry(Ptr logits, Ptr target, bool target_is_index, Ptr loss,
 void sparsemax_loss_entry(Ptr logits, Ptr target, bool target_is_index, Ptr loss, Ptr grad,
                           int64_t rows, int64_t k, const std::string& dtype, Ptr stream) {
   const char* op = "sparsemax_loss";
-  const DType dt = parse_dtype(dtype, op);
-  check_loss_args(op, logits, target, loss, grad, rows, k);
+  const DType dt = check_loss_args(op, dtype, logits, target, loss, grad, rows, k);
   run_on_device(op, grad ? grad : loss, [&] {
     return by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
