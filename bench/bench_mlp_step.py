@@ -74,7 +74,8 @@ def autograd_step(backend_name):
         model = nn.Sequential(nn.Linear(SIZES[0], SIZES[1]), nn.ReLU(),
                               nn.Linear(SIZES[1], SIZES[2]), nn.ReLU(),
                               nn.Linear(SIZES[2], SIZES[3]))
-        for layer, w, b in zip(model[::2], initial_parameters()[::2], initial_parameters()[1::2]):
+        params = initial_parameters()
+        for layer, w, b in zip(model[::2], params[::2], params[1::2]):
             layer.weight.data[...] = w
             layer.bias.data[...] = b
         x, y = (xg.tensor(v) for v in batch())
