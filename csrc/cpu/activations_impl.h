@@ -52,7 +52,7 @@ struct Activations {
     map_elementwise(gx, n, [a](V v, V o, V g) { return select(v > zero(), g, g * (o + a)); }, x, y, gy);
   }
 
-  static ActivationKernels<T> table() {
+  static constexpr ActivationKernels<T> table() {
     return {exp, sigmoid, sigmoid_backward, tanh, tanh_backward, relu, relu_backward,
             leaky_relu, leaky_relu_backward, elu, elu_backward};
   }
@@ -60,7 +60,7 @@ struct Activations {
 
 }  // namespace
 
-const KernelTable<ActivationKernels> activation_kernels = {Activations<float>::table(),
-                                                           Activations<double>::table()};
+XPGRAD_CONSTINIT const KernelTable<ActivationKernels> activation_kernels = {
+    Activations<float>::table(), Activations<double>::table()};
 
 }  // namespace xpgrad::cpu::XPGRAD_ISA

@@ -86,12 +86,12 @@ struct CrossEntropy {
     });
   }
 
-  static CrossEntropyKernels<T> table() { return {with_indices, with_probs}; }
+  static constexpr CrossEntropyKernels<T> table() { return {with_indices, with_probs}; }
 };
 
 }  // namespace
 
-const KernelTable<CrossEntropyKernels> cross_entropy_kernels = {CrossEntropy<float>::table(),
-                                                                CrossEntropy<double>::table()};
+XPGRAD_CONSTINIT const KernelTable<CrossEntropyKernels> cross_entropy_kernels = {
+    CrossEntropy<float>::table(), CrossEntropy<double>::table()};
 
 }  // namespace xpgrad::cpu::XPGRAD_ISA

@@ -24,6 +24,7 @@ void dropout_mask(T* out, int64_t n, uint64_t seed, uint64_t keep_from, T scale)
 
 }  // namespace
 
-const KernelTable<DropoutKernels> dropout_kernels = {{dropout_mask<float>}, {dropout_mask<double>}};
+XPGRAD_CONSTINIT const KernelTable<DropoutKernels> dropout_kernels = {
+    {dropout_mask<float>}, {dropout_mask<double>}};
 
 }  // namespace xpgrad::cpu::XPGRAD_ISA

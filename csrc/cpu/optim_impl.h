@@ -104,11 +104,12 @@ struct Optim {
     });
   }
 
-  static OptimKernels<T> table() { return {sgd, adam, adamax, rmsprop, adagrad}; }
+  static constexpr OptimKernels<T> table() { return {sgd, adam, adamax, rmsprop, adagrad}; }
 };
 
 }  // namespace
 
-const KernelTable<OptimKernels> optim_kernels = {Optim<float>::table(), Optim<double>::table()};
+XPGRAD_CONSTINIT const KernelTable<OptimKernels> optim_kernels = {
+    Optim<float>::table(), Optim<double>::table()};
 
 }  // namespace xpgrad::cpu::XPGRAD_ISA

@@ -84,11 +84,12 @@ struct Softmax {
     });
   }
 
-  static SoftmaxKernels<T> table() { return {softmax, softmax_backward, log_softmax, log_softmax_backward}; }
+  static constexpr SoftmaxKernels<T> table() { return {softmax, softmax_backward, log_softmax, log_softmax_backward}; }
 };
 
 }  // namespace
 
-const KernelTable<SoftmaxKernels> softmax_kernels = {Softmax<float>::table(), Softmax<double>::table()};
+XPGRAD_CONSTINIT const KernelTable<SoftmaxKernels> softmax_kernels = {
+    Softmax<float>::table(), Softmax<double>::table()};
 
 }  // namespace xpgrad::cpu::XPGRAD_ISA

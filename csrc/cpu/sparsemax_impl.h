@@ -198,11 +198,12 @@ struct Sparsemax {
     });
   }
 
-  static SparsemaxKernels<T> table() { return {forward, backward, loss_with_indices, loss_with_labels}; }
+  static constexpr SparsemaxKernels<T> table() { return {forward, backward, loss_with_indices, loss_with_labels}; }
 };
 
 }  // namespace
 
-const KernelTable<SparsemaxKernels> sparsemax_kernels = {Sparsemax<float>::table(), Sparsemax<double>::table()};
+XPGRAD_CONSTINIT const KernelTable<SparsemaxKernels> sparsemax_kernels = {
+    Sparsemax<float>::table(), Sparsemax<double>::table()};
 
 }  // namespace xpgrad::cpu::XPGRAD_ISA

@@ -7,6 +7,19 @@
 
 #include "xpgrad/cpu_features.h"
 
+// The per-ISA tables must be constant-initialised: a dynamic initialiser in an *_avx512.cpp file
+// is compiled for AVX-512 and runs when the module is imported, on every CPU (it crashed xpgrad._C
+// on CPUs without AVX-512). This makes the compiler refuse one.
+#if defined(__cpp_constinit)
+#define XPGRAD_CONSTINIT constinit
+#elif defined(__clang__)
+#define XPGRAD_CONSTINIT [[clang::require_constant_initialization]]
+#elif defined(__GNUC__)
+#define XPGRAD_CONSTINIT __constinit
+#else
+#define XPGRAD_CONSTINIT
+#endif
+
 namespace xpgrad::cpu {
 
 template <template <class> class Kernels>
