@@ -26,14 +26,21 @@ def test_imports_and_counts_devices():
 def test_launch_arithmetic():
     assert [_cuda._blocks_1d(n) for n in (0, 1, 256, 257)] == [0, 1, 1, 2]
     assert _cuda._blocks_1d(10**12) == 65535  # capped: the kernels grid-stride past it
-    assert _cuda._row_launch(17, 1024) == (32, 8, 3)  # warp per row, 8 rows per block
-    assert _cuda._row_launch(17, 1025) == (256, 1, 17)  # block per row
-    assert _cuda._row_launch(0, 10)[2] == 0
-    assert _cuda._row_launch(10**9, 10)[2] == 65535
-    assert _cuda._sparsemax_cache_bytes(5, 1024, 4) == 8 * 1024 * 4
-    assert _cuda._sparsemax_cache_bytes(5, 1024, 8) == 0  # 64 KiB does not fit: read global
-    assert _cuda._sparsemax_cache_bytes(5, 5000, 4) == 20000
-    assert _cuda._sparsemax_cache_bytes(5, 20000, 4) == 0
+    plan = _cuda._row_plan
+    # float rows in registers: 4 elements per thread, 4-32 threads per row (several rows a warp)
+    assert plan(1000, 10, True, 1) == (4, 4, 256, 16)  # 64 rows per block
+    assert plan(1000, 32, True, 1) == (8, 4, 256, 32)
+    assert plan(1000, 128, True, 1) == (32, 4, 256, 125)
+    assert plan(17, 129, True, 1) == (32, 8, 256, 3)  # a warp per row, 8 rows per block
+    assert plan(17, 1024, True, 2) == (32, 32, 256, 3)
+    assert plan(17, 1025, True, 1) == (1024, 4, 1024, 17)  # a block per row
+    assert plan(17, 32768, True, 1) == (1024, 32, 1024, 17)
+    assert plan(17, 16385, True, 2) == (256, 0, 256, 17)  # two rows need twice the registers
+    assert plan(17, 32769, True, 1) == (256, 0, 256, 17)  # too long: re-read global memory
+    assert plan(17, 1024, False, 1) == (32, 0, 256, 3)  # fp64: global memory, warp per row
+    assert plan(17, 1025, False, 1) == (256, 0, 256, 17)
+    assert plan(0, 10, True, 1)[3] == 0
+    assert plan(10**9, 10, True, 1)[3] == 65535
     assert _cuda._gemm_use_big_tiles(4096, 4096, 132)
     assert not _cuda._gemm_use_big_tiles(1024, 10, 132)
 

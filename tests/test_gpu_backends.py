@@ -169,8 +169,11 @@ def test_activations(gpu, dtype, name, params, grad_args, shape):
     same(gpu, got, ref, dtype)
 
 
-# k = 1024 | 1025: warp | block per row; k = 12000: sparsemax rows too long to cache.
-ROW_SHAPES = [(0, 5), (1, 1), (3, 7), (37, 33), (5, 1024), (4, 1025), (3, 5000), (2, 12000), (2, 3, 9)]
+# Every row plan (row_plan): 4/8/16/32 threads per row with 4 register elements, a warp with
+# 8..32, a block with 4..32, global memory past that (k = 32769; 16385 for the two-row backward);
+# k % 4 != 0 takes scalar accesses.
+ROW_SHAPES = [(0, 5), (1, 1), (3, 7), (37, 33), (70, 64), (9, 128), (5, 1024), (4, 1025),
+              (3, 5000), (2, 12000), (2, 16385), (2, 32768), (2, 32769), (2, 3, 9)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -187,6 +190,21 @@ def test_softmax_family(gpu, dtype, shape, op):
     if len(shape) == 3:  # another axis: the reference path
         got, ref = run_both(gpu, op, x, axis=1)
         same(gpu, got, ref, dtype)
+
+
+@pytest.mark.parametrize("k", [8, 1024, 4096])
+def test_row_ops_on_unaligned_rows(gpu, k):
+    """Rows starting 4 bytes past a 16-byte boundary take the scalar accesses."""
+    rng = np.random.default_rng(k)
+    x = rand(rng, 3, k, scale=3.0)
+    labels = rng.integers(0, k, 3)
+    dev = gpu.asarray(np.concatenate([[0.0], x.ravel()]).astype(np.float32))[1:].reshape(3, k)
+    for op in ("softmax", "log_softmax", "sparsemax"):
+        same(gpu, getattr(gpu, op)(dev), getattr(REF, op)(x), np.float32)
+    same(gpu, gpu.cross_entropy(dev, gpu.asarray(labels)), REF.cross_entropy(x, labels), np.float32,
+         atol=1e-4)
+    same(gpu, gpu.sparsemax_loss(dev, gpu.asarray(labels)), REF.sparsemax_loss(x, labels), np.float32,
+         atol=1e-4)
 
 
 def test_softmax_extremes(gpu):

@@ -32,13 +32,11 @@ std::string kernel_image_problem() {
 // The launch arithmetic, exposed so it can be tested without a GPU.
 void bind_launch_helpers(py::module_& m) {
   m.def("_blocks_1d", [](int64_t n) { return blocks_1d(n); }, py::arg("n"));
-  m.def("_row_launch", [](int64_t rows, int64_t k) {
-    const RowLaunch r = row_launch(rows, k);
-    return py::make_tuple(r.threads_per_row, r.rows_per_block, r.blocks);
-  }, py::arg("rows"), py::arg("k"), "(threads_per_row, rows_per_block, blocks)");
-  m.def("_sparsemax_cache_bytes", [](int64_t rows, int64_t k, int64_t elem_size) {
-    return sparsemax_cache_bytes(row_launch(rows, k), k, elem_size);
-  }, py::arg("rows"), py::arg("k"), py::arg("elem_size"));
+  m.def("_row_plan", [](int64_t rows, int64_t k, bool registers, int inputs) {
+    const RowPlan p = row_plan(rows, k, registers, inputs);
+    return py::make_tuple(p.group, p.cap, p.threads, p.blocks);
+  }, py::arg("rows"), py::arg("k"), py::arg("registers"), py::arg("inputs"),
+     "(threads per row, register elements per thread, threads per block, blocks)");
   m.def("_gemm_use_big_tiles", &gemm_use_big_tiles, py::arg("m"), py::arg("n"), py::arg("sm_count"));
   m.def("_dropout_uniform", [](uint64_t seed, uint64_t i) {
     return uniform_from_bits(splitmix64(seed, i));

@@ -96,38 +96,13 @@ template <typename T, int N> struct MaxOp {
   }
 };
 
-// v[0] = running max m, v[1] = Σ e^(x − m) (online softmax), v[2..] plain sums.
-// Merging rescales each side's sum to the common max; equal maxima (also both −∞) need none.
-template <typename T, int N> struct MaxSumOp {
-  __device__ Acc<T, N> operator()(Acc<T, N> a, const Acc<T, N>& b) const {
-    const T m = max_(a.v[0], b.v[0]);
-    const T sa = a.v[0] == m ? a.v[1] : a.v[1] * exp_(a.v[0] - m);
-    const T sb = b.v[0] == m ? b.v[1] : b.v[1] * exp_(b.v[0] - m);
-    a.v[0] = m;
-    a.v[1] = sa + sb;
-#pragma unroll
-    for (int i = 2; i < N; ++i) a.v[i] += b.v[i];
-    return a;
-  }
-};
-
-// Add x to an online-softmax accumulator: a larger x rescales the sum (e^(m_old − x) = 0 when
-// m_old = −∞, which also discards any −∞ entries counted as 1 before a finite one arrived).
-template <typename T, int N> __device__ __forceinline__ void online_max_sum(Acc<T, N>& a, T x) {
-  if (x > a.v[0]) {
-    a.v[1] = a.v[1] * exp_(a.v[0] - x) + T(1);
-    a.v[0] = x;
-  } else {
-    a.v[1] += x == a.v[0] ? T(1) : exp_(x - a.v[0]);
-  }
-}
-
-// Reduce over the GROUP threads that share a row: a warp (GROUP = 32, no barrier) or the whole
-// block (GROUP = blockDim.x; `scratch` holds one value per warp). Every thread gets the result.
+// Reduce over the GROUP threads that share a row: aligned lanes of a warp (GROUP <= 32, no
+// barrier) or the whole block (GROUP = blockDim.x; `scratch` holds one value per warp). Every
+// thread gets the result.
 template <int GROUP, typename T, int N, typename Op>
 __device__ __forceinline__ Acc<T, N> group_reduce(Acc<T, N> a, Op op, Acc<T, N>* scratch) {
 #pragma unroll
-  for (int o = 16; o > 0; o >>= 1) a = op(a, shfl_xor(a, o));
+  for (int o = (GROUP < 32 ? GROUP : 32) / 2; o > 0; o >>= 1) a = op(a, shfl_xor(a, o));
   if constexpr (GROUP > 32) {
     const int warp = threadIdx.x / 32;
     if (threadIdx.x % 32 == 0) scratch[warp] = a;
@@ -137,33 +112,6 @@ __device__ __forceinline__ Acc<T, N> group_reduce(Acc<T, N> a, Op op, Acc<T, N>*
     __syncthreads();  // scratch is reused by the next reduction
   }
   return a;
-}
-
-// Row-kernel indexing: which row of the block this thread serves and its lane within the row.
-template <int GROUP> struct RowSlot {
-  int lane;
-  int64_t first_row;  // this thread's first row; advance by `row_stride`
-  int64_t row_stride;
-  __device__ RowSlot()
-      : lane(threadIdx.x % GROUP),
-        first_row(int64_t(blockIdx.x) * (blockDim.x / GROUP) + threadIdx.x / GROUP),
-        row_stride(int64_t(gridDim.x) * (blockDim.x / GROUP)) {}
-};
-
-// Barrier among the threads of one row: the warp, or the whole block.
-template <int GROUP> __device__ __forceinline__ void group_sync() {
-  if constexpr (GROUP > 32) __syncthreads(); else __syncwarp();
-}
-
-// Launch kernel<32> (a warp per row) or kernel<kThreads> (a block per row) as row_launch
-// decides; `launch(blocks, std::integral_constant<int, GROUP>)` does the <<<>>> call.
-template <typename Launch>
-cudaError_t launch_rows(int64_t rows, int64_t k, Launch launch) {
-  const RowLaunch r = row_launch(rows, k);
-  if (r.blocks == 0 || k == 0) return cudaSuccess;
-  if (r.threads_per_row == 32) launch(r, std::integral_constant<int, 32>{});
-  else launch(r, std::integral_constant<int, kThreads>{});
-  return cudaGetLastError();
 }
 
 }  // namespace xpgrad::cuda

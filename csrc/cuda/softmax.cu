@@ -1,65 +1,47 @@
-// softmax / log_softmax over the last axis of a (rows x k) array, forward and backward.
-// A warp per row for k <= 1024, else a block per row (see row_launch). Forward reads the row
-// twice: one online pass for the max m and s = Σ e^(x − m), one to write the output.
-#include "common.cuh"
+// softmax / log_softmax over the last axis of a (rows x k) array, forward and backward, as
+// passes over a Row (row_access.cuh): forward m = max x, s = Σ e^(x − m), then the output.
+#include "row_access.cuh"
 
 namespace xpgrad::cuda {
 namespace {
 
-template <typename T, int GROUP, bool LOG>
-__global__ void __launch_bounds__(kThreads)
-softmax_forward_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows, int64_t k) {
-  __shared__ Acc<T, 2> scratch[kThreads / 32];
-  const RowSlot<GROUP> slot;
-  for (int64_t row = slot.first_row; row < rows; row += slot.row_stride) {
-    const T* xr = x + row * k;
-    T* yr = y + row * k;
-    Acc<T, 2> a{{neg_inf<T>(), T(0)}};
-    for (int64_t j = slot.lane; j < k; j += GROUP) online_max_sum(a, xr[j]);
-    a = group_reduce<GROUP>(a, MaxSumOp<T, 2>{}, scratch);
-    const T m = a.v[0], s = a.v[1];
-    if constexpr (LOG) {  // (x − m) − log s
+// softmax: y = e^(x − m) / s;  log_softmax: y = (x − m) − log s.
+template <typename T, typename S>
+__global__ void __launch_bounds__(S::kThreads)
+softmax_forward_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows, int64_t k,
+                       bool log, bool vec) {
+  __shared__ RowScratch<T> scratch;
+  for (RowSlot<S> slot; slot.more(rows); slot.next()) {
+    const int64_t at = slot.row * k;
+    const Row<T, S, 1> row({x + at}, slot.k(rows, k), slot.lane, vec, &scratch);
+    const T m = row.max([](int64_t, T v) { return v; });
+    const T s = row.sum([=](int64_t, T v) { return exp_(v - m); });
+    if (log) {
       const T log_s = log_(s);
-      for (int64_t j = slot.lane; j < k; j += GROUP) yr[j] = (xr[j] - m) - log_s;
-    } else {  // e^(x − m) / s
-      for (int64_t j = slot.lane; j < k; j += GROUP) yr[j] = exp_(xr[j] - m) / s;
+      row.write(y + at, [=](int64_t, T v) { return (v - m) - log_s; });
+    } else {
+      row.write(y + at, [=](int64_t, T v) { return exp_(v - m) / s; });
     }
   }
 }
 
 // softmax: gx = y ⊙ (gy − Σ gy⊙y);  log_softmax: gx = gy − e^y · Σ gy.
-template <typename T, int GROUP, bool LOG>
-__global__ void __launch_bounds__(kThreads)
+template <typename T, typename S>
+__global__ void __launch_bounds__(S::kThreads)
 softmax_backward_kernel(const T* __restrict__ y, const T* __restrict__ gy, T* __restrict__ gx,
-                        int64_t rows, int64_t k) {
-  __shared__ Acc<T, 1> scratch[kThreads / 32];
-  const RowSlot<GROUP> slot;
-  for (int64_t row = slot.first_row; row < rows; row += slot.row_stride) {
-    const T* yr = y + row * k;
-    const T* gr = gy + row * k;
-    T* out = gx + row * k;
-    Acc<T, 1> a{{T(0)}};
-    for (int64_t j = slot.lane; j < k; j += GROUP) a.v[0] += LOG ? gr[j] : gr[j] * yr[j];
-    const T s = group_reduce<GROUP>(a, SumOp<T, 1>{}, scratch).v[0];
-    for (int64_t j = slot.lane; j < k; j += GROUP)
-      out[j] = LOG ? gr[j] - exp_(yr[j]) * s : yr[j] * (gr[j] - s);
+                        int64_t rows, int64_t k, bool log, bool vec) {
+  __shared__ RowScratch<T> scratch;
+  for (RowSlot<S> slot; slot.more(rows); slot.next()) {
+    const int64_t at = slot.row * k;
+    const Row<T, S, 2> row({y + at, gy + at}, slot.k(rows, k), slot.lane, vec, &scratch);
+    if (log) {
+      const T s = row.sum([](int64_t, T, T g) { return g; });
+      row.write(gx + at, [=](int64_t, T yv, T g) { return g - exp_(yv) * s; });
+    } else {
+      const T s = row.sum([](int64_t, T yv, T g) { return g * yv; });
+      row.write(gx + at, [=](int64_t, T yv, T g) { return yv * (g - s); });
+    }
   }
-}
-
-template <bool LOG, typename T>
-cudaError_t forward(const T* x, T* y, int64_t rows, int64_t k, cudaStream_t stream) {
-  return launch_rows(rows, k, [&](const RowLaunch& r, auto group) {
-    softmax_forward_kernel<T, decltype(group)::value, LOG>
-        <<<unsigned(r.blocks), kThreads, 0, stream>>>(x, y, rows, k);
-  });
-}
-
-template <bool LOG, typename T>
-cudaError_t backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t k, cudaStream_t stream) {
-  return launch_rows(rows, k, [&](const RowLaunch& r, auto group) {
-    softmax_backward_kernel<T, decltype(group)::value, LOG>
-        <<<unsigned(r.blocks), kThreads, 0, stream>>>(y, gy, gx, rows, k);
-  });
 }
 
 }  // namespace
@@ -67,13 +49,21 @@ cudaError_t backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t k, cu
 template <typename T>
 cudaError_t softmax_forward(const T* x, T* y, int64_t rows, int64_t k, bool log,
                             cudaStream_t stream) {
-  return log ? forward<true>(x, y, rows, k, stream) : forward<false>(x, y, rows, k, stream);
+  const bool vec = rows_vectorizable(k, {x, y});
+  return launch_rows<T, 1>(rows, k, [&](unsigned blocks, auto shape) {
+    using S = decltype(shape);
+    softmax_forward_kernel<T, S><<<blocks, S::kThreads, 0, stream>>>(x, y, rows, k, log, vec);
+  });
 }
 
 template <typename T>
 cudaError_t softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t k, bool log,
                              cudaStream_t stream) {
-  return log ? backward<true>(y, gy, gx, rows, k, stream) : backward<false>(y, gy, gx, rows, k, stream);
+  const bool vec = rows_vectorizable(k, {y, gy, gx});
+  return launch_rows<T, 2>(rows, k, [&](unsigned blocks, auto shape) {
+    using S = decltype(shape);
+    softmax_backward_kernel<T, S><<<blocks, S::kThreads, 0, stream>>>(y, gy, gx, rows, k, log, vec);
+  });
 }
 
 #define XPGRAD_INSTANTIATE(T)                                                                    \

@@ -108,6 +108,16 @@ template <typename T> T __shfl_xor_sync(unsigned, T v, int lane_mask) {
   return r;
 }
 
+inline bool __any_sync(unsigned, bool pred) {
+  emu::Warp& w = *emu::ctx.blk->warps[threadIdx.x / 32];
+  w.buf[threadIdx.x % 32][0] = pred;
+  w.bar.arrive_and_wait();
+  bool any = false;
+  for (int lane = 0; lane < 32; ++lane) any = any || w.buf[lane][0];
+  w.bar.arrive_and_wait();
+  return any;
+}
+
 inline void __trap() { std::abort(); }
 
 inline cudaError_t cudaGetLastError() { return cudaSuccess; }

@@ -16,7 +16,6 @@ namespace xpgrad::cuda {
 constexpr int kThreads = 256;         // block size of the elementwise and row kernels
 constexpr int64_t kMaxBlocks = 65535; // grid cap: kernels use grid-stride loops past it
 constexpr int64_t kWarpRowMaxK = 1024; // rows up to this length get a warp each, longer a block
-constexpr int64_t kMaxSharedBytes = 48 * 1024;  // static + dynamic shared memory without opt-in
 
 XPGRAD_HOST_DEVICE inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -25,27 +24,43 @@ inline int64_t blocks_1d(int64_t n, int threads = kThreads) {
   return n <= 0 ? 0 : std::min(ceil_div(n, threads), kMaxBlocks);
 }
 
-// Row kernels: `threads_per_row` is 32 (a warp per row, 8 rows per block) for short rows,
-// kThreads (a block per row) for long ones, where one warp would loop too long.
-struct RowLaunch {
-  int threads_per_row;
-  int rows_per_block;
+// Row kernels (softmax, cross-entropy, sparsemax). `group` threads share a row: 4-32 (several
+// rows per warp, a warp per row) or a whole block. When `cap` > 0 each thread keeps `cap` of the
+// row's elements in registers (4 consecutive ones per 16-byte load), so the row is read from
+// memory once however many passes the op makes; cap = 0 re-reads it from global memory (fp64,
+// and rows too long for registers). `inputs` rows are held per row slot (2 in the backward ops).
+constexpr int kRowBlockThreads = 1024;  // block size of the block-per-row register plans
+constexpr int kRowVec = 4;              // elements per vector access in the register plans
+
+struct RowPlan {
+  int group;    // threads per row
+  int cap;      // elements per thread held in registers (0: none)
+  int threads;  // block size
   int64_t blocks;
 };
 
-inline RowLaunch row_launch(int64_t rows, int64_t k) {
-  RowLaunch r{};
-  r.threads_per_row = k <= kWarpRowMaxK ? 32 : kThreads;
-  r.rows_per_block = kThreads / r.threads_per_row;
-  r.blocks = rows <= 0 ? 0 : std::min(ceil_div(rows, r.rows_per_block), kMaxBlocks);
-  return r;
-}
-
-// Sparsemax re-reads its row ~10-40 times: keep the block's rows in shared memory when they
-// fit, else read them from global memory (L2). Returns the dynamic shared bytes, 0 = no cache.
-inline int64_t sparsemax_cache_bytes(const RowLaunch& r, int64_t k, int64_t elem_size) {
-  const int64_t bytes = int64_t(r.rows_per_block) * k * elem_size;
-  return bytes <= kMaxSharedBytes - 4096 ? bytes : 0;  // 4 KiB left for reduction scratch
+inline RowPlan row_plan(int64_t rows, int64_t k, bool registers, int inputs) {
+  RowPlan p{};
+  const int64_t max_cap = inputs > 1 ? 16 : 32;  // registers per thread stay under 64 (1024-thread blocks)
+  if (registers && k <= 32 * kRowVec) {
+    p.group = 4;
+    while (int64_t(p.group) * kRowVec < k) p.group *= 2;
+    p.cap = kRowVec;
+  } else if (registers && k <= 32 * 32) {
+    p.group = 32;
+    p.cap = 8;
+    while (32 * int64_t(p.cap) < k) p.cap *= 2;
+  } else if (registers && k <= kRowBlockThreads * max_cap) {
+    p.group = kRowBlockThreads;
+    p.cap = kRowVec;
+    while (int64_t(kRowBlockThreads) * p.cap < k) p.cap *= 2;
+  } else {
+    p.group = k <= kWarpRowMaxK ? 32 : kThreads;
+    p.cap = 0;
+  }
+  p.threads = p.group > kThreads ? p.group : kThreads;
+  p.blocks = rows <= 0 ? 0 : std::min(ceil_div(rows, p.threads / p.group), kMaxBlocks);
+  return p;
 }
 
 // GEMM: the big 128x128 tiles need enough of them to fill the GPU; otherwise 64x64 tiles.
