@@ -21,7 +21,7 @@ cross_entropy_kernel(const T* __restrict__ logits, const int64_t* __restrict__ t
     const int64_t c = tr || row_k == 0 ? -1 : target_index[slot.row];
     const bool valid = tr || (c >= 0 && c < k);
 
-    const T m = row.max([](int64_t, T v) { return v; });
+    const T m = row.max();
     const T log_s = log_(row.sum([=](int64_t, T v) { return exp_(v - m); }));
     Acc<T, 1> tlogp{{T(0)}};
     row.write(grad + at, [&](int64_t j, T v) {

@@ -46,21 +46,13 @@ template <typename S> struct RowSlot {
 // Whether any thread of the row slot's warp still wants to iterate (loop exits stay uniform).
 __device__ __forceinline__ bool warp_any(bool pred) { return __any_sync(0xffffffffu, pred); }
 
-// 4 consecutive elements: one 16-byte access for float, scalar accesses otherwise.
-template <typename T> __device__ __forceinline__ void load4(const T* p, T* v) {
-  if constexpr (sizeof(T) == 4) {
-    const float4 q = *reinterpret_cast<const float4*>(p);
-    v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
-  } else {
-    for (int e = 0; e < 4; ++e) v[e] = p[e];
-  }
+// 4 consecutive floats in one 16-byte access (register plans exist for float only).
+__device__ __forceinline__ void load4(const float* p, float* v) {
+  const float4 q = *reinterpret_cast<const float4*>(p);
+  v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
 }
-template <typename T> __device__ __forceinline__ void store4(T* p, const T* v) {
-  if constexpr (sizeof(T) == 4) {
-    *reinterpret_cast<float4*>(p) = float4{v[0], v[1], v[2], v[3]};
-  } else {
-    for (int e = 0; e < 4; ++e) p[e] = v[e];
-  }
+__device__ __forceinline__ void store4(float* p, const float* v) {
+  *reinterpret_cast<float4*>(p) = float4{v[0], v[1], v[2], v[3]};
 }
 
 // f(j, x) or f(j, y, gy): the element function at column j of the NIN rows' values v.
@@ -70,28 +62,36 @@ __device__ __forceinline__ auto at(const F& f, int64_t j, const T* v) {
   else return f(j, v[0], v[1]);
 }
 
-// The passes the ops are written with, on top of Derived::reduce.
+// What both kinds of Row share: the row's length (0 past the last row), this thread's lane,
+// the reduction scratch, and the passes the ops are written with, on top of Derived::reduce.
 template <typename T, typename S, typename Derived> class RowPasses {
   __device__ const Derived& self() const { return static_cast<const Derived&>(*this); }
+  template <typename Op, typename F> __device__ T fold(T init, Op op, const F& f) const {
+    return self().template reduce<1>(Acc<T, 1>{{init}}, op,
+                                      [&](int64_t j, auto... v) { return Acc<T, 1>{{f(j, v...)}}; })
+        .v[0];
+  }
+
+ protected:
+  int64_t k_;
+  int lane_;
+  RowScratch<T>* scratch_;
+  __device__ RowPasses(int64_t k, int lane, RowScratch<T>* scratch) : k_(k), lane_(lane), scratch_(scratch) {}
 
  public:
-  template <typename F> __device__ T max(const F& f) const {
-    return self().template reduce<1>(Acc<T, 1>{{neg_inf<T>()}}, MaxOp<T, 1>{},
-                                      [&](int64_t j, auto... v) { return Acc<T, 1>{{f(j, v...)}}; })
-        .v[0];
+  __device__ int64_t size() const { return k_; }
+  template <typename F> __device__ T max(const F& f) const { return fold(neg_inf<T>(), MaxOp<T, 1>{}, f); }
+  __device__ T max() const {  // of the (single) row's values
+    return max([](int64_t, T v) { return v; });
   }
-  template <typename F> __device__ T sum(const F& f) const {
-    return self().template reduce<1>(Acc<T, 1>{{T(0)}}, SumOp<T, 1>{},
-                                      [&](int64_t j, auto... v) { return Acc<T, 1>{{f(j, v...)}}; })
-        .v[0];
-  }
+  template <typename F> __device__ T sum(const F& f) const { return fold(T(0), SumOp<T, 1>{}, f); }
   // N sums at once: f returns Acc<T, N>.
   template <int N, typename F> __device__ Acc<T, N> sums(const F& f) const {
     return self().template reduce<N>(Acc<T, N>{}, SumOp<T, N>{}, f);
   }
   // Sum per-thread partials (e.g. accumulated during a write) over the group.
   template <int N> __device__ Acc<T, N> group_sum(Acc<T, N> a) const {
-    return group_reduce<S::kGroup>(a, SumOp<T, N>{}, self().scratch()->template as<N>());
+    return group_reduce<S::kGroup>(a, SumOp<T, N>{}, scratch_->template as<N>());
   }
 };
 
@@ -100,19 +100,19 @@ template <typename T, typename S, int NIN, int CAP = S::kCap> class Row;
 // Registers: thread `lane` holds columns j = (c·GROUP + lane)·4 + e, c < CAP/4, e < 4.
 template <typename T, typename S, int NIN, int CAP>
 class Row : public RowPasses<T, S, Row<T, S, NIN, CAP>> {
+  static_assert(std::is_same_v<T, float>, "register rows are fp32 (row_plan)");
+  using Base = RowPasses<T, S, Row<T, S, NIN, CAP>>;
+  using Base::k_, Base::lane_, Base::scratch_;
   static constexpr int kChunks = CAP / kRowVec;
   T v_[CAP][NIN];
-  int64_t k_;
-  int lane_;
   bool vec_;
-  RowScratch<T>* scratch_;
 
   __device__ int64_t first(int c) const { return (int64_t(c) * S::kGroup + lane_) * kRowVec; }
 
  public:
   // src: the NIN row pointers; vec: every row starts 16-byte aligned and k % 4 == 0.
   __device__ Row(const T* const (&src)[NIN], int64_t k, int lane, bool vec, RowScratch<T>* scratch)
-      : k_(k), lane_(lane), vec_(vec), scratch_(scratch) {
+      : Base(k, lane, scratch), vec_(vec) {
 #pragma unroll
     for (int n = 0; n < NIN; ++n) {
       const T* p = src[n];
@@ -131,9 +131,6 @@ class Row : public RowPasses<T, S, Row<T, S, NIN, CAP>> {
       }
     }
   }
-
-  __device__ int64_t size() const { return k_; }
-  __device__ RowScratch<T>* scratch() const { return scratch_; }
 
   // op-fold of f over the row, then over the group.
   template <int N, typename Op, typename F>
@@ -171,20 +168,16 @@ class Row : public RowPasses<T, S, Row<T, S, NIN, CAP>> {
 // Global memory: each pass strides over the row again.
 template <typename T, typename S, int NIN>
 class Row<T, S, NIN, 0> : public RowPasses<T, S, Row<T, S, NIN, 0>> {
+  using Base = RowPasses<T, S, Row<T, S, NIN, 0>>;
+  using Base::k_, Base::lane_, Base::scratch_;
   const T* src_[NIN];
-  int64_t k_;
-  int lane_;
-  RowScratch<T>* scratch_;
 
  public:
   __device__ Row(const T* const (&src)[NIN], int64_t k, int lane, bool, RowScratch<T>* scratch)
-      : k_(k), lane_(lane), scratch_(scratch) {
+      : Base(k, lane, scratch) {
 #pragma unroll
     for (int n = 0; n < NIN; ++n) src_[n] = src[n];
   }
-
-  __device__ int64_t size() const { return k_; }
-  __device__ RowScratch<T>* scratch() const { return scratch_; }
 
   template <int N, typename Op, typename F>
   __device__ Acc<T, N> reduce(Acc<T, N> a, Op op, const F& f) const {
@@ -207,11 +200,10 @@ class Row<T, S, NIN, 0> : public RowPasses<T, S, Row<T, S, NIN, 0>> {
   }
 };
 
-
 // Whether rows of k elements starting at these pointers allow 16-byte accesses.
 inline bool rows_vectorizable(int64_t k, std::initializer_list<const void*> pointers) {
   bool ok = k % kRowVec == 0;
-  for (const void* p : pointers) ok = ok && (p == nullptr || reinterpret_cast<uintptr_t>(p) % 16 == 0);
+  for (const void* p : pointers) ok = ok && reinterpret_cast<uintptr_t>(p) % 16 == 0;
   return ok;
 }
 

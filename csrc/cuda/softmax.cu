@@ -14,7 +14,7 @@ softmax_forward_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows,
   for (RowSlot<S> slot; slot.more(rows); slot.next()) {
     const int64_t at = slot.row * k;
     const Row<T, S, 1> row({x + at}, slot.k(rows, k), slot.lane, vec, &scratch);
-    const T m = row.max([](int64_t, T v) { return v; });
+    const T m = row.max();
     const T s = row.sum([=](int64_t, T v) { return exp_(v - m); });
     if (log) {
       const T log_s = log_(s);

@@ -14,7 +14,7 @@ template <typename T> struct Threshold {
 };
 
 template <typename T, typename RowT> __device__ Threshold<T> sparsemax_threshold(const RowT& row) {
-  const T xmax = row.max([](int64_t, T v) { return v; });
+  const T xmax = row.max();
   T tau = T(-1), support = T(row.size()) + T(1);
   for (;;) {  // the support size strictly decreases until it is stable (NaN rows: at once)
     const Acc<T, 2> s = row.template sums<2>([=](int64_t, T v) {
