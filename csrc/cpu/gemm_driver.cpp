@@ -63,6 +63,11 @@ constexpr int64_t kSharedABytes = int64_t(512) << 10;
 // does better. Up to it the full loop nest's M blocks would be too thin (a B panel pass each).
 constexpr int64_t kSharedARows = 256;
 constexpr int64_t kMinSharedK = 512;
+// B is packed in blocks of several slivers, so that packing a row-major B reads runs of this
+// many bytes from each of its rows. Each row of the MLP shapes' B is on another page and the
+// hardware prefetchers stop at page boundaries: one sliver (one cache line per row) at a time,
+// the packing waited on a miss per row, a quarter of the time of x·W on a Zen 3.
+constexpr int64_t kPackRunBytes = 256;
 
 // The kernels' one thread count (thread_pool.h: XPGRAD_NUM_THREADS, else OMP_NUM_THREADS, else
 // every core; _C.set_pool_threads caps it), passed to each OpenMP region explicitly: OpenMP's
@@ -86,6 +91,16 @@ int thread_num() {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// Columns per packed B block: one sliver when B's columns are contiguous (the packing then
+// reads long runs anyway, and a bigger block only takes L2 from A); for a row-major B,
+// kPackRunBytes of each row, but at least 2 blocks per thread for the work sharing to balance.
+template <typename T>
+int64_t b_block_cols(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t n, int threads) {
+  if (b.cs != 1) return ker.nr;
+  const int64_t run = kPackRunBytes / (ker.nr * static_cast<int64_t>(sizeof(T)));
+  return ker.nr * std::clamp<int64_t>(ceil_div(n, ker.nr) / (2 * threads), 1, std::max<int64_t>(run, 1));
+}
 
 // Scratch memory reused across calls (allocating and first-touching megabytes per call would
 // cost as much as a small GEMM). One per calling thread, so concurrent callers don't share;
@@ -118,7 +133,8 @@ void pack_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, int64_t i0, int 
   ker.pack(a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs, h, h, kcb, dst);
 }
 
-// Columns [j0, j0 + w) of B rows [pc, pc + kcb) as one sliver, padded to whole vectors. Only
+// Columns [j0, j0 + w) of B rows [pc, pc + kcb) packed with rows ldb = w rounded up to whole
+// vectors (one sliver, or a block of slivers side by side, each read at its column). Only
 // the unpacked small path may read B in place (row-major, whole vectors wide): a big B read
 // in place costs a TLB miss and an unprefetched line per row (each row on another page).
 template <typename T>
@@ -134,7 +150,7 @@ const T* sliver_b(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t j0
   return buf;
 }
 
-// One B sliver (kcb × w at bp) against rows [i0, i1) of the packed A block at abuf.
+// One B sliver (kcb × w at bp, rows ldb apart) against rows [0, rows) of the packed A block.
 template <typename T>
 void sweep_rows(const GemmKernels<T>& ker, const T* abuf, int64_t rows, int64_t kcb, const T* bp,
                 int64_t ldb, int w, T* c, int64_t ldc, const Epilogue<T>& ep) {
@@ -163,37 +179,41 @@ void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstM
 }
 
 // op(A) (all rows × a K block) fits in L2: it is packed once per K block and shared (each A
-// sliver by the first thread to need it), while the threads split the B slivers, each packed
-// into a contiguous buffer just before the microkernel sweeps it down all of M (so it is
-// reused from L1/L2).
+// sliver by the first thread to need it), while the threads split the B blocks, each packed
+// into a contiguous buffer just before the microkernel sweeps its slivers down all of M (so
+// they are reused from L1/L2).
 template <typename T>
 void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
                    int64_t ldc, const T* bias, Activation act, int threads, int64_t kb) {
   const int64_t m = a.rows, k = a.cols, n = b.cols;
   const int64_t a_elems = round_up(m * kb, 64);
-  T* abuf = workspace<T>(a_elems + threads * kb * ker.nr);
+  const int64_t nb = b_block_cols(ker, b, n, threads);
+  T* abuf = workspace<T>(a_elems + threads * kb * nb);
   const int64_t slivers_a = ceil_div(m, ker.mr);
-  WorkRanges work(threads, ceil_div(n, ker.nr));
+  WorkRanges work(threads, ceil_div(n, nb));
   PackOnce packed_a(slivers_a);
 #pragma omp parallel num_threads(threads)
   {
     const int t = thread_num();
-    T* bbuf = abuf + a_elems + t * kb * ker.nr;
+    T* bbuf = abuf + a_elems + t * kb * nb;
     for (int64_t pc = 0; pc < k; pc += kb) {
       const int64_t kcb = std::min(kb, k - pc);
       Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
-      work.run(t, [&](int64_t s) {
-        const int64_t jr = s * ker.nr;
-        const int w = static_cast<int>(std::min<int64_t>(ker.nr, n - jr));
+      work.run(t, [&](int64_t blk) {
+        const int64_t j0 = blk * nb;
+        const int wb = static_cast<int>(std::min<int64_t>(nb, n - j0));
         int64_t ldb;
-        const T* bp = sliver_b(ker, b, jr, w, pc, kcb, bbuf, ldb, false);
-        ep.bias = bias ? bias + jr : nullptr;
-        for (int64_t sa = 0; sa < slivers_a; ++sa) {
-          const int64_t ir = sa * ker.mr;
-          const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
-          T* ap = abuf + ir * kcb;
-          packed_a.ensure(sa, [&] { pack_a(ker, a, ir, h, pc, kcb, ap); });
-          ker.micro(h, w, kcb, ap, 1, h, bp, ldb, c + ir * ldc + jr, ldc, ep);
+        const T* bp = sliver_b(ker, b, j0, wb, pc, kcb, bbuf, ldb, false);
+        for (int jr = 0; jr < wb; jr += ker.nr) {
+          const int w = std::min(ker.nr, wb - jr);
+          ep.bias = bias ? bias + j0 + jr : nullptr;
+          for (int64_t sa = 0; sa < slivers_a; ++sa) {
+            const int64_t ir = sa * ker.mr;
+            const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
+            T* ap = abuf + ir * kcb;
+            packed_a.ensure(sa, [&] { pack_a(ker, a, ir, h, pc, kcb, ap); });
+            ker.micro(h, w, kcb, ap, 1, h, bp + jr, ldb, c + ir * ldc + j0 + jr, ldc, ep);
+          }
         }
       });
       if (pc + kcb < k) {  // the next K block reuses the buffers: everyone must be done
@@ -210,7 +230,8 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
 
 // The full loop nest for large M: each B panel (kc × nc) is packed once and shared (each
 // sliver by the first thread to need it), while the threads split the blocks of mc rows,
-// packing their A blocks privately.
+// packing their A blocks privately. (Packing B in blocks of slivers, as gemm_shared_a does,
+// measured 12% slower here at 2048³: the panel's rows are only kc long.)
 template <typename T>
 void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
                    int64_t ldc, const T* bias, Activation act, int threads) {
