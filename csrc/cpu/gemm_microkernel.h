@@ -124,13 +124,21 @@ void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int wid
                typename V::T* dst) {
   using T = typename V::T;
   constexpr int L = V::L;
-  if (rs == 1) {  // masked lanes load as zeros, so the tail store also writes the padding
+  if (rs == 1) {
+    // Masked lanes load as zeros, so the tail also writes the padding. Its store is a whole
+    // vector wherever that stays inside dst: the lanes past the row land in later rows, which
+    // are written after it (a masked store costs tens of cycles on AMD's Zen 2/3).
+    const int64_t end = kc * width;
     for (int64_t p = 0; p < kc; ++p) {
       const T* s = x + p * ks;
       T* d = dst + p * width;
       int r = 0;
       for (; r + L <= rows; r += L) V::store(d + r, V::load(s + r));
-      for (; r < width; r += L) V::store_n(d + r, V::load_n(s + r, rows - r), std::min(L, width - r));
+      for (; r < width; r += L) {
+        const auto v = V::load_n(s + r, rows - r);
+        if (p * width + r + L <= end) V::store(d + r, v);
+        else V::store_n(d + r, v, std::min(L, width - r));
+      }
     }
     return;
   }
