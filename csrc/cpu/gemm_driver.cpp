@@ -180,8 +180,9 @@ void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstM
 
 // op(A) (all rows × a K block) fits in L2: it is packed once per K block and shared (each A
 // sliver by the first thread to need it), while the threads split the B blocks, each packed
-// into a contiguous buffer just before the microkernel sweeps its slivers down all of M (so
-// they are reused from L1/L2).
+// into a contiguous buffer just before the microkernel sweeps it down all of M: every A
+// sliver against each of the block's B slivers in turn, so that the A sliver is reused from L1
+// and the block from L1/L2.
 template <typename T>
 void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
                    int64_t ldc, const T* bias, Activation act, int threads, int64_t kb) {
@@ -204,14 +205,14 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
         const int wb = static_cast<int>(std::min<int64_t>(nb, n - j0));
         int64_t ldb;
         const T* bp = sliver_b(ker, b, j0, wb, pc, kcb, bbuf, ldb, false);
-        for (int jr = 0; jr < wb; jr += ker.nr) {
-          const int w = std::min(ker.nr, wb - jr);
-          ep.bias = bias ? bias + j0 + jr : nullptr;
-          for (int64_t sa = 0; sa < slivers_a; ++sa) {
-            const int64_t ir = sa * ker.mr;
-            const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
-            T* ap = abuf + ir * kcb;
-            packed_a.ensure(sa, [&] { pack_a(ker, a, ir, h, pc, kcb, ap); });
+        for (int64_t sa = 0; sa < slivers_a; ++sa) {
+          const int64_t ir = sa * ker.mr;
+          const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
+          T* ap = abuf + ir * kcb;
+          packed_a.ensure(sa, [&] { pack_a(ker, a, ir, h, pc, kcb, ap); });
+          for (int jr = 0; jr < wb; jr += ker.nr) {
+            const int w = std::min(ker.nr, wb - jr);
+            ep.bias = bias ? bias + j0 + jr : nullptr;
             ker.micro(h, w, kcb, ap, 1, h, bp + jr, ldb, c + ir * ldc + j0 + jr, ldc, ep);
           }
         }
