@@ -35,7 +35,9 @@ except ImportError:  # run as a script
 WORKER = r"""
 import sys, time
 import numpy as np
-name, path = sys.argv[1], sys.argv[2]
+name, path, bench_dir = sys.argv[1:4]
+sys.path.insert(0, bench_dir)
+from bench_gemm import operands
 if name != "numpy":
     sys.path.insert(0, path)
     from xpgrad import _C
@@ -44,9 +46,7 @@ for line in sys.stdin:
     m, k, n, trans_a, trans_b, number = map(int, line.split())
     key = (m, k, n, trans_a, trans_b)
     if key not in calls:
-        rng = np.random.default_rng(0)
-        a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(np.float32)
-        b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(np.float32)
+        a, b = operands(m, k, n, trans_a, trans_b, np.float32, np.random.default_rng(0))
         op_a, op_b = (a.T if trans_a else a), (b.T if trans_b else b)
         out = np.empty((m, n), np.float32)
         if name == "numpy":
@@ -76,8 +76,9 @@ def main() -> None:
     args = parser.parse_args()
     builds = dict(b.split("=", 1) if "=" in b else (b, "") for b in args.builds)
     env = dict(os.environ, XPGRAD_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    bench_dir = os.path.dirname(os.path.abspath(__file__))
     pin = ["taskset", "-c", str(args.cpu)] if args.threads == 1 and shutil.which("taskset") else []
-    workers = [(name, subprocess.Popen(pin + [sys.executable, "-c", WORKER, name, path], stdin=subprocess.PIPE,
+    workers = [(name, subprocess.Popen(pin + [sys.executable, "-c", WORKER, name, path, bench_dir], stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, text=True, env=env))
                for name, path in builds.items() for _ in range(args.processes)]
 
