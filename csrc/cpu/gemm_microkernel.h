@@ -15,6 +15,40 @@
 
 namespace xpgrad::cpu::XPGRAD_GEMM_ISA {
 
+// Write-back of a C tile with the fused epilogue; the last vector of a row may be partial
+// (masked).
+template <class V, int MR, int NV>
+void gemm_write_back(const typename V::R (&acc)[MR][NV], int n_eff, typename V::T* c, int64_t ldc,
+                     const Epilogue<typename V::T>& ep) {
+  using R = typename V::R;
+  constexpr int L = V::L;
+  for (int i = 0; i < MR; ++i) {
+    typename V::T* crow = c + i * ldc;
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      const int j = v * L;
+      const int n = n_eff - j;
+      if (n <= 0) break;
+      R x = acc[i][v];
+      if (n >= L) {
+        if (ep.accumulate) x = V::add(x, V::load(crow + j));
+        if (ep.final) {
+          if (ep.bias) x = V::add(x, V::load(ep.bias + j));
+          x = EpilogueMath<V>::apply(x, ep.act);
+        }
+        V::store(crow + j, x);
+      } else {
+        if (ep.accumulate) x = V::add(x, V::load_n(crow + j, n));
+        if (ep.final) {
+          if (ep.bias) x = V::add(x, V::load_n(ep.bias + j, n));
+          x = EpilogueMath<V>::apply(x, ep.act);
+        }
+        V::store_n(crow + j, x, n);
+      }
+    }
+  }
+}
+
 template <class V, int MR, int NV, bool PackedA>
 void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int64_t a_cs,
                 const typename V::T* b, int64_t ldb, typename V::T* c, int64_t ldc,
@@ -54,32 +88,23 @@ void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int
     a += step_a;
     b += ldb;
   }
-  // Write-back with the fused epilogue; the last vector of a row may be partial (masked).
-  for (int i = 0; i < MR; ++i) {
-    typename V::T* crow = c + i * ldc;
+  // A whole tile stored as computed (no accumulation, bias or activation: every K block of a
+  // weight gradient but its last, and the last too when it has no bias): unrolled stores
+  // straight from the registers. Short-K calls notice (K = 100: 600 cycles of FMAs).
+  if (n_eff == NV * L && !ep.accumulate && (!ep.final || (!ep.bias && ep.act == Activation::Identity))) {
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) {
-      const int j = v * L;
-      const int n = n_eff - j;
-      if (n <= 0) break;
-      R x = acc[i][v];
-      if (n >= L) {
-        if (ep.accumulate) x = V::add(x, V::load(crow + j));
-        if (ep.final) {
-          if (ep.bias) x = V::add(x, V::load(ep.bias + j));
-          x = EpilogueMath<V>::apply(x, ep.act);
-        }
-        V::store(crow + j, x);
-      } else {
-        if (ep.accumulate) x = V::add(x, V::load_n(crow + j, n));
-        if (ep.final) {
-          if (ep.bias) x = V::add(x, V::load_n(ep.bias + j, n));
-          x = EpilogueMath<V>::apply(x, ep.act);
-        }
-        V::store_n(crow + j, x, n);
-      }
-    }
+      for (int v = 0; v < NV; ++v) V::store(c + i * ldc + v * L, acc[i][v]);
+    return;
   }
+  // Anything else goes through a copy in memory, so that acc itself stays in registers.
+  R tile[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) tile[i][v] = acc[i][v];
+  gemm_write_back<V, MR, NV>(tile, n_eff, c, ldc, ep);
 }
 
 // Dispatch on the tile's actual shape, so row tails run an exact-height kernel (no wasted
