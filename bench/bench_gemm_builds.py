@@ -11,7 +11,9 @@ bench_gemm). On a shared machine:
 Ratios are medians over rounds of the same-round time ratio against the first build.
 
 usage: python bench/bench_gemm_builds.py before=/tmp/before/python after=/tmp/after/python
-(each directory holds an xpgrad package with its _C; 'numpy' may be given as a build too)
+(each directory holds an xpgrad package with its _C; 'numpy' may be given as a build too).
+--more adds the square products and the MLP's fused forward layers (linear with bias + ReLU;
+NumPy: matmul, + bias, maximum), which the geometric mean (over the MLP GEMM cells) leaves out.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ import sys
 import time
 
 try:
-    from .bench_gemm import LAYOUTS, MLP_SHAPES
-    from .harness import write_results
+    from .bench_gemm import LAYOUTS, MLP_SHAPES, SQUARES
+    from .harness import SETTLE_SECONDS, write_results
 except ImportError:  # run as a script
-    from bench_gemm import LAYOUTS, MLP_SHAPES
-    from harness import write_results
+    from bench_gemm import LAYOUTS, MLP_SHAPES, SQUARES
+    from harness import SETTLE_SECONDS, write_results
 
 WORKER = r"""
 import sys, time
@@ -43,18 +45,25 @@ if name != "numpy":
     from xpgrad import _C
 calls = {}
 for line in sys.stdin:
-    m, k, n, trans_a, trans_b, number = map(int, line.split())
-    key = (m, k, n, trans_a, trans_b)
+    m, k, n, trans_a, trans_b, linear, warm_up, number = map(int, line.split())
+    key = (m, k, n, trans_a, trans_b, linear)
     if key not in calls:
         a, b = operands(m, k, n, trans_a, trans_b, np.float32, np.random.default_rng(0))
         op_a, op_b = (a.T if trans_a else a), (b.T if trans_b else b)
         out = np.empty((m, n), np.float32)
-        if name == "numpy":
+        bias = np.linspace(-1, 1, n, dtype=np.float32)
+        if name == "numpy" and linear:
+            calls[key] = lambda: np.maximum(np.add(np.matmul(a, b, out=out), bias, out=out), 0, out=out)
+        elif name == "numpy":
             calls[key] = lambda: np.matmul(op_a, op_b, out=out)
+        elif linear:
+            calls[key] = lambda: _C.linear(a, b, bias, "relu")
         else:
             calls[key] = lambda: _C.gemm(a, b, bool(trans_a), bool(trans_b), out)
         calls[key]()
     fn = calls[key]
+    for _ in range(warm_up):
+        fn()
     start = time.perf_counter()
     for _ in range(number):
         fn()
@@ -73,6 +82,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="worker processes per build")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cpu", type=int, default=1, help="core the workers are pinned to (single thread)")
+    parser.add_argument("--more", action="store_true", help="also the squares and the fused forward layers")
     args = parser.parse_args()
     builds = dict(b.split("=", 1) if "=" in b else (b, "") for b in args.builds)
     env = dict(os.environ, XPGRAD_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
@@ -82,40 +92,54 @@ def main() -> None:
                                        stdout=subprocess.PIPE, text=True, env=env))
                for name, path in builds.items() for _ in range(args.processes)]
 
+    # Before each time, the previous worker's idle threads must have stopped spinning (OpenBLAS
+    # spins ~0.1 s after a call and would take the second core from a two-thread worker). After
+    # that pause a woken worker thread may share its core with the caller for the next ~10-20 ms
+    # (seen with perf sched here: the idle vCPU counts as preempted), so with threads a warm-up
+    # batch precedes the timed one.
+    settle = 0.03 if args.threads == 1 else SETTLE_SECONDS
+    warm_up = args.threads > 1
+
     def timed(worker, request):
-        time.sleep(0.03)  # let the previous worker's threads go idle
+        time.sleep(settle)
         worker.stdin.write(request)
         worker.stdin.flush()
         return float(worker.stdout.readline())
 
     base = next(iter(builds))
+    cases = [(m, k, n, layout, False) for m, k, n in MLP_SHAPES for layout in LAYOUTS]
+    if args.more:
+        cases += [(s, s, s, "A·B", False) for s in SQUARES]
+        cases += [(m, k, n, "A·B", True) for m, k, n in MLP_SHAPES[::2]]
     rows = []
-    for m, k, n in MLP_SHAPES:
-        for layout, (trans_a, trans_b) in LAYOUTS.items():
-            flop = 2.0 * m * n * k
-            request = f"{m} {k} {n} {int(trans_a)} {int(trans_b)} {max(1, int(0.03 * 50e9 / flop))}\n"
-            times = {name: [] for name in builds}
-            for _ in range(args.rounds):
-                for name, worker in workers:  # one time per worker and round
-                    times[name].append(timed(worker, request))
-            row = {"M×K×N": f"{m}×{k}×{n}", "layout": layout}
-            for name, ts in times.items():
-                row[f"{name} GFLOP/s"] = flop / statistics.median(ts) / 1e9
-                if name != base:
-                    row[f"{name} vs {base}"] = statistics.median(t0 / t for t0, t in zip(times[base], ts))
-            rows.append(row)
-            print(row, flush=True)
+    for m, k, n, layout, linear in cases:
+        trans_a, trans_b = LAYOUTS[layout]
+        flop = 2.0 * m * n * k
+        number = max(1, int(0.03 * 50e9 / flop))
+        request = f"{m} {k} {n} {int(trans_a)} {int(trans_b)} {int(linear)} {number * warm_up} {number}\n"
+        times = {name: [] for name in builds}
+        for _ in range(args.rounds):
+            for name, worker in workers:  # one time per worker and round
+                times[name].append(timed(worker, request))
+        row = {"M×K×N": f"{m}×{k}×{n}", "layout": "linear + ReLU" if linear else layout}
+        for name, ts in times.items():
+            row[f"{name} GFLOP/s"] = flop / statistics.median(ts) / 1e9
+            if name != base:
+                row[f"{name} vs {base}"] = statistics.median(t0 / t for t0, t in zip(times[base], ts))
+        rows.append(row)
+        print(row, flush=True)
     for _, worker in workers:
         worker.stdin.close()
         worker.wait()
+    mlp_cells = len(MLP_SHAPES) * len(LAYOUTS)  # the geometric mean's cells (issue 5's goal)
     columns = ["M×K×N", "layout"] + [f"{name} GFLOP/s" for name in builds] + [f"{name} vs {base}" for name in builds
                                                                              if name != base]
     notes = (f"float32; {args.threads} thread(s){', pinned to core ' + str(args.cpu) if pin else ''}; "
              f"{args.processes} worker processes per build, {args.rounds} interleaved rounds. "
              f"'X vs {base}': median over rounds of the same-round speed ratio. Builds: "
              + ", ".join(f"{name} = {path or 'NumPy'}" for name, path in builds.items()) + ". Geometric means: "
-             + ", ".join(f"{name} vs {base} **{geomean([r[f'{name} vs {base}'] for r in rows]):.2f}×**"
-                         for name in builds if name != base) + ".")
+             + ", ".join(f"{name} vs {base} **{geomean([r[f'{name} vs {base}'] for r in rows[:mlp_cells]]):.2f}×**"
+                         for name in builds if name != base) + " (over the MLP GEMM cells).")
     print(write_results("gemm_builds", "GEMM: builds compared (float32)", rows, columns, notes))
 
 
