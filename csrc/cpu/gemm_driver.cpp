@@ -180,10 +180,11 @@ void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstM
 }
 
 // op(A) (all rows × a K block) fits in L2: it is packed once per K block and shared (each A
-// sliver by the first thread to need it), while the threads split the B blocks, each packed
-// into a contiguous buffer just before the microkernel sweeps it down all of M: every A
-// sliver against each of the block's B slivers in turn, so that the A sliver is reused from L1
-// and the block from L1/L2.
+// sliver by the first thread to need it), while the threads split the B slivers in blocks of
+// up to nb columns (fewer at the end of each thread's range, WorkRanges::run_guided), each
+// packed into a contiguous buffer just before the microkernel sweeps it down all of M: every
+// A sliver against each of the block's B slivers in turn, so that the A sliver is reused from
+// L1 and the block from L1/L2.
 template <typename T>
 void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
                    int64_t ldc, const T* bias, Activation act, int threads, int64_t kb) {
@@ -192,7 +193,8 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
   const int64_t nb = b_block_cols(ker, b, n, threads);
   T* abuf = workspace<T>(a_elems + threads * kb * nb);
   const int64_t slivers_a = ceil_div(m, ker.mr);
-  WorkRanges work(threads, ceil_div(n, nb));
+  const int64_t slivers_b = ceil_div(n, ker.nr), run_b = nb / ker.nr;
+  WorkRanges work(threads, slivers_b);
   PackOnce packed_a(slivers_a);
 #pragma omp parallel num_threads(threads)
   {
@@ -201,9 +203,9 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
     for (int64_t pc = 0; pc < k; pc += kb) {
       const int64_t kcb = std::min(kb, k - pc);
       Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
-      work.run(t, [&](int64_t blk) {
-        const int64_t j0 = blk * nb;
-        const int wb = static_cast<int>(std::min<int64_t>(nb, n - j0));
+      work.run_guided(t, run_b, [&](int64_t first, int64_t count) {
+        const int64_t j0 = first * ker.nr;
+        const int wb = static_cast<int>(std::min<int64_t>(count * ker.nr, n - j0));
         int64_t ldb;
         const T* bp = sliver_b(ker, b, j0, wb, pc, kcb, bbuf, ldb, false);
         for (int64_t sa = 0; sa < slivers_a; ++sa) {
