@@ -242,12 +242,13 @@ void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
   const int64_t m = a.rows, k = a.cols, n = b.cols;
   const int64_t kb = k_block(k, ker.kc);
   const int64_t b_elems = round_up(std::min(n, ker.nc), ker.nr) * kb;
-  // At least 4 M blocks per thread, so that taking the others' leftovers can even out the
-  // load (a block is the unit of work); smaller blocks only mean more sweeps over a B panel
-  // that is in L2/L3.
+  // M blocks of up to mc rows, at least 4 per thread, so that taking the others' leftovers can
+  // even out the load; smaller blocks only mean more sweeps over a B panel that is in L2/L3.
+  // The blocks shrink toward the end of each thread's range (WorkRanges::run_guided): with
+  // whole blocks to the end, one thread waited up to a block's time at each K block's barrier.
   const int64_t mc = std::clamp(round_up(ceil_div(m, 4 * threads), ker.mr), int64_t(ker.mr), ker.mc);
   T* bbuf = workspace<T>(b_elems + threads * mc * kb);
-  WorkRanges work(threads, ceil_div(m, mc));
+  WorkRanges work(threads, ceil_div(m, ker.mr));
   PackOnce packed_b(ceil_div(std::min(n, ker.nc), ker.nr));
 #pragma omp parallel num_threads(threads)
   {
@@ -258,8 +259,8 @@ void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
       for (int64_t pc = 0; pc < k; pc += kb) {
         const int64_t kcb = std::min(kb, k - pc);
         Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
-        work.run(t, [&](int64_t blk) {
-          const int64_t ic = blk * mc, mcb = std::min(mc, m - ic);
+        work.run_guided(t, mc / ker.mr, [&](int64_t first, int64_t count) {
+          const int64_t ic = first * ker.mr, mcb = std::min(count * ker.mr, m - ic);
           for (int64_t ir = 0; ir < mcb; ir += ker.mr)
             pack_a(ker, a, ic + ir, static_cast<int>(std::min<int64_t>(ker.mr, mcb - ir)), pc, kcb, abuf + ir * kcb);
           for (int64_t jr = 0; jr < ncb; jr += ker.nr) {
