@@ -181,7 +181,7 @@ void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstM
 
 // op(A) (all rows × a K block) fits in L2: it is packed once per K block and shared (each A
 // sliver by the first thread to need it), while the threads split the B slivers in blocks of
-// up to nb columns (fewer at the end of each thread's range, WorkRanges::run_guided), each
+// up to nb columns (fewer at the end of each thread's range, see WorkRanges::run), each
 // packed into a contiguous buffer just before the microkernel sweeps it down all of M: every
 // A sliver against each of the block's B slivers in turn, so that the A sliver is reused from
 // L1 and the block from L1/L2.
@@ -203,7 +203,7 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
     for (int64_t pc = 0; pc < k; pc += kb) {
       const int64_t kcb = std::min(kb, k - pc);
       Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
-      work.run_guided(t, run_b, [&](int64_t first, int64_t count) {
+      work.run(t, run_b, [&](int64_t first, int64_t count) {
         const int64_t j0 = first * ker.nr;
         const int wb = static_cast<int>(std::min<int64_t>(count * ker.nr, n - j0));
         int64_t ldb;
@@ -244,8 +244,8 @@ void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
   const int64_t b_elems = round_up(std::min(n, ker.nc), ker.nr) * kb;
   // M blocks of up to mc rows, at least 4 per thread, so that taking the others' leftovers can
   // even out the load; smaller blocks only mean more sweeps over a B panel that is in L2/L3.
-  // The blocks shrink toward the end of each thread's range (WorkRanges::run_guided): with
-  // whole blocks to the end, one thread waited up to a block's time at each K block's barrier.
+  // The blocks shrink toward the end of each thread's range (WorkRanges::run): with whole
+  // blocks to the end, one thread waited up to a block's time at each K block's barrier.
   const int64_t mc = std::clamp(round_up(ceil_div(m, 4 * threads), ker.mr), int64_t(ker.mr), ker.mc);
   T* bbuf = workspace<T>(b_elems + threads * mc * kb);
   WorkRanges work(threads, ceil_div(m, ker.mr));
@@ -259,7 +259,7 @@ void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
       for (int64_t pc = 0; pc < k; pc += kb) {
         const int64_t kcb = std::min(kb, k - pc);
         Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
-        work.run_guided(t, mc / ker.mr, [&](int64_t first, int64_t count) {
+        work.run(t, mc / ker.mr, [&](int64_t first, int64_t count) {
           const int64_t ic = first * ker.mr, mcb = std::min(count * ker.mr, m - ic);
           for (int64_t ir = 0; ir < mcb; ir += ker.mr)
             pack_a(ker, a, ic + ir, static_cast<int>(std::min<int64_t>(ker.mr, mcb - ir)), pc, kcb, abuf + ir * kcb);

@@ -88,9 +88,9 @@ void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int
     a += step_a;
     b += ldb;
   }
-  // A whole tile stored as computed (no accumulation, bias or activation: every K block of a
-  // weight gradient but its last, and the last too when it has no bias): unrolled stores
-  // straight from the registers. Short-K calls notice (K = 100: 600 cycles of FMAs).
+  // A whole tile stored as computed (the first of several K blocks, or the only one of a
+  // product without bias or activation, such as a weight gradient): unrolled stores straight
+  // from the registers. Short-K calls notice (K = 100: 600 cycles of FMAs, 1.13-1.22x).
   if (n_eff == NV * L && !ep.accumulate && (!ep.final || (!ep.bias && ep.act == Activation::Identity))) {
 #pragma GCC unroll 32
     for (int i = 0; i < MR; ++i)
