@@ -92,6 +92,23 @@ int thread_num() {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
+// Rows [first, first + rows) of A sliver s out of ceil_div(m, mr): mr rows each, except that a
+// remainder of at most mr/2 rows is shared evenly with the sliver before it. A 2-row tile has
+// too few accumulators to cover the FMA latency (AVX2: 4 of the 8 needed); 32 rows as
+// 6+6+6+6+4+4 instead of 6+6+6+6+6+2 measured 1.02-1.07x on one core (32x784x512), and
+// 8, 14 and 20 rows 1.05-1.09x (x1000x1000).
+struct Sliver {
+  int64_t first;
+  int rows;
+};
+Sliver sliver(int64_t m, int mr, int64_t s) {
+  const int64_t count = ceil_div(m, mr), rem = m % mr;
+  if (rem == 0 || rem > mr / 2 || count < 2 || s < count - 2)
+    return {s * mr, static_cast<int>(std::min<int64_t>(mr, m - s * mr))};
+  const int pair = mr + static_cast<int>(rem), upper = (pair + 1) / 2;
+  return s == count - 2 ? Sliver{s * mr, upper} : Sliver{s * mr - mr + upper, pair - upper};
+}
+
 // Columns per packed B block: for a row-major B, kPackRunBytes of each row, but at least 2
 // blocks per thread for the work sharing to balance. One sliver when B's columns are
 // contiguous: the packing then reads long runs anyway, and wider blocks measured 1-4% slower
@@ -155,8 +172,8 @@ const T* sliver_b(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t j0
 template <typename T>
 void sweep_rows(const GemmKernels<T>& ker, const T* abuf, int64_t rows, int64_t kcb, const T* bp,
                 int64_t ldb, int w, T* c, int64_t ldc, const Epilogue<T>& ep) {
-  for (int64_t ir = 0; ir < rows; ir += ker.mr) {
-    const int h = static_cast<int>(std::min<int64_t>(ker.mr, rows - ir));
+  for (int64_t s = 0; s < ceil_div(rows, ker.mr); ++s) {
+    const auto [ir, h] = sliver(rows, ker.mr, s);
     ker.micro(h, w, kcb, abuf + ir * kcb, 1, h, bp, ldb, c + ir * ldc, ldc, ep);
   }
 }
@@ -172,8 +189,8 @@ void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstM
     int64_t ldb;
     const T* bp = sliver_b(ker, b, jr, w, 0, k, buf, ldb, true);
     const Epilogue<T> ep{bias ? bias + jr : nullptr, act, false, true};
-    for (int64_t ir = 0; ir < m; ir += ker.mr) {
-      const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
+    for (int64_t s = 0; s < ceil_div(m, ker.mr); ++s) {
+      const auto [ir, h] = sliver(m, ker.mr, s);
       ker.micro(h, w, k, a.data + ir * a.rs, a.rs, a.cs, bp, ldb, c + ir * ldc + jr, ldc, ep);
     }
   }
@@ -209,8 +226,9 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
         int64_t ldb;
         const T* bp = sliver_b(ker, b, j0, wb, pc, kcb, bbuf, ldb, false);
         for (int64_t sa = 0; sa < slivers_a; ++sa) {
-          const int64_t ir = sa * ker.mr;
-          const int h = static_cast<int>(std::min<int64_t>(ker.mr, m - ir));
+          const Sliver rows = sliver(m, ker.mr, sa);
+          const int64_t ir = rows.first;
+          const int h = rows.rows;
           T* ap = abuf + ir * kcb;
           packed_a.ensure(sa, [&] { pack_a(ker, a, ir, h, pc, kcb, ap); });
           for (int jr = 0; jr < wb; jr += ker.nr) {
@@ -261,8 +279,10 @@ void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
         Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
         work.run(t, mc / ker.mr, [&](int64_t first, int64_t count) {
           const int64_t ic = first * ker.mr, mcb = std::min(count * ker.mr, m - ic);
-          for (int64_t ir = 0; ir < mcb; ir += ker.mr)
-            pack_a(ker, a, ic + ir, static_cast<int>(std::min<int64_t>(ker.mr, mcb - ir)), pc, kcb, abuf + ir * kcb);
+          for (int64_t s = 0; s < ceil_div(mcb, ker.mr); ++s) {
+            const auto [ir, h] = sliver(mcb, ker.mr, s);
+            pack_a(ker, a, ic + ir, h, pc, kcb, abuf + ir * kcb);
+          }
           for (int64_t jr = 0; jr < ncb; jr += ker.nr) {
             const int w = static_cast<int>(std::min<int64_t>(ker.nr, ncb - jr));
             T* bp = bbuf + jr * kcb;
