@@ -226,9 +226,9 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
         int64_t ldb;
         const T* bp = sliver_b(ker, b, j0, wb, pc, kcb, bbuf, ldb, false);
         for (int64_t sa = 0; sa < slivers_a; ++sa) {
-          const Sliver rows = sliver(m, ker.mr, sa);
-          const int64_t ir = rows.first;
-          const int h = rows.rows;
+          const Sliver part = sliver(m, ker.mr, sa);  // named: the lambda below captures them
+          const int64_t ir = part.first;
+          const int h = part.rows;
           T* ap = abuf + ir * kcb;
           packed_a.ensure(sa, [&] { pack_a(ker, a, ir, h, pc, kcb, ap); });
           for (int jr = 0; jr < wb; jr += ker.nr) {
