@@ -109,6 +109,15 @@ Sliver sliver(int64_t m, int mr, int64_t s) {
   return s == count - 2 ? Sliver{s * mr, upper} : Sliver{s * mr - mr + upper, pair - upper};
 }
 
+// f(first, rows) for each A sliver of m rows, in order.
+template <class F>
+void for_each_sliver(int64_t m, int mr, F&& f) {
+  for (int64_t s = 0; s < ceil_div(m, mr); ++s) {
+    const Sliver part = sliver(m, mr, s);
+    f(part.first, part.rows);
+  }
+}
+
 // Columns per packed B block: for a row-major B, kPackRunBytes of each row, but at least 2
 // blocks per thread for the work sharing to balance. One sliver when B's columns are
 // contiguous: the packing then reads long runs anyway, and wider blocks measured 1-4% slower
@@ -172,10 +181,9 @@ const T* sliver_b(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t j0
 template <typename T>
 void sweep_rows(const GemmKernels<T>& ker, const T* abuf, int64_t rows, int64_t kcb, const T* bp,
                 int64_t ldb, int w, T* c, int64_t ldc, const Epilogue<T>& ep) {
-  for (int64_t s = 0; s < ceil_div(rows, ker.mr); ++s) {
-    const auto [ir, h] = sliver(rows, ker.mr, s);
+  for_each_sliver(rows, ker.mr, [&](int64_t ir, int h) {
     ker.micro(h, w, kcb, abuf + ir * kcb, 1, h, bp, ldb, c + ir * ldc, ldc, ep);
-  }
+  });
 }
 
 // No packing of A, and B read in place where its rows are contiguous: for shapes so small
@@ -189,10 +197,9 @@ void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstM
     int64_t ldb;
     const T* bp = sliver_b(ker, b, jr, w, 0, k, buf, ldb, true);
     const Epilogue<T> ep{bias ? bias + jr : nullptr, act, false, true};
-    for (int64_t s = 0; s < ceil_div(m, ker.mr); ++s) {
-      const auto [ir, h] = sliver(m, ker.mr, s);
+    for_each_sliver(m, ker.mr, [&](int64_t ir, int h) {
       ker.micro(h, w, k, a.data + ir * a.rs, a.rs, a.cs, bp, ldb, c + ir * ldc + jr, ldc, ep);
-    }
+    });
   }
 }
 
@@ -226,8 +233,8 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
         int64_t ldb;
         const T* bp = sliver_b(ker, b, j0, wb, pc, kcb, bbuf, ldb, false);
         for (int64_t sa = 0; sa < slivers_a; ++sa) {
-          const Sliver part = sliver(m, ker.mr, sa);  // named: the lambda below captures them
-          const int64_t ir = part.first;
+          const Sliver part = sliver(m, ker.mr, sa);
+          const int64_t ir = part.first;  // named: the packing lambda below captures them
           const int h = part.rows;
           T* ap = abuf + ir * kcb;
           packed_a.ensure(sa, [&] { pack_a(ker, a, ir, h, pc, kcb, ap); });
@@ -279,10 +286,8 @@ void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
         Epilogue<T> ep{nullptr, act, pc > 0, pc + kcb == k};
         work.run(t, mc / ker.mr, [&](int64_t first, int64_t count) {
           const int64_t ic = first * ker.mr, mcb = std::min(count * ker.mr, m - ic);
-          for (int64_t s = 0; s < ceil_div(mcb, ker.mr); ++s) {
-            const auto [ir, h] = sliver(mcb, ker.mr, s);
-            pack_a(ker, a, ic + ir, h, pc, kcb, abuf + ir * kcb);
-          }
+          for_each_sliver(mcb, ker.mr,
+                          [&](int64_t ir, int h) { pack_a(ker, a, ic + ir, h, pc, kcb, abuf + ir * kcb); });
           for (int64_t jr = 0; jr < ncb; jr += ker.nr) {
             const int w = static_cast<int>(std::min<int64_t>(ker.nr, ncb - jr));
             T* bp = bbuf + jr * kcb;
