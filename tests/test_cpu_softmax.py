@@ -39,8 +39,26 @@ def test_softmax_extreme_values():
     assert np.isnan(cpu.softmax(np.array([[0, np.nan, 1]], np.float32))).all()
 
 
+@pytest.mark.parametrize("k", [3, 10, 26, 37, 70])
+def test_extreme_values_at_the_end_of_rows(k):
+    """-inf, huge and underflowing logits in a row's last (partial) vector, where the kernels
+    pad the lanes past k."""
+    x = rng(k).standard_normal((4, k)).astype(np.float32)
+    x[0, -2:] = -np.inf
+    x[1, -1] = 1e30
+    x[2, -3:] = [-1000, 90, -200]
+    x[3, :-1] = -np.inf
+    t = np.array([0, k - 1, k - 2, k - 1])
+    for name in ("softmax", "log_softmax"):
+        assert_close(getattr(cpu, name)(x), getattr(ref, name)(x), np.float32)
+    loss, grad = cpu.cross_entropy(x, t, 0.0)
+    want_loss, want_grad = ref.cross_entropy(x, t, 0.0)
+    assert_close(loss, want_loss, np.float32)
+    assert_close(grad, want_grad, np.float32)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n,k", [(0, 3), (1, 1), (5, 2), (7, 10), (3, 1000), (2, 4099)])
+@pytest.mark.parametrize("n,k", [(0, 3), (1, 1), (5, 2), (7, 10), (6, 16), (4, 29), (3, 1000), (2, 4099)])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_with_indices_and_probabilities(n, k, smoothing, dtype):
     r = rng(n * k)
