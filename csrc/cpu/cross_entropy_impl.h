@@ -3,7 +3,8 @@
 //   loss = Σt'·log s − Σ t'ᵢ(xᵢ − m)      (= −Σ t' log p, without forming log p)
 //   grad = p − t' = e^(x − m)/s − (1−ε)t − ε/K
 // Three passes over a cache-resident row: max; exp stored into grad and summed; grad finished
-// while the loss terms Σ t(x − m), Σ t, Σ (x − m) are accumulated.
+// while the loss terms Σ t(x − m), Σ t, Σ (x − m) are accumulated. Rows of up to four vectors
+// are held in registers (RegisterRow) for all three.
 #include <cmath>
 
 #include "xpgrad/cross_entropy.h"
@@ -26,7 +27,7 @@ struct CrossEntropy {
     m = row_max<V>(x, k);
     const V vm = V::set1(m);
     return row_sum<V, T>(k, [&](int64_t i, int c) {
-      V e = simd::exp(load_n<V>(x + i, c, ninf) - vm);
+      const V e = exp_shifted(x + i, c, vm);
       store_n(e, g + i, c);
       return e;
     });
@@ -34,22 +35,28 @@ struct CrossEntropy {
 
   static void with_indices(const T* logits, const int64_t* target, T* loss, T* grad, int64_t n, int64_t k,
                            T eps) {
-    if (k <= V::width) {  // a row is one register
-      const int c = int(k);
-      const V off = V::set1(eps / T(k));
-      return for_rows(n, k, [&](int64_t r) {
+    const bool done = with_register_row<V>(k, [&](auto regs) {
+      for_rows(n, k, [&](int64_t r) {
         const T* x = logits + r * k;
-        const V v = V::load(x, c, ninf);
-        const T m = reduce_max(v);
-        const V e = simd::exp(v - V::set1(m));
-        const T s = reduce_add(e);
-        (e * V::set1(T(1) / s) - off).store(grad + r * k, c);
-        const T sum_shifted = eps != T(0) ? reduce_add(V::load(x, c, m) - V::set1(m)) : T(0);
+        RegisterRow<V, regs> z(x, k, ninf);
+        const T m = z.largest();
+        const V vm = V::set1(m), off = V::set1(eps / T(k));
+        z.apply([&](V a) { return a - vm; });
+        z.fill_tail(T(0));
+        RegisterRow<V, regs> e = z;
+        e.apply([](V a) { return simd::exp(a); });
+        e.fill_tail(T(0));
+        const T s = e.total();
+        const V inv = V::set1(T(1) / s);
+        e.apply([&](V a) { return a * inv - off; });
+        e.store(grad + r * k);
         const int64_t t = target[r];
         grad[r * k + t] -= T(1) - eps;
+        const T sum_shifted = eps != T(0) ? z.total() : T(0);  // Σ (x − m), only needed with smoothing
         loss[r] = std::log(s) - (T(1) - eps) * (x[t] - m) - eps / T(k) * sum_shifted;
       });
-    }
+    });
+    if (done) return;
     for_rows(n, k, [&](int64_t r) {
       const T* x = logits + r * k;
       T* g = grad + r * k;
@@ -67,6 +74,26 @@ struct CrossEntropy {
   }
 
   static void with_probs(const T* logits, const T* target, T* loss, T* grad, int64_t n, int64_t k, T eps) {
+    const bool done = with_register_row<V>(k, [&](auto regs) {
+      for_rows(n, k, [&](int64_t r) {
+        RegisterRow<V, regs> z(logits + r * k, k, ninf), tw(target + r * k, k, T(0));
+        const V vm = V::set1(z.largest());
+        z.apply([&](V a) { return a - vm; });
+        z.fill_tail(T(0));
+        RegisterRow<V, regs> e = z;
+        e.apply([](V a) { return simd::exp(a); });
+        e.fill_tail(T(0));
+        const T s = e.total();
+        const V inv = V::set1(T(1) / s), off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps);
+        e.apply(tw, [&](V a, V tv) { return a * inv - keep * tv - off; });
+        e.store(grad + r * k);
+        const T weight = (T(1) - eps) * tw.total() + eps;  // Σ t'
+        const T shifted = z.total();
+        z.apply(tw, [](V a, V tv) { return a * tv; });
+        loss[r] = weight * std::log(s) - (T(1) - eps) * z.total() - eps / T(k) * shifted;
+      });
+    });
+    if (done) return;
     for_rows(n, k, [&](int64_t r) {
       const T *x = logits + r * k, *t = target + r * k;
       T* g = grad + r * k;

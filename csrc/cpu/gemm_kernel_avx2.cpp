@@ -1,8 +1,10 @@
 // AVX2+FMA GEMM kernels: 6×16 fp32 / 6×8 fp64 register block (12 ymm accumulators + 2 B
-// vectors + 1 broadcast of the 16 registers); tails use vmaskmov loads/stores.
+// vectors + 1 broadcast of the 16 registers); tails load with vmaskmov and store in plain
+// pieces (simd::store_first).
 #include <immintrin.h>
 
 #include "gemm_kernels.h"
+#include "xpgrad/simd.h"
 
 #define XPGRAD_GEMM_ISA avx2
 namespace xpgrad::cpu::XPGRAD_GEMM_ISA {
@@ -21,7 +23,7 @@ namespace xpgrad::cpu::XPGRAD_GEMM_ISA {
     static R load(const T* p) { return _mm256_loadu_##SFX(p); }                                \
     static R load_n(const T* p, int n) { return _mm256_maskload_##SFX(p, mask(n)); }           \
     static void store(T* p, R x) { _mm256_storeu_##SFX(p, x); }                                \
-    static void store_n(T* p, R x, int n) { _mm256_maskstore_##SFX(p, mask(n), x); }           \
+    static void store_n(T* p, R x, int n) { simd::store_first(p, x, n); }                       \
     static R add(R a, R b) { return _mm256_add_##SFX(a, b); }                                  \
     static R sub(R a, R b) { return _mm256_sub_##SFX(a, b); }                                  \
     static R mul(R a, R b) { return _mm256_mul_##SFX(a, b); }                                  \

@@ -1,5 +1,6 @@
 // Softmax family over the last axis, compiled once per ISA (the .cpp defines XPGRAD_ISA).
-// Per row (cache-resident between passes, so DRAM sees x once and y once):
+// Per row (cache-resident between passes, so DRAM sees x once and y once; rows of up to four
+// vectors stay in registers, see RegisterRow):
 //   softmax:     m = max x;  eᵢ = e^(xᵢ − m) stored and summed;  yᵢ = eᵢ · (1/Σe)
 //   log_softmax: m = max x;  s = Σ e^(xᵢ − m);  yᵢ = (xᵢ − m) − log s
 // Backward: softmax gx = y ⊙ (gy − Σ gy⊙y); log_softmax gx = gy − e^y · Σ gy.
@@ -21,20 +22,26 @@ struct Softmax {
   static constexpr T ninf = -std::numeric_limits<T>::infinity();
 
   static void softmax(const T* x, T* y, int64_t rows, int64_t k) {
-    if (k <= V::width) {  // a row is one register: no strip loops, no second look at memory
-      const int c = int(k);
-      return for_rows(rows, k, [&](int64_t r) {
-        const V v = V::load(x + r * k, c, ninf);
-        const V e = simd::exp(v - V::set1(reduce_max(v)));
-        (e * V::set1(T(1) / reduce_add(e))).store(y + r * k, c);
+    const bool done = with_register_row<V>(k, [&](auto regs) {
+      for_rows(rows, k, [&](int64_t r) {
+        RegisterRow<V, regs> row(x + r * k, k, ninf);
+        const V m = V::set1(row.largest());
+        row.apply([&](V a) { return a - m; });
+        row.fill_tail(T(0));
+        row.apply([](V a) { return simd::exp(a); });
+        row.fill_tail(T(0));
+        const V inv = V::set1(T(1) / row.total());
+        row.apply([&](V a) { return a * inv; });
+        row.store(y + r * k);
       });
-    }
+    });
+    if (done) return;
     for_rows(rows, k, [&](int64_t r) {
       const T* xr = x + r * k;
       T* yr = y + r * k;
       const V m = V::set1(row_max<V>(xr, k));
       const T s = row_sum<V, T>(k, [&](int64_t i, int c) {
-        V e = simd::exp(load_n<V>(xr + i, c, ninf) - m);
+        const V e = exp_shifted(xr + i, c, m);
         store_n(e, yr + i, c);
         return e;
       });
@@ -44,25 +51,40 @@ struct Softmax {
   }
 
   static void log_softmax(const T* x, T* y, int64_t rows, int64_t k) {
-    if (k <= V::width) {
-      const int c = int(k);
-      return for_rows(rows, k, [&](int64_t r) {
-        const V v = V::load(x + r * k, c, ninf);
-        const V z = v - V::set1(reduce_max(v));
-        (z - V::set1(std::log(reduce_add(simd::exp(z))))).store(y + r * k, c);
+    const bool done = with_register_row<V>(k, [&](auto regs) {
+      for_rows(rows, k, [&](int64_t r) {
+        RegisterRow<V, regs> row(x + r * k, k, ninf);
+        const V m = V::set1(row.largest());
+        row.apply([&](V a) { return a - m; });
+        row.fill_tail(T(0));
+        const V log_s = V::set1(std::log(row.total([](V a) { return simd::exp(a); })));
+        row.apply([&](V a) { return a - log_s; });
+        row.store(y + r * k);
       });
-    }
+    });
+    if (done) return;
     for_rows(rows, k, [&](int64_t r) {
       const T* xr = x + r * k;
       T* yr = y + r * k;
       const V m = V::set1(row_max<V>(xr, k));
-      const T s = row_sum<V, T>(k, [&](int64_t i, int c) { return simd::exp(load_n<V>(xr + i, c, ninf) - m); });
+      const T s = row_sum<V, T>(k, [&](int64_t i, int c) { return exp_shifted(xr + i, c, m); });
       const V log_s = V::set1(std::log(s));
       simd::strips<V>(k, [&](int64_t i, int c) { store_n((load_n<V>(xr + i, c) - m) - log_s, yr + i, c); });
     });
   }
 
   static void softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t k) {
+    const bool done = with_register_row<V>(k, [&](auto regs) {
+      for_rows(rows, k, [&](int64_t r) {
+        const RegisterRow<V, regs> yr(y + r * k, k, T(0));
+        RegisterRow<V, regs> g(gy + r * k, k, T(0)), prod = g;
+        prod.apply(yr, [](V a, V b) { return a * b; });
+        const V dot = V::set1(prod.total());
+        g.apply(yr, [&](V a, V b) { return b * (a - dot); });
+        g.store(gx + r * k);
+      });
+    });
+    if (done) return;
     for_rows(rows, k, [&](int64_t r) {
       const T *yr = y + r * k, *gr = gy + r * k;
       T* out = gx + r * k;
@@ -74,6 +96,16 @@ struct Softmax {
   }
 
   static void log_softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t k) {
+    const bool done = with_register_row<V>(k, [&](auto regs) {
+      for_rows(rows, k, [&](int64_t r) {
+        const RegisterRow<V, regs> yr(y + r * k, k, T(0));
+        RegisterRow<V, regs> g(gy + r * k, k, T(0));
+        const V sum = V::set1(g.total());
+        g.apply(yr, [&](V a, V b) { return a - simd::exp(b) * sum; });
+        g.store(gx + r * k);
+      });
+    });
+    if (done) return;
     for_rows(rows, k, [&](int64_t r) {
       const T *yr = y + r * k, *gr = gy + r * k;
       T* out = gx + r * k;

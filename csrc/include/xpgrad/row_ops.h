@@ -2,11 +2,14 @@
 // reductions over one contiguous row with four independent accumulators, so the add/max
 // latency is hidden behind loads and exp. Templates on simd::Vec; compiled per ISA.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "xpgrad/parallel.h"
 #include "xpgrad/simd.h"
+#include "xpgrad/vecmath.h"
 
 namespace xpgrad::cpu {
 
@@ -44,6 +47,81 @@ inline T row_max(const T* x, int64_t k) {
 template <class V, class T, class F>
 inline T row_sum(int64_t k, F f) {
   return reduce_add(reduce_strips<V>(k, V::set1(T(0)), f, add<V>));
+}
+
+// A row of k elements, (R−1)·width < k ≤ R·width, held in R registers: loaded once and stored
+// once, so a short row (K = 10 classes) never goes back to memory between the passes of a
+// reduction. Only the last register is partial; its lanes past k hold a fill value. Operations
+// work in place (GCC moved copies of the register array through memory in 8-byte pieces).
+template <class V, int R>
+struct RegisterRow {
+  using T = typename V::value_type;
+  V v[R];
+  int last;  // lanes of k in v[R − 1], 1 … width
+
+  RegisterRow(const T* x, int64_t k, T fill) : last(int(k - int64_t(R - 1) * V::width)) {
+    for (int j = 0; j + 1 < R; ++j) v[j] = V::load(x + j * V::width);
+    v[R - 1] = simd::load_n<V>(x + (R - 1) * V::width, last, fill);
+  }
+  void store(T* y) const {
+    for (int j = 0; j + 1 < R; ++j) v[j].store(y + j * V::width);
+    simd::store_n(v[R - 1], y + (R - 1) * V::width, last);
+  }
+  // Sets the lanes past k to value. exp of a −inf padding lane underflows, and a subnormal
+  // result costs a microcode assist per vector (Zen 3: softmax at K = 10 ran at a third of
+  // K = 16's speed), so padding goes through exp as 0 and comes out as 0.
+  void fill_tail(T value) {
+    if (last < V::width) v[R - 1] = select(V::first(last), v[R - 1], V::set1(value));
+  }
+  template <class F>
+  void apply(F f) {
+    for (int j = 0; j < R; ++j) v[j] = f(v[j]);
+  }
+  template <class F>
+  void apply(const RegisterRow& b, F f) {
+    for (int j = 0; j < R; ++j) v[j] = f(v[j], b.v[j]);
+  }
+  T largest() const {
+    V m = v[0];
+    for (int j = 1; j < R; ++j) m = max(v[j], m);  // max(new, acc), as row_max
+    return reduce_max(m);
+  }
+  T total() const {
+    V s = v[0];
+    for (int j = 1; j < R; ++j) s = s + v[j];
+    return reduce_add(s);
+  }
+  // Σ f(x) over the k lanes, without storing f(x) (f's values in the padding are dropped).
+  template <class F>
+  T total(F f) const {
+    V s = V::set1(T(0));
+    for (int j = 0; j + 1 < R; ++j) s = s + f(v[j]);
+    const V t = f(v[R - 1]);
+    s = s + (last < V::width ? select(V::first(last), t, V::set1(T(0))) : t);
+    return reduce_add(s);
+  }
+};
+
+// e^(x − m) on the first count lanes of x, 0 in the lanes past them (the padding goes through
+// exp as 0, not −inf: see RegisterRow::fill_tail).
+template <class V, class T>
+inline V exp_shifted(const T* x, int count, V m) {
+  if (count == V::width) return simd::exp(V::load(x) - m);
+  const auto lanes = V::first(count);
+  const V zero = V::set1(T(0));
+  return select(lanes, simd::exp(select(lanes, V::load(x, count, T(0)) - m, zero)), zero);
+}
+
+// When 0 < k ≤ 4·width: f(std::integral_constant<int, R>{}) with the R of the RegisterRow that
+// holds k, and true; otherwise false (the caller takes its strip loops).
+template <class V, class F>
+inline bool with_register_row(int64_t k, F&& f) {
+  if (k <= 0 || k > 4 * V::width) return false;
+  if (k <= V::width) f(std::integral_constant<int, 1>{});
+  else if (k <= 2 * V::width) f(std::integral_constant<int, 2>{});
+  else if (k <= 3 * V::width) f(std::integral_constant<int, 3>{});
+  else f(std::integral_constant<int, 4>{});
+  return true;
 }
 
 // Rows in parallel: enough rows per thread to amortise the fork (≈ 16K elements each).
