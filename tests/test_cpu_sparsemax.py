@@ -62,7 +62,7 @@ def test_other_axis_and_strided_input(axis):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n,k", [(0, 4), (1, 1), (6, 3), (9, 10), (4, 1000)])
+@pytest.mark.parametrize("n,k", [(0, 4), (1, 1), (6, 3), (9, 10), (5, 26), (4, 1000)])
 def test_loss_with_indices_and_multilabel(n, k, dtype):
     r = rng(n + k)
     x = (r.standard_normal((n, k)) * 2).astype(dtype)

@@ -9,6 +9,7 @@
 // so long runs exhaust the range (−1, 0] quickly). Ties
 // and huge logits need no special case; −inf entries get 0. A row with NaN or +inf (or only
 // −inf) gives a NaN row, as the reference does.
+// Rows of up to four vectors (RegisterRow) run the same iteration in registers, with no buffer.
 // Backward: gx = gy − mean_S(gy) on S = {y > 0}, 0 elsewhere.
 #include <cmath>
 
@@ -112,6 +113,43 @@ struct Sparsemax {
     for (int64_t i = 0; i < k; ++i) y[i] = nan;
   }
 
+  // Michelot's iteration on a row held in registers (k ≤ 4 vectors): no candidate buffer.
+  // z = x − max with −inf padding, which is never in the support. Returns false for a row
+  // with NaN or +inf, or only −inf; else sets tau.
+  template <int R>
+  static bool register_threshold(const RegisterRow<V, R>& z, T max, T& tau) {
+    const V zero = V::set1(T(0)), one = V::set1(T(1));
+    const T nans = z.total([&](V a) { return select(a >= a, zero, one); });
+    if (nans != T(0) || max == std::numeric_limits<T>::infinity()) return false;
+    T n = 0;
+    tau = T(-1);  // the support lies in z > −1
+    for (;;) {
+      const V t = V::set1(tau);
+      const T kept = z.total([&](V a) { return select(a > t, one, zero); });
+      if (kept == n || kept == T(0)) break;
+      n = kept;
+      tau = (z.total([&](V a) { return select(a > t, a, zero); }) - T(1)) / n;
+    }
+    return n != T(0);
+  }
+
+  // Calls f(z, max, tau) on each row held in registers, or fills the row with NaN; false when
+  // k needs the strip loops.
+  template <class F, class Bad>
+  static bool register_rows(const T* x, int64_t rows, int64_t k, F f, Bad bad) {
+    return with_register_row<V>(k, [&](auto regs) {
+      for_rows(rows, k, [&](int64_t r) {
+        RegisterRow<V, regs> z(x + r * k, k, -std::numeric_limits<T>::infinity());
+        const T max = z.largest();
+        const V m = V::set1(max);
+        z.apply([&](V a) { return a - m; });
+        T tau;
+        if (register_threshold(z, max, tau)) f(r, z, max, tau);
+        else bad(r);
+      });
+    });
+  }
+
   template <class F>
   static void rows_with_buffer(int64_t rows, int64_t k, F f) {
     for_rows(rows, k, [&](int64_t r) {
@@ -121,6 +159,15 @@ struct Sparsemax {
   }
 
   static void forward(const T* x, T* y, int64_t rows, int64_t k) {
+    const bool done = register_rows(
+        x, rows, k,
+        [&](int64_t r, auto& z, T, T tau) {
+          const V t = V::set1(tau), zero = V::set1(T(0));
+          z.apply([&](V a) { return select(a > t, a - t, zero); });
+          z.store(y + r * k);
+        },
+        [&](int64_t r) { fill_nan(y + r * k, k); });
+    if (done) return;
     rows_with_buffer(rows, k, [&](int64_t r, T* buf) {
       Threshold th;
       if (threshold(x + r * k, k, buf, th)) project(x + r * k, y + r * k, k, th);
@@ -155,6 +202,23 @@ struct Sparsemax {
 
   // L = −qᵀz + ½ Σ_S (z² − τ²) + ½‖q‖², clamped at 0; grad = p − q with q the one-hot of t.
   static void loss_with_indices(const T* logits, const int64_t* target, T* loss, T* grad, int64_t n, int64_t k) {
+    const bool done = register_rows(
+        logits, n, k,
+        [&](int64_t r, auto& z, T max, T tau) {
+          const V t = V::set1(tau), zero = V::set1(T(0));
+          const T energy = T(0.5) * z.total([&](V a) { return select(a > t, a * a - t * t, zero); });
+          z.apply([&](V a) { return select(a > t, a - t, zero); });
+          z.store(grad + r * k);
+          const int64_t c = target[r];
+          grad[r * k + c] -= T(1);
+          const T l = -(logits[r * k + c] - max) + energy + T(0.5);
+          loss[r] = l > T(0) ? l : T(0);
+        },
+        [&](int64_t r) {
+          fill_nan(grad + r * k, k);
+          loss[r] = nan;
+        });
+    if (done) return;
     rows_with_buffer(n, k, [&](int64_t r, T* buf) {
       const T* x = logits + r * k;
       T* g = grad + r * k;
