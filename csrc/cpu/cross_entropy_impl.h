@@ -20,7 +20,6 @@ using simd::store_n;
 template <class T>
 struct CrossEntropy {
   using V = simd::Vec<T>;
-  static constexpr T ninf = -std::numeric_limits<T>::infinity();
 
   // Stores e^(x − m) into g; returns s = Σ e^(x − m) and sets m.
   static T exp_pass(const T* x, T* g, int64_t k, T& m) {
@@ -38,12 +37,10 @@ struct CrossEntropy {
     const bool done = with_register_row<V>(k, [&](auto regs) {
       for_rows(n, k, [&](int64_t r) {
         const T* x = logits + r * k;
-        RegisterRow<V, regs> z(x, k, ninf);
-        const T m = z.largest();
-        const V vm = V::set1(m), off = V::set1(eps / T(k));
-        z.apply([&](V a) { return a - vm; });
-        z.fill_tail(T(0));
-        RegisterRow<V, regs> e = z;
+        T m;
+        const auto z = RegisterRow<V, regs>::minus_max(x, k, m);
+        const V off = V::set1(eps / T(k));
+        auto e = z;
         e.apply([](V a) { return simd::exp(a); });
         e.fill_tail(T(0));
         const T s = e.total();
@@ -76,11 +73,10 @@ struct CrossEntropy {
   static void with_probs(const T* logits, const T* target, T* loss, T* grad, int64_t n, int64_t k, T eps) {
     const bool done = with_register_row<V>(k, [&](auto regs) {
       for_rows(n, k, [&](int64_t r) {
-        RegisterRow<V, regs> z(logits + r * k, k, ninf), tw(target + r * k, k, T(0));
-        const V vm = V::set1(z.largest());
-        z.apply([&](V a) { return a - vm; });
-        z.fill_tail(T(0));
-        RegisterRow<V, regs> e = z;
+        T m;
+        auto z = RegisterRow<V, regs>::minus_max(logits + r * k, k, m);
+        const RegisterRow<V, regs> tw(target + r * k, k, T(0));
+        auto e = z;
         e.apply([](V a) { return simd::exp(a); });
         e.fill_tail(T(0));
         const T s = e.total();

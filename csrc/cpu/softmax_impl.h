@@ -19,15 +19,12 @@ using simd::store_n;
 template <class T>
 struct Softmax {
   using V = simd::Vec<T>;
-  static constexpr T ninf = -std::numeric_limits<T>::infinity();
 
   static void softmax(const T* x, T* y, int64_t rows, int64_t k) {
     const bool done = with_register_row<V>(k, [&](auto regs) {
       for_rows(rows, k, [&](int64_t r) {
-        RegisterRow<V, regs> row(x + r * k, k, ninf);
-        const V m = V::set1(row.largest());
-        row.apply([&](V a) { return a - m; });
-        row.fill_tail(T(0));
+        T max;
+        auto row = RegisterRow<V, regs>::minus_max(x + r * k, k, max);
         row.apply([](V a) { return simd::exp(a); });
         row.fill_tail(T(0));
         const V inv = V::set1(T(1) / row.total());
@@ -53,10 +50,8 @@ struct Softmax {
   static void log_softmax(const T* x, T* y, int64_t rows, int64_t k) {
     const bool done = with_register_row<V>(k, [&](auto regs) {
       for_rows(rows, k, [&](int64_t r) {
-        RegisterRow<V, regs> row(x + r * k, k, ninf);
-        const V m = V::set1(row.largest());
-        row.apply([&](V a) { return a - m; });
-        row.fill_tail(T(0));
+        T max;
+        auto row = RegisterRow<V, regs>::minus_max(x + r * k, k, max);
         const V log_s = V::set1(std::log(row.total([](V a) { return simd::exp(a); })));
         row.apply([&](V a) { return a - log_s; });
         row.store(y + r * k);

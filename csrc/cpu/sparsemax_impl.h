@@ -114,7 +114,7 @@ struct Sparsemax {
   }
 
   // Michelot's iteration on a row held in registers (k ≤ 4 vectors): no candidate buffer.
-  // z = x − max with −inf padding, which is never in the support. Returns false for a row
+  // z = x − max; every sum and count drops the padding (RegisterRow::total). Returns false for a row
   // with NaN or +inf, or only −inf; else sets tau.
   template <int R>
   static bool register_threshold(const RegisterRow<V, R>& z, T max, T& tau) {
@@ -139,11 +139,8 @@ struct Sparsemax {
   static bool register_rows(const T* x, int64_t rows, int64_t k, F f, Bad bad) {
     return with_register_row<V>(k, [&](auto regs) {
       for_rows(rows, k, [&](int64_t r) {
-        RegisterRow<V, regs> z(x + r * k, k, -std::numeric_limits<T>::infinity());
-        const T max = z.largest();
-        const V m = V::set1(max);
-        z.apply([&](V a) { return a - m; });
-        T tau;
+        T max, tau;
+        auto z = RegisterRow<V, regs>::minus_max(x + r * k, k, max);
         if (register_threshold(z, max, tau)) f(r, z, max, tau);
         else bad(r);
       });

@@ -63,6 +63,15 @@ struct RegisterRow {
     for (int j = 0; j + 1 < R; ++j) v[j] = V::load(x + j * V::width);
     v[R - 1] = simd::load_n<V>(x + (R - 1) * V::width, last, fill);
   }
+  // z = x − max x with the padding at 0 (ready for exp, see fill_tail); sets max.
+  static RegisterRow minus_max(const T* x, int64_t k, T& max) {
+    RegisterRow z(x, k, -std::numeric_limits<T>::infinity());
+    max = z.largest();
+    const V m = V::set1(max);
+    z.apply([&](V a) { return a - m; });
+    z.fill_tail(T(0));
+    return z;
+  }
   void store(T* y) const {
     for (int j = 0; j + 1 < R; ++j) v[j].store(y + j * V::width);
     simd::store_n(v[R - 1], y + (R - 1) * V::width, last);
