@@ -51,8 +51,9 @@ inline T row_sum(int64_t k, F f) {
 
 // A row of k elements, (R−1)·width < k ≤ R·width, held in R registers: loaded once and stored
 // once, so a short row (K = 10 classes) never goes back to memory between the passes of a
-// reduction. Only the last register is partial; its lanes past k hold a fill value. Operations
-// work in place (GCC moved copies of the register array through memory in 8-byte pieces).
+// reduction. Only the last register is partial; its lanes past k hold a fill value. The steps
+// work in place: when each returned a new row, GCC moved the copies of the register array
+// through memory in 8-byte pieces.
 template <class V, int R>
 struct RegisterRow {
   using T = typename V::value_type;
