@@ -41,8 +41,7 @@ struct CrossEntropy {
         const auto z = RegisterRow<V, regs>::minus_max(x, k, m);
         const V off = V::set1(eps / T(k));
         auto e = z;
-        e.apply([](V a) { return simd::exp(a); });
-        e.fill_tail(T(0));
+        e.apply_exp();
         const T s = e.total();
         const V inv = V::set1(T(1) / s);
         e.apply([&](V a) { return a * inv - off; });
@@ -77,8 +76,7 @@ struct CrossEntropy {
         auto z = RegisterRow<V, regs>::minus_max(logits + r * k, k, m);
         const RegisterRow<V, regs> tw(target + r * k, k, T(0));
         auto e = z;
-        e.apply([](V a) { return simd::exp(a); });
-        e.fill_tail(T(0));
+        e.apply_exp();
         const T s = e.total();
         const V inv = V::set1(T(1) / s), off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps);
         e.apply(tw, [&](V a, V tv) { return a * inv - keep * tv - off; });

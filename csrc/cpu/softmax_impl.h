@@ -25,8 +25,7 @@ struct Softmax {
       for_rows(rows, k, [&](int64_t r) {
         T max;
         auto row = RegisterRow<V, regs>::minus_max(x + r * k, k, max);
-        row.apply([](V a) { return simd::exp(a); });
-        row.fill_tail(T(0));
+        row.apply_exp();
         const V inv = V::set1(T(1) / row.total());
         row.apply([&](V a) { return a * inv; });
         row.store(y + r * k);

@@ -64,24 +64,25 @@ struct RegisterRow {
     for (int j = 0; j + 1 < R; ++j) v[j] = V::load(x + j * V::width);
     v[R - 1] = simd::load_n<V>(x + (R - 1) * V::width, last, fill);
   }
-  // z = x − max x with the padding at 0 (ready for exp, see fill_tail); sets max.
+  // z = x − max x with the padding at 0 (ready for exp, see apply_exp); sets max.
   static RegisterRow minus_max(const T* x, int64_t k, T& max) {
     RegisterRow z(x, k, -std::numeric_limits<T>::infinity());
     max = z.largest();
     const V m = V::set1(max);
     z.apply([&](V a) { return a - m; });
-    z.fill_tail(T(0));
+    z.zero_tail();
     return z;
   }
   void store(T* y) const {
     for (int j = 0; j + 1 < R; ++j) v[j].store(y + j * V::width);
     simd::store_n(v[R - 1], y + (R - 1) * V::width, last);
   }
-  // Sets the lanes past k to value. exp of a −inf padding lane underflows, and a subnormal
+  // eˣ in place, the padding kept at 0. exp of a −inf padding lane underflows, and a subnormal
   // result costs a microcode assist per vector (Zen 3: softmax at K = 10 ran at a third of
-  // K = 16's speed), so padding goes through exp as 0 and comes out as 0.
-  void fill_tail(T value) {
-    if (last < V::width) v[R - 1] = select(V::first(last), v[R - 1], V::set1(value));
+  // K = 16's speed), so minus_max leaves the padding at 0 and this puts it back to 0 after.
+  void apply_exp() {
+    apply([](V a) { return simd::exp(a); });
+    zero_tail();
   }
   template <class F>
   void apply(F f) {
@@ -96,6 +97,7 @@ struct RegisterRow {
     for (int j = 1; j < R; ++j) m = max(v[j], m);  // max(new, acc), as row_max
     return reduce_max(m);
   }
+  // Σ over all lanes: the padding must be 0 (loaded so, or after minus_max / apply_exp).
   T total() const {
     V s = v[0];
     for (int j = 1; j < R; ++j) s = s + v[j];
@@ -106,14 +108,17 @@ struct RegisterRow {
   T total(F f) const {
     V s = V::set1(T(0));
     for (int j = 0; j + 1 < R; ++j) s = s + f(v[j]);
-    const V t = f(v[R - 1]);
-    s = s + (last < V::width ? select(V::first(last), t, V::set1(T(0))) : t);
-    return reduce_add(s);
+    return reduce_add(s + tail_zeroed(f(v[R - 1])));
   }
+
+ private:
+  // a, a value of the last register, with its lanes past k set to 0.
+  V tail_zeroed(V a) const { return last < V::width ? select(V::first(last), a, V::set1(T(0))) : a; }
+  void zero_tail() { v[R - 1] = tail_zeroed(v[R - 1]); }
 };
 
 // e^(x − m) on the first count lanes of x, 0 in the lanes past them (the padding goes through
-// exp as 0, not −inf: see RegisterRow::fill_tail).
+// exp as 0, not −inf: see RegisterRow::apply_exp).
 template <class V, class T>
 inline V exp_shifted(const T* x, int count, V m) {
   if (count == V::width) return simd::exp(V::load(x) - m);
