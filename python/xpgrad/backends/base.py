@@ -228,20 +228,18 @@ class Backend:
         xp = self.xp
         n, k = logits.shape
         log_p = self.log_softmax(logits, axis=1)
-        eps = label_smoothing
         if target.ndim == 1:
             rows = xp.arange(n)
             t = xp.zeros_like(logits)
             t[rows, target] = 1
             loss = -log_p[rows, target]  # gathered: a −inf logit off the target adds no 0·(−∞)
-            if eps:
-                loss = (1 - eps) * loss - eps / k * log_p.sum(axis=1)
-                t = (1 - eps) * t + eps / k
         else:
             t = target.astype(logits.dtype, copy=False)
-            if eps:
-                t = (1 - eps) * t + eps / k
             loss = -(t * log_p).sum(axis=1)
+        if label_smoothing:  # −Σ t' log p = (1−ε)·(−Σ t log p) − ε/K · Σ log p
+            eps = label_smoothing
+            loss = (1 - eps) * loss - eps / k * log_p.sum(axis=1)
+            t = (1 - eps) * t + eps / k
         grad = xp.exp(log_p) - t
         return loss, grad
 
