@@ -35,7 +35,7 @@ class Pool {
  public:
   explicit Pool(int threads) {
     pthread_atfork(nullptr, nullptr, [] { forked.store(true); });
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    for (int i = 0; i + 1 < threads; ++i) workers_.emplace_back([this, i] { work(i); });
   }
   ~Pool() {
     {
@@ -48,16 +48,18 @@ class Pool {
 
   int size() const { return int(workers_.size()) + 1; }
 
-  void run(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) {
+  // Runs the job on the caller and the first threads − 1 workers.
+  void run(int threads, int64_t chunks, void (*fn)(void*, int64_t), void* ctx) {
     if (forked.load(std::memory_order_relaxed)) return serial(chunks, fn, ctx);
     std::unique_lock<std::mutex> busy(job_mutex_, std::try_to_lock);
-    if (!busy || workers_.empty() || chunks < 2 || chunks > 0xFFFF) return serial(chunks, fn, ctx);
+    if (!busy || threads < 2 || workers_.empty() || chunks < 2 || chunks > 0xFFFF) return serial(chunks, fn, ctx);
     fn_ = fn;
     ctx_ = ctx;
     finished_.store(0, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ++job_;
+      helpers_ = threads - 1;
       counter_.store(uint64_t(chunks) << 16, std::memory_order_release);
     }
     wake_.notify_all();
@@ -81,12 +83,13 @@ class Pool {
     }
   }
 
-  void work() {
+  // Worker `index` (0-based) sleeps through the jobs that leave it out (set_num_threads).
+  void work(int index) {
     uint64_t seen = 0;
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || job_ != seen; });
+        wake_.wait(lock, [&] { return stop_ || (job_ != seen && index < helpers_); });
         if (stop_) return;
         seen = job_;
       }
@@ -96,9 +99,10 @@ class Pool {
 
   std::vector<std::thread> workers_;
   std::mutex job_mutex_;  // one job at a time
-  std::mutex mutex_;      // guards job_ / stop_ for the condition variable
+  std::mutex mutex_;      // guards job_ / helpers_ / stop_ for the condition variable
   std::condition_variable wake_;
   uint64_t job_ = 0;  // bumped per job: wakes the workers
+  int helpers_ = 0;   // how many workers take part in the current job
   bool stop_ = false;
   std::atomic<uint64_t> counter_{0};
   std::atomic<int64_t> finished_{0};
@@ -123,6 +127,8 @@ int set_num_threads(int n) {
   return num_threads();
 }
 
-void run_chunks(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) { pool().run(chunks, fn, ctx); }
+void run_chunks(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) {
+  pool().run(num_threads(), chunks, fn, ctx);
+}
 
 }  // namespace xpgrad::cpu

@@ -1,0 +1,83 @@
+"""The kernels' thread pool (csrc/cpu/thread_pool.cpp), exercised through pool kernels
+(softmax, tanh): concurrent callers, the thread limit, fork safety."""
+
+import os
+import threading
+
+import numpy as np
+import pytest
+from kernel_helpers import assert_close, cpu, ref, rng
+
+
+def test_concurrent_calls_from_python_threads():
+    """Kernels release the GIL; a call made while the pool is busy runs in its own thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    xs = [rng(i).standard_normal((64, 3000)).astype(np.float32) for i in range(8)]
+    want = [ref.softmax(x) for x in xs]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(cpu.softmax, xs * 3))
+    for i, y in enumerate(got):
+        assert_close(y, want[i % 8], np.float32)
+
+
+def test_pool_thread_count_can_be_lowered_and_restored():
+    k = cpu.kernels
+    before = k.pool_threads()
+    x = rng(1).standard_normal((256, 1000)).astype(np.float32)
+    try:
+        assert k.set_pool_threads(1) == 1
+        serial = cpu.softmax(x)
+    finally:
+        assert k.set_pool_threads(before) == before
+    np.testing.assert_array_equal(serial, cpu.softmax(x))  # rows are independent: same bits
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_kernels_work_in_a_forked_child():
+    x = rng(2).standard_normal((512, 1000)).astype(np.float32)
+    want = cpu.softmax(x)  # the pool exists before the fork
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if np.array_equal(cpu.softmax(x), want) else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def _other_threads_cpu_ticks() -> int:
+    """CPU time (clock ticks) spent so far by this process's threads other than the caller."""
+    me, total = threading.get_native_id(), 0
+    for tid in os.listdir("/proc/self/task"):
+        if int(tid) != me:
+            try:
+                with open(f"/proc/self/task/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:  # the thread ended meanwhile
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_lowered_thread_count_keeps_the_workers_idle():
+    """set_pool_threads(1) runs pool kernels on the caller alone; restored, the workers join in."""
+    k = cpu.kernels
+    before = k.pool_threads()
+    if before < 2:
+        pytest.skip("the pool has one thread")
+    x = rng(3).standard_normal(4_000_000).astype(np.float32)
+
+    def worker_ticks_during(calls):
+        start = _other_threads_cpu_ticks()
+        for _ in range(calls):
+            k.tanh_forward(x)
+        return _other_threads_cpu_ticks() - start
+
+    try:
+        k.set_pool_threads(1)
+        serial = worker_ticks_during(100)
+    finally:
+        k.set_pool_threads(before)
+    parallel = worker_ticks_during(100)
+    assert serial <= 1, f"workers ran {serial} ticks with the pool limited to one thread"
+    assert parallel > 1, "the workers never ran: the measurement would not see them"
