@@ -18,7 +18,7 @@ DTYPES = [np.float32, np.float64]
 # and partial) and their strip loops.
 ROW_SHAPES = [(0, 5), (1, 1), (3, 1), (5, 7), (6, 8), (4, 17), (3, 26), (2, 3, 33), (2, 64), (3, 1000), (2, 4099),
               (9,)]
-FLAT_SIZES = [0, 1, 7, 16, 33, 1001, 70001]
+FLAT_SIZES = [0, 1, 7, 16, 33, 1001, 300_007]  # the last is split over threads by every kernel
 
 
 def rng(seed=0):

@@ -15,41 +15,41 @@ struct Activations {
   static V zero() { return V::set1(T(0)); }
 
   static void exp(const T* x, T* y, int64_t n) {
-    map_elementwise(y, n, [](V v) { return simd::exp(v); }, x);
+    map_elementwise(y, n, kComputeGrain, [](V v) { return simd::exp(v); }, x);
   }
   static void sigmoid(const T* x, T* y, int64_t n) {
-    map_elementwise(y, n, [](V v) { return simd::sigmoid(v); }, x);
+    map_elementwise(y, n, kComputeGrain, [](V v) { return simd::sigmoid(v); }, x);
   }
   static void sigmoid_backward(const T* y, const T* gy, T* gx, int64_t n) {
-    map_elementwise(gx, n, [](V s, V g) { return g * s * (one() - s); }, y, gy);
+    map_elementwise(gx, n, kStreamingGrain, [](V s, V g) { return g * s * (one() - s); }, y, gy);
   }
   static void tanh(const T* x, T* y, int64_t n) {
-    map_elementwise(y, n, [](V v) { return simd::tanh(v); }, x);
+    map_elementwise(y, n, kComputeGrain, [](V v) { return simd::tanh(v); }, x);
   }
   static void tanh_backward(const T* y, const T* gy, T* gx, int64_t n) {
-    map_elementwise(gx, n, [](V t, V g) { return g * (one() - t * t); }, y, gy);
+    map_elementwise(gx, n, kStreamingGrain, [](V t, V g) { return g * (one() - t * t); }, y, gy);
   }
   static void relu(const T* x, T* y, int64_t n) {
-    map_elementwise(y, n, [](V v) { return max(zero(), v); }, x);  // NaN passes through
+    map_elementwise(y, n, kStreamingGrain, [](V v) { return max(zero(), v); }, x);  // NaN passes through
   }
   static void relu_backward(const T* y, const T* gy, T* gx, int64_t n) {
-    map_elementwise(gx, n, [](V o, V g) { return select(o > zero(), g, zero()); }, y, gy);
+    map_elementwise(gx, n, kStreamingGrain, [](V o, V g) { return select(o > zero(), g, zero()); }, y, gy);
   }
   static void leaky_relu(const T* x, T* y, int64_t n, T slope) {
     const V s = V::set1(slope);
-    map_elementwise(y, n, [s](V v) { return select(v > zero(), v, v * s); }, x);
+    map_elementwise(y, n, kStreamingGrain, [s](V v) { return select(v > zero(), v, v * s); }, x);
   }
   static void leaky_relu_backward(const T* x, const T* gy, T* gx, int64_t n, T slope) {
     const V s = V::set1(slope);
-    map_elementwise(gx, n, [s](V v, V g) { return select(v > zero(), g, g * s); }, x, gy);
+    map_elementwise(gx, n, kStreamingGrain, [s](V v, V g) { return select(v > zero(), g, g * s); }, x, gy);
   }
   static void elu(const T* x, T* y, int64_t n, T alpha) {
     const V a = V::set1(alpha);
-    map_elementwise(y, n, [a](V v) { return select(v > zero(), v, a * simd::expm1(min(zero(), v))); }, x);
+    map_elementwise(y, n, kComputeGrain, [a](V v) { return select(v > zero(), v, a * simd::expm1(min(zero(), v))); }, x);
   }
   static void elu_backward(const T* x, const T* y, const T* gy, T* gx, int64_t n, T alpha) {
     const V a = V::set1(alpha);
-    map_elementwise(gx, n, [a](V v, V o, V g) { return select(v > zero(), g, g * (o + a)); }, x, y, gy);
+    map_elementwise(gx, n, kStreamingGrain, [a](V v, V o, V g) { return select(v > zero(), g, g * (o + a)); }, x, y, gy);
   }
 
   static constexpr ActivationKernels<T> table() {

@@ -19,7 +19,7 @@ void dropout_mask(T* out, int64_t n, uint64_t seed, uint64_t keep_from, T scale)
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
   Bits scale_bits;
   std::memcpy(&scale_bits, &scale, sizeof(T));
-  parallel_for(n, int64_t(1) << 16, [=](int64_t b, int64_t e) {
+  parallel_for(n, kComputeGrain, [=](int64_t b, int64_t e) {
 #pragma omp simd
     for (int64_t i = b; i < e; ++i) {
       uint64_t z = seed + uint64_t(i + 1) * 0x9E3779B97F4A7C15ull;

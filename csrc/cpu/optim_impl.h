@@ -22,7 +22,7 @@ struct Optim {
   static void sgd(T* param, const T* grad, T* buf, int64_t n, const SgdArgs& a) {
     const V lr = c(a.lr), mu = c(a.momentum), keep = c(1 - a.dampening), wd = c(a.weight_decay);
     const bool decay = a.weight_decay != 0, momentum = a.momentum != 0, first = a.first_step, nesterov = a.nesterov;
-    parallel_strips<V>(n, [=](int64_t i, int k) {
+    parallel_strips<V>(n, kStreamingGrain, [=](int64_t i, int k) {
       V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, decay, wd);
       if (momentum) {
         V b = first ? g : load_n<V>(buf + i, k) * mu + keep * g;
@@ -38,7 +38,7 @@ struct Optim {
     const V b1 = c(a.beta1), b1c = c(1 - a.beta1), b2 = c(a.beta2), b2c = c(1 - a.beta2), eps = c(a.eps),
             step = c(a.step_size), bias2 = c(a.bias2_sqrt), wd = c(a.weight_decay), shrink = c(a.decay_factor);
     const bool decay = a.weight_decay != 0, decoupled = a.decay_factor != 1;
-    parallel_strips<V>(n, [=](int64_t i, int k) {
+    parallel_strips<V>(n, kComputeGrain, [=](int64_t i, int k) {
       V p = load_n<V>(param + i, k);
       if (decoupled) p = p * shrink;
       V g = decayed(load_n<V>(grad + i, k), p, decay, wd);
@@ -55,7 +55,7 @@ struct Optim {
     const V b1 = c(a.beta1), b1c = c(1 - a.beta1), b2 = c(a.beta2), eps = c(a.eps), step = c(a.step_size),
             wd = c(a.weight_decay);
     const bool decay = a.weight_decay != 0;
-    parallel_strips<V>(n, [=](int64_t i, int k) {
+    parallel_strips<V>(n, kComputeGrain, [=](int64_t i, int k) {
       V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, decay, wd);
       V m = load_n<V>(exp_avg + i, k) * b1 + b1c * g;
       V u = max(load_n<V>(exp_inf + i, k) * b2, abs(g) + eps);
@@ -72,7 +72,7 @@ struct Optim {
     const V lr = c(a.lr), al = c(a.alpha), alc = c(1 - a.alpha), eps = c(a.eps), mu = c(a.momentum),
             wd = c(a.weight_decay);
     const bool decay = a.weight_decay != 0, momentum = a.momentum != 0, centered = grad_avg != nullptr;
-    parallel_strips<V>(n, [=](int64_t i, int k) {
+    parallel_strips<V>(n, kComputeGrain, [=](int64_t i, int k) {
       V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, decay, wd);
       V s = load_n<V>(square_avg + i, k) * al + alc * g * g;
       store_n(s, square_avg + i, k);
@@ -96,7 +96,7 @@ struct Optim {
   static void adagrad(T* param, const T* grad, T* sum_sq, int64_t n, const AdagradArgs& a) {
     const V lr = c(a.lr), eps = c(a.eps), wd = c(a.weight_decay);
     const bool decay = a.weight_decay != 0;
-    parallel_strips<V>(n, [=](int64_t i, int k) {
+    parallel_strips<V>(n, kComputeGrain, [=](int64_t i, int k) {
       V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, decay, wd);
       V s = load_n<V>(sum_sq + i, k) + g * g;
       store_n(s, sum_sq + i, k);

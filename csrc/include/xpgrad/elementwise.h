@@ -8,25 +8,22 @@
 
 namespace xpgrad::cpu {
 
-// Below this many elements one thread is faster than waking the team.
-constexpr int64_t kElementwiseGrain = 1 << 15;
-
 // body(i, count) over vector strips of [0, n), the strips split over threads for large n.
 // Each chunk runs a private copy of body: with its captures (pointers, broadcast constants,
 // flags; capture by value) in a local object the compiler keeps them in registers and can
 // unswitch the loop, instead of reloading them through the closure after every store.
 template <class V, class Body>
-inline void parallel_strips(int64_t n, const Body& body) {
-  parallel_for(n, kElementwiseGrain, [&body](int64_t b, int64_t e) {
+inline void parallel_strips(int64_t n, int64_t grain, const Body& body) {
+  parallel_for(n, grain, [&body](int64_t b, int64_t e) {
     Body local = body;
     simd::strips<V>(e - b, [&local, b](int64_t i, int c) { local(b + i, c); });
   }, 16);
 }
 
 template <class T, class F, class... In>
-inline void map_elementwise(T* out, int64_t n, F f, const In*... in) {
+inline void map_elementwise(T* out, int64_t n, int64_t grain, F f, const In*... in) {
   using V = simd::Vec<T>;
-  parallel_strips<V>(n, [=](int64_t i, int c) { simd::store_n(f(simd::load_n<V>(in + i, c)...), out + i, c); });
+  parallel_strips<V>(n, grain, [=](int64_t i, int c) { simd::store_n(f(simd::load_n<V>(in + i, c)...), out + i, c); });
 }
 
 }  // namespace xpgrad::cpu

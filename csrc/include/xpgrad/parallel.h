@@ -1,5 +1,5 @@
 // Work splitting shared by the kernels: a few contiguous ranges run on the thread pool, only
-// when the work is large enough to pay for waking a worker (~µs).
+// when the work is large enough to pay for waking a worker.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -7,6 +7,15 @@
 #include "xpgrad/thread_pool.h"
 
 namespace xpgrad::cpu {
+
+// Items per chunk below which one thread beats two, by the kernel's cost per element (a
+// sleeping worker takes 10-20 µs to join on a virtualised Zen 3). Streaming kernels, a few
+// flops per element (ReLU, the activations' backward products, SGD), run at ~0.2 ns per
+// element: two threads matched one up to ~130K elements and took 0.75-0.8x its time at
+// 256K-512K. Compute kernels (exp, sigmoid, tanh, ELU, the square roots and divisions of Adam
+// or RMSprop, dropout's hash) take 0.4-3 ns: two threads took ~0.7x at 64K.
+constexpr int64_t kStreamingGrain = 1 << 17;
+constexpr int64_t kComputeGrain = 1 << 15;
 
 // f(begin, end) over [0, n) split in up to 4 ranges per thread, each ≥ grain items (several
 // per thread so a worker that wakes late still finds work); boundaries are multiples of align
