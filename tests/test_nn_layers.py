@@ -239,3 +239,34 @@ def test_initialisation_is_reproducible_and_layers_default_to_glorot(backend):
     assert abs(he.weight.numpy().std() - math.sqrt(2 / 50)) < 0.02
     with pytest.raises(ValueError, match="unknown init"):
         nn.Linear(2, 2, init="magic")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda dtype: nn.Linear(3, 2, dtype=dtype),
+        lambda dtype: nn.Conv2d(2, 3, 3, dtype=dtype),
+        lambda dtype: nn.PReLU(3, dtype=dtype),
+        lambda dtype: nn.BatchNorm1d(3, dtype=dtype),
+        lambda dtype: nn.Maxout(3, 2, pieces=2, dtype=dtype),
+    ],
+    ids=["linear", "conv2d", "prelu", "batchnorm", "maxout"],
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_layers_create_parameters_and_buffers_of_the_given_dtype(backend, make, dtype):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "overflow in cast" from uninitialised memory
+        module = make(dtype)
+    state = module.state_dict()
+    assert state and all(t.dtype == np.dtype(dtype) for t in state.values()), {
+        k: t.dtype for k, t in state.items()
+    }
+
+
+def test_parameter_keeps_the_dtype_of_what_it_wraps(backend):
+    assert nn.Parameter(xg.zeros(2, dtype="float64")).dtype == np.float64
+    assert nn.Parameter(np.zeros(2, dtype=np.float64)).dtype == np.float64
+    assert nn.Parameter(xg.zeros(2, dtype="float64"), dtype="float32").dtype == np.float32
+    assert nn.Parameter([1.0, 2.0]).dtype == np.float32  # Python floats: the default dtype

@@ -16,13 +16,19 @@ from ..tensor import Tensor
 
 
 class Parameter(Tensor):
-    """A Tensor that is a learnable parameter of a Module (``requires_grad=True`` by default)."""
+    """A Tensor that is a learnable parameter of a Module (``requires_grad=True`` by default).
+
+    It keeps the dtype of the Tensor or array it wraps (float64 stays float64); ``dtype``
+    overrides it, and Python numbers and lists become float32 as in ``xg.tensor``.
+    """
 
     __slots__ = ()
 
     def __init__(self, data, requires_grad: bool = True, dtype=None, backend=None) -> None:
         if isinstance(data, Tensor) and backend is None:
             backend = data.backend_obj
+        if dtype is None:
+            dtype = getattr(data, "dtype", None)
         super().__init__(data, dtype=dtype, requires_grad=requires_grad, backend=backend)
 
     def __repr__(self) -> str:
