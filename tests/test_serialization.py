@@ -91,7 +91,7 @@ def test_round_trip_of_a_nested_state(tmp_path):
     path = tmp_path / "ckpt.npz"
     save(state, path)
     loaded = load(path)
-    expected = dict(state, scalar=np.array(2.5, np.float32))
+    expected = dict(state)
     expected["dtypes"] = [np.asarray(a) for a in state["dtypes"]]
     assert_same(expected, loaded)
     assert loaded["dtypes"][-1].flags.writeable
@@ -106,6 +106,49 @@ def test_tensors_are_stored_as_arrays(tmp_path, backend):
     assert isinstance(loaded["w"], np.ndarray) and loaded["w"].dtype == np.float32
     np.testing.assert_array_equal(loaded["w"], w.numpy())
     assert loaded["labels"].dtype == np.int64
+
+
+@pytest.mark.parametrize("scalar", [
+    np.float64(0.25), np.float64("nan"), np.float32(0.1), np.float16(-2.5), np.int64(-3),
+    np.uint8(255), np.int32(2**31 - 1), np.bool_(True), np.complex128(1 - 2j)])
+def test_numpy_scalars_load_back_as_the_same_numpy_scalars(tmp_path, scalar):
+    save({"x": scalar, "in_list": [scalar]}, tmp_path / "s")
+    loaded = load(tmp_path / "s")
+    for value in (loaded["x"], loaded["in_list"][0]):
+        assert type(value) is type(scalar) and value.dtype == scalar.dtype
+        np.testing.assert_array_equal(value, scalar)
+
+
+def test_a_checkpoint_with_numpy_scalars_round_trips(tmp_path):
+    """np.logspace learning rates end up in the optimizer state and in History: a real
+    checkpoint of them must load back and resume the optimizer with the same rates."""
+    model = xg.nn.Linear(3, 2)
+    lr = np.logspace(-3, -1, 5)[2]  # np.float64
+    opt = xg.optim.Adam(model.parameters(), lr=lr)
+    loss = (model(xg.tensor(np.ones((4, 3), np.float32))) ** 2).mean()
+    loss.backward()
+    opt.step()
+    history = xg.train.History()
+    history.record(1, {"loss": loss.item(), "lr": opt.param_groups[0]["lr"]})
+    state = {"model": model.state_dict(), "optimizer": opt.state_dict(),
+             "history": history.history, "best_loss": np.float64(0.25), "epoch": np.int64(1)}
+    save(state, tmp_path / "ckpt.npz")
+    loaded = load(tmp_path / "ckpt.npz")
+    assert loaded["best_loss"] == 0.25 and type(loaded["best_loss"]) is np.float64
+    assert loaded["epoch"] == 1 and type(loaded["epoch"]) is np.int64
+    assert loaded["history"]["lr"] == [lr] and type(loaded["history"]["lr"][0]) is np.float64
+    resumed = xg.optim.Adam(model.parameters(), lr=1.0)
+    resumed.load_state_dict(loaded["optimizer"])
+    assert resumed.param_groups[0]["lr"] == lr
+    np.testing.assert_array_equal(loaded["model"]["weight"], model.weight.numpy())
+
+
+def test_a_scalar_node_must_reference_a_0d_array(tmp_path):
+    arrays = {"a0": np.zeros(2)}
+    write_npz(tmp_path / "f", manifest_for(arrays, {"t": "scalar", "key": "a0"}),
+              {"a0.npy": npy_bytes(arrays["a0"])})
+    with pytest.raises(ValueError, match="scalar a0 has shape"):
+        load(tmp_path / "f")
 
 
 def test_int_and_str_keys_stay_distinct(tmp_path):
@@ -138,6 +181,35 @@ def test_a_failing_write_leaves_the_old_file_intact(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["ckpt"]  # the temporary file is gone
     monkeypatch.undo()
     np.testing.assert_array_equal(load(path)["w"], np.ones(3))
+
+
+def test_an_unstorable_object_leaves_the_existing_file_untouched(tmp_path):
+    path = tmp_path / "ckpt"
+    save({"w": np.ones(3)}, path)
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        save({"w": np.zeros(3), "bad": object()}, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["ckpt"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("umask,expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_file_gets_its_mode_from_the_umask(tmp_path, umask, expected):
+    old = os.umask(umask)
+    try:
+        save({"v": 1}, tmp_path / "new")
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "new").st_mode & 0o7777 == expected
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_overwriting_keeps_the_files_mode(tmp_path):
+    path = tmp_path / "c"
+    save({"v": 1}, path)
+    os.chmod(path, 0o640)
+    save({"v": 2}, path)
+    assert os.stat(path).st_mode & 0o7777 == 0o640 and load(path) == {"v": 2}
 
 
 def test_save_replaces_an_existing_file(tmp_path):

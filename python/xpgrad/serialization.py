@@ -7,6 +7,10 @@ a member ``__manifest__.npy`` holding UTF-8 JSON::
      "tree": <the structure, arrays replaced by {"t": "array", "key": "a0"}>,
      "arrays": {"a0": {"dtype": "<f4", "shape": [784, 512]}, ...}}
 
+A NumPy scalar (``np.float64(0.25)``, ``np.int64(3)``, ``np.bool_(True)``...) is stored as a
+0-d array referenced by ``{"t": "scalar", "key": ...}`` and loads back as the same NumPy
+scalar, dtype included.
+
 Loading parses and checks the manifest and every ``.npy`` header against it before any array
 is read, reads with ``allow_pickle=False``, and rejects anything unexpected (unknown members,
 object or structured dtypes, sizes beyond the declared ones) with a ValueError: a file can
@@ -19,7 +23,8 @@ import json
 import math
 import os
 import re
-import tempfile
+import secrets
+import stat
 import zipfile
 import zlib
 from typing import Any
@@ -41,26 +46,29 @@ class _Encoder:
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
 
-    def array(self, value) -> dict:
+    def array(self, value, kind: str = "array") -> dict:
         array = np.asarray(value)
         if array.dtype.kind not in _DTYPE_KINDS or array.dtype.fields is not None:
             raise TypeError(f"cannot save arrays of dtype {array.dtype}: only bool, integer, "
                             "float and complex arrays")
         key = f"a{len(self.arrays)}"
         self.arrays[key] = array if array.flags.c_contiguous else np.ascontiguousarray(array)
-        return {"t": "array", "key": key}
+        return {"t": kind, "key": key}
 
     def node(self, obj, depth: int = 0) -> dict:
         if depth > MAX_DEPTH:
             raise ValueError(f"state nested deeper than {MAX_DEPTH} levels")
         if obj is None:
             return {"t": "none"}
+        if isinstance(obj, np.generic):  # before bool/int/float: np.float64 is a float
+            return self.array(obj, "scalar")
         if isinstance(obj, bool):
             return {"t": "bool", "v": obj}
         if isinstance(obj, int):
             return {"t": "int", "v": obj}
         if isinstance(obj, float):
-            return {"t": "float", "v": repr(obj)}  # repr round-trips exactly, nan/inf included
+            # float's repr round-trips exactly, nan/inf included (a subclass's own repr may not)
+            return {"t": "float", "v": float.__repr__(obj)}
         if isinstance(obj, str):
             return {"t": "str", "v": obj}
         if isinstance(obj, (list, tuple)):
@@ -72,7 +80,7 @@ class _Encoder:
                     raise TypeError(f"dict keys must be str or int, got {type(key).__name__}")
                 items.append([key, self.node(value, depth + 1)])
             return {"t": "dict", "v": items}
-        if isinstance(obj, (np.ndarray, np.generic)):
+        if isinstance(obj, np.ndarray):
             return self.array(obj)
         if callable(getattr(obj, "numpy", None)):  # Tensor
             return self.array(obj.numpy())
@@ -82,12 +90,15 @@ class _Encoder:
 
 
 def save(obj: Any, path: str | os.PathLike) -> None:
-    """Write ``obj`` (nested dicts/lists/tuples of arrays, Tensors, int, float, bool, str,
-    None; dict keys str or int) to ``path`` atomically.
+    """Write ``obj`` (nested dicts/lists/tuples of arrays, Tensors, NumPy scalars, int, float,
+    bool, str, None; dict keys str or int) to ``path`` atomically.
 
-    The file is written to a temporary file in the same directory, flushed to disk (fsync)
-    and renamed over ``path``: a crash or error leaves either the old file or the new one,
-    never a mixture. Tensors are stored as NumPy arrays of the same dtype and shape.
+    ``obj`` is encoded first, so something that cannot be stored raises TypeError before any
+    file is touched. The file is then written to a temporary file in the same directory,
+    flushed to disk (fsync) and renamed over ``path``: a crash or error leaves either the old
+    file or the new one, never a mixture. The file gets the permissions a plain ``open(path,
+    "wb")`` would give it: those of the file it replaces, else 0o666 less the umask. Tensors
+    are stored as NumPy arrays of the same dtype and shape.
     """
     path = os.fspath(path)
     encoder = _Encoder()
@@ -98,19 +109,41 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     text = json.dumps(manifest, allow_nan=False, separators=(",", ":")).encode()
     members = {MANIFEST: np.frombuffer(text, dtype=np.uint8), **encoder.arrays}
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **members)
             f.flush()
             os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+
+
+def _create_temporary(path: str) -> tuple[int, str]:
+    """A new, empty file next to ``path``: (descriptor open for writing, its name).
+
+    Created with mode 0o666, which the umask reduces as for any new file (``tempfile.mkstemp``
+    would make it 0o600, and the rename would carry that over to ``path``).
+    """
+    directory, name = os.path.split(os.path.abspath(path))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no unused temporary file name next to {path}")
 
 
 def _fsync_directory(directory: str) -> None:
@@ -192,7 +225,8 @@ def _decode(node, arrays: dict, used: set, depth: int = 0):
     if not isinstance(node, dict) or not isinstance(node.get("t"), str):
         raise TypeError(f"malformed node {node!r:.80}")
     kind = node["t"]
-    expected_keys = {"t"} if kind == "none" else {"t", "key"} if kind == "array" else {"t", "v"}
+    expected_keys = ({"t"} if kind == "none" else {"t", "key"} if kind in ("array", "scalar")
+                     else {"t", "v"})
     if set(node) != expected_keys:
         raise ValueError(f"malformed {kind} node")
     value = node.get("v")
@@ -220,12 +254,16 @@ def _decode(node, arrays: dict, used: set, depth: int = 0):
                 raise ValueError("dict entries must be [str or int key, node] pairs")
             out[pair[0]] = _decode(pair[1], arrays, used, depth + 1)
         return out
-    if kind == "array":
+    if kind in ("array", "scalar"):
         key = node["key"]
         if not isinstance(key, str) or key not in arrays or key in used:
             raise ValueError(f"array reference {key!r} is missing or used twice")
         used.add(key)
-        return arrays[key]
+        if kind == "array":
+            return arrays[key]
+        if arrays[key].ndim != 0:
+            raise ValueError(f"scalar {key} has shape {arrays[key].shape}")
+        return arrays[key][()]
     raise ValueError(f"unknown node type {kind!r}")
 
 
