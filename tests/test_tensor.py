@@ -158,3 +158,29 @@ def test_reductions_and_shapes(backend):
 def test_bad_shapes_raise_value_error_naming_them(backend, bad):
     with pytest.raises(ValueError, match=r"\(|axis"):
         bad()
+
+
+
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (2, 3, 4)), ((2, 4, 3), (3,))])
+def test_matmul_promotes_vectors_like_numpy(backend, shapes):
+    """1-D operands are promoted and the promoted axis dropped: vector @ vector is 0-d."""
+    rng = np.random.default_rng(0)
+    a_np, b_np = (rng.standard_normal(s) for s in shapes)
+    a = xg.tensor(a_np, dtype="float64", requires_grad=True)
+    b = xg.tensor(b_np, dtype="float64", requires_grad=True)
+    y = a @ b
+    want = np.matmul(a_np, b_np)
+    assert y.shape == want.shape
+    np.testing.assert_allclose(y.numpy(), want)
+    assert xg.gradcheck(lambda u, v: u @ v, (a, b))
+
+
+def test_vector_dot_vector_gradient(backend):
+    """y = a·b:  ∂y/∂a = b, ∂y/∂b = a."""
+    a = xg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = xg.tensor([4.0, 5.0, 6.0], requires_grad=True)
+    y = a @ b
+    assert y.shape == () and y.item() == 32.0
+    y.backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 2.0, 3.0])

@@ -71,11 +71,15 @@ def matmul(a, b):
             f"matmul: shapes {a.shape} and {b.shape} are not aligned ({k_a} != {k_b} in the "
             "contracted dimension)"
         )
-    if a.ndim == 1:
-        return matmul(a.reshape(1, k_a), b).squeeze(-2)
-    if b.ndim == 1:
-        return matmul(a, b.reshape(k_b, 1)).squeeze(-1)
-    return linalg.MatMul.apply(a, b)
+    if a.ndim > 1 and b.ndim > 1:
+        return linalg.MatMul.apply(a, b)
+    # Promote a 1-D a to a row and a 1-D b to a column, then drop those axes from the result.
+    row = a.reshape(1, k_a) if a.ndim == 1 else a
+    col = b.reshape(k_b, 1) if b.ndim == 1 else b
+    out = linalg.MatMul.apply(row, col)
+    kept_rows = out.shape[-2:-1] if a.ndim > 1 else ()
+    kept_cols = out.shape[-1:] if b.ndim > 1 else ()
+    return out.reshape(out.shape[:-2] + kept_rows + kept_cols)
 
 
 # ---- elementwise math ----------------------------------------------------------------------
