@@ -77,7 +77,7 @@ def test_pooling_and_batch_norm_second_order(backend):
     x = leaf((2, 2, 4, 4), backend)
     assert xg.gradcheck(gradient_of(lambda x: (F.max_pool2d(x, 2) ** 2).sum()), [x])
     z = leaf((6, 3), backend)
-    assert xg.gradcheck(gradient_of(lambda z: (F.batch_norm(z) ** 3).sum()), [z])
+    assert xg.gradcheck(gradient_of(lambda z: (F.batch_norm(z, None, None, training=True) ** 3).sum()), [z])
 
 
 def test_dropout_gradient_is_its_mask(backend):
@@ -152,6 +152,31 @@ def test_batchnorm_running_statistics_closed_form(backend):
     assert bn.running_mean.tolist() == [1.0] and bn.running_var.tolist() == [1.5]
     bn.eval()
     np.testing.assert_allclose(bn(xg.tensor([[1.0]])).numpy(), [[0.0]], atol=1e-6)
+
+
+def test_functional_batch_norm_defaults_to_evaluation_as_pytorch(backend):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.normal(1.0, 2.0, (5, 3)).astype(np.float32)
+    mean, var = np.array([0.5, -1.0, 2.0], np.float32), np.array([1.0, 4.0, 0.25], np.float32)
+    running_mean, running_var = xg.tensor(mean), xg.tensor(var)
+    y = F.batch_norm(xg.tensor(x), running_mean, running_var)
+    expected = torch.nn.functional.batch_norm(
+        torch.tensor(x), torch.tensor(mean), torch.tensor(var)
+    )
+    np.testing.assert_allclose(y.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(running_mean.numpy(), mean)  # evaluation leaves them alone
+    np.testing.assert_array_equal(running_var.numpy(), var)
+
+
+def test_batch_norm_checks_shapes_before_updating_running_statistics(backend):
+    running_mean, running_var = xg.ones(2), xg.ones(3)
+    with pytest.raises(ValueError, match=r"running_mean has shape \(2,\), expected \(3,\)"):
+        F.batch_norm(xg.randn(4, 3), running_mean, running_var, training=True)
+    assert running_mean.tolist() == [1.0, 1.0] and running_var.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match=r"weight has shape \(4,\)"):
+        F.batch_norm(xg.randn(4, 3), running_var, running_var, weight=xg.ones(4), training=True)
+    assert running_var.tolist() == [1.0, 1.0, 1.0]
 
 
 # ---- dropout -------------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ from ..tensor import Tensor
 
 def batch_norm(
     x: Tensor,
-    running_mean: Tensor | None = None,
-    running_var: Tensor | None = None,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
     weight: Tensor | None = None,
     bias: Tensor | None = None,
-    training: bool = True,
+    training: bool = False,
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
@@ -22,11 +22,20 @@ def batch_norm(
     Training: μ, σ² are the batch mean and (biased) variance over every axis but the channel
     one, and the running estimates move as PyTorch's do, with the unbiased variance:
     μ̂ ← (1 − m)·μ̂ + m·μ,  σ̂² ← (1 − m)·σ̂² + m·σ²·n/(n − 1)  (n values per channel).
-    Evaluation (``training=False``): μ̂, σ̂² are used instead.
+    Evaluation (``training=False``, the default as in PyTorch): μ̂, σ̂² are used and left as
+    they are. Running statistics may be None only when training. Every argument is checked
+    before the running statistics change.
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects input of shape (N, C, ...), got {x.shape}")
     channels = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (channels,):
+            raise ValueError(
+                f"batch_norm: {name} has shape {t.shape}, expected ({channels},) for input "
+                f"{x.shape} with {channels} channels"
+            )
     axes = (0, *range(2, x.ndim))
     channel_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:

@@ -51,9 +51,9 @@ class BatchNorm1d(Module):
             self.running_var,
             self.weight,
             self.bias,
-            self.training,
-            self.momentum,
-            self.eps,
+            training=self.training,
+            momentum=self.momentum,
+            eps=self.eps,
         )
 
     def extra_repr(self) -> str:
