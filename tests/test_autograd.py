@@ -152,3 +152,19 @@ def test_to_dot_names_ops_shapes_values_and_grads(backend):
     assert dot.startswith("digraph")
     assert "Mul" in dot and "Sum" in dot
     assert "shape (2,)" in dot and "grad [3., 3.]" in dot
+
+
+def test_gradcheck_fails_on_nan_gradient(backend):
+    from xpgrad.autograd import Function
+
+    class NanGrad(Function):
+        def forward(self, a):
+            return a * 2
+
+        def backward(self, gy):
+            return (gy * float("nan"),)
+
+    x = xg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    with pytest.raises(xg.GradcheckError, match=r"input 0 at index \(0,\): autodiff nan"):
+        xg.gradcheck(lambda a: NanGrad.apply(a), (x,))
+    assert xg.gradcheck(lambda a: NanGrad.apply(a), (x,), raise_exception=False) is False
