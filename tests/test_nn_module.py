@@ -195,6 +195,19 @@ def test_sequential_fusion_gives_the_same_result(backend):
     assert fused[1].last_output_shape == (5, 4)
 
 
+@pytest.mark.parametrize("base", [nn.ReLU, nn.Sigmoid, nn.Tanh])
+def test_sequential_runs_the_forward_of_activation_subclasses(backend, base):
+    class Doubled(base):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    xg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), Doubled())
+    x = xg.randn(5, 3)
+    expected = 2 * base()(x @ model[0].weight + model[0].bias).numpy()
+    np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-6)
+
+
 def test_repr_lists_layers():
     text = repr(nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.2)))
     assert (

@@ -18,8 +18,6 @@ class Identity(Module):
 class Sigmoid(Module):
     """y = σ(x) = 1/(1 + e⁻ˣ)."""
 
-    fusable_activation = "sigmoid"
-
     def forward(self, x: Tensor) -> Tensor:
         return F.sigmoid(x)
 
@@ -27,16 +25,12 @@ class Sigmoid(Module):
 class Tanh(Module):
     """y = tanh(x)."""
 
-    fusable_activation = "tanh"
-
     def forward(self, x: Tensor) -> Tensor:
         return F.tanh(x)
 
 
 class ReLU(Module):
     """y = max(x, 0)."""
-
-    fusable_activation = "relu"
 
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)

@@ -5,15 +5,21 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 
+from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
 from .module import Module
+
+# Layers that Sequential fuses into a preceding Linear: exactly these classes, not subclasses,
+# whose forward may do something else.
+_FUSABLE = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh"}
 
 
 class Sequential(Module):
     """``Sequential(l1, l2, ...)`` or ``Sequential(OrderedDict(name=layer, ...))``: y = lₙ(…l₁(x)).
 
-    A Linear layer directly followed by ReLU, Sigmoid or Tanh runs as one fused kernel
-    (act(x·W + b) in the GEMM's epilogue); the result is the same, with one graph node less.
+    A Linear layer directly followed by ReLU, Sigmoid or Tanh (those classes exactly, not
+    subclasses) runs as one fused kernel (act(x·W + b) in the GEMM's epilogue); the result is
+    the same, with one graph node less.
     """
 
     def __init__(self, *layers: Module) -> None:
@@ -47,7 +53,7 @@ class Sequential(Module):
         while i < len(layers):
             layer = layers[i]
             following = layers[i + 1] if i + 1 < len(layers) else None
-            activation = getattr(following, "fusable_activation", None)
+            activation = _FUSABLE.get(type(following))
             if activation is not None and type(layer) is Linear and x.ndim == 2:
                 x = layer(x, activation=activation)
                 object.__setattr__(
