@@ -184,3 +184,24 @@ def test_vector_dot_vector_gradient(backend):
     y.backward()
     np.testing.assert_array_equal(a.grad.numpy(), [4.0, 5.0, 6.0])
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "make, want",
+    [
+        (lambda: xg.tensor([1.0, 3.0]).argmax(), np.int64(1)),
+        (lambda: xg.tensor([1.0, 3.0]).argmin(), np.int64(0)),
+        (lambda: xg.tensor(1.0) > 0, np.True_),
+        (lambda: xg.tensor(1.0) == 2.0, np.False_),
+        (lambda: xg.tensor(-2.0).sign(), np.float32(-1.0)),
+    ],
+)
+def test_zero_d_results_hold_arrays(backend, make, want):
+    """0-d results keep a 0-d array in .data (NumPy returns scalars for them)."""
+    t = make()
+    assert t.shape == () and t.data.shape == () and t.data.dtype == np.asarray(want).dtype
+    assert t.item() == want
+    if backend in ("numpy", "cpu"):
+        assert isinstance(t.data, np.ndarray)
+        np.testing.assert_array_equal(np.asarray(t), want)
+        np.testing.assert_array_equal(np.from_dlpack(t), want)

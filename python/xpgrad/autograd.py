@@ -92,8 +92,6 @@ class Function:
         fn.retained = None
         fn.history = None
         data = fn.forward(*[t.data for t in inputs], **options)
-        if not data.ndim:  # NumPy returns scalars for 0-d results; keep arrays everywhere
-            data = backend.xp.asarray(data)
         if requires_grad and _grad_enabled.get():
             fn.inputs = inputs
             out = Tensor._wrap(data, fn.backend, True)

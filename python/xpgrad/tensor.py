@@ -47,7 +47,11 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, data, backend, requires_grad):
-        """Fast internal constructor: ``data`` is already an array of ``backend``."""
+        """Fast internal constructor: ``data`` is already an array of ``backend`` (or a NumPy
+        scalar, which NumPy returns for 0-d results: it becomes a 0-d array, so ``.data`` is
+        always an array)."""
+        if not data.ndim:
+            data = backend.xp.asarray(data)
         t = cls.__new__(cls)
         t.data = data
         t.backend_obj = backend
