@@ -205,3 +205,18 @@ def test_zero_d_results_hold_arrays(backend, make, want):
         assert isinstance(t.data, np.ndarray)
         np.testing.assert_array_equal(np.asarray(t), want)
         np.testing.assert_array_equal(np.from_dlpack(t), want)
+
+
+def test_array_protocol_honours_copy(backend):
+    if backend not in ("numpy", "cpu"):
+        pytest.skip("__array__ is for host tensors")
+    t = xg.tensor([1.0, 2.0])
+    a = np.array(t)  # copy=True: a new array
+    a[0] = 99
+    assert t.tolist() == [1.0, 2.0]
+    assert np.shares_memory(np.asarray(t), t.data)  # copy=None: shared when possible
+    assert np.shares_memory(np.asarray(t, copy=False), t.data)
+    assert not np.shares_memory(np.array(t, dtype=np.float32), t.data)
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+    with pytest.raises(ValueError, match="without a copy"):
+        np.asarray(t, dtype=np.float64, copy=False)

@@ -143,11 +143,17 @@ class Tensor:
         return bool(self.item())
 
     def __array__(self, dtype=None, copy=None):
+        """NumPy's array protocol: ``copy=True`` always copies (``np.array``), ``None`` shares
+        when it can (``np.asarray``), ``False`` never copies and raises when it would have to."""
         if self.backend_obj.xp.__name__ != "numpy":
             raise TypeError(
                 f"a tensor on backend {self.backend!r} lives on the GPU; use .numpy() or .to('numpy')"
             )
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        if dtype is not None and self.data.dtype != dtype:
+            if copy is False:
+                raise ValueError(f"cannot convert a {self.dtype} tensor to {dtype} without a copy")
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
 
     def __dlpack__(self, stream=None):
         return self.data.__dlpack__() if stream is None else self.data.__dlpack__(stream=stream)
