@@ -133,3 +133,68 @@ def test_progress_bar_can_be_shown(backend, capsys):
     model = small_model()
     xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1, progress=True)
     assert "Epoch 1/1" in capsys.readouterr().out
+
+
+class RecordingModel(nn.Module):
+    """small_model that remembers the first feature of every batch it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = small_model()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(x.numpy()[:, 0].tolist())
+        return self.net(x)
+
+
+def test_consecutive_fits_keep_reshuffling_a_seeded_loader():
+    X = np.stack([np.arange(9.0), np.zeros(9)], axis=1).astype(np.float32)
+    y = np.arange(9) % 2
+    fresh = xg.data.DataLoader(X, y, batch_size=3, seed=0)
+    reference = [xb.numpy()[:, 0].tolist() for _ in range(3) for xb, _ in fresh]
+    model = RecordingModel()
+    loader = xg.data.DataLoader(X, y, batch_size=3, seed=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        xg.train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=1, progress=False, metrics=())
+    assert model.seen == reference
+    assert model.seen[:3] != model.seen[3:6]  # a new order each epoch
+    model.seen.clear()  # resuming replays the epoch asked for, whatever the loader's count
+    xg.train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=2, initial_epoch=1,
+                 progress=False, metrics=())
+    assert model.seen == reference[3:6]
+
+
+@pytest.mark.parametrize("batch_size", [2, 3])
+def test_fit_and_evaluate_refuse_data_without_targets(batch_size):
+    X, _ = blobs(8)
+    model = small_model()
+    unlabelled = xg.data.DataLoader(X, batch_size=batch_size)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"training data has no targets \(y=None\)"):
+        xg.train.fit(model, nn.CrossEntropyLoss(), opt, unlabelled, progress=False)
+    with pytest.raises(ValueError, match=r"validation data has no targets"):
+        xg.train.fit(model, nn.CrossEntropyLoss(), opt, blobs(8), val=unlabelled, progress=False)
+    with pytest.raises(ValueError, match=r"evaluation data has no targets"):
+        xg.train.evaluate(model, unlabelled, nn.CrossEntropyLoss())
+    assert xg.train.predict(model, unlabelled.X, batch_size=batch_size).shape == (8, 2)
+
+
+def test_empty_data(backend):
+    model = small_model()
+    empty = (np.zeros((0, 2), np.float32), np.zeros(0, np.int64))
+    out = xg.train.predict(model, empty[0])
+    assert out.shape == (0, 2) and out.backend == backend
+    with pytest.raises(ValueError, match="evaluation data gives no batches"):
+        xg.train.evaluate(model, empty, nn.CrossEntropyLoss())
+    with pytest.raises(ValueError, match="training data gives no batches"):
+        xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                     xg.data.DataLoader(*blobs(5), batch_size=8, drop_last=True), progress=False)
+
+
+def test_plotting_an_empty_history_is_a_clear_error(tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ValueError, match="no epochs recorded"):
+        xg.train.History().plot(tmp_path / "curves.png")
+    assert not list(tmp_path.iterdir())

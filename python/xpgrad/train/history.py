@@ -25,7 +25,10 @@ class History:
         return f"History(epochs={len(self.epoch)}, last={last})"
 
     def plot(self, path) -> Path:
-        """Write a PNG of the learning curves: loss (train and validation) and each metric."""
+        """Write a PNG of the learning curves: loss (train and validation) and each metric.
+        A History without epochs raises ValueError."""
+        if not self.epoch:
+            raise ValueError("History.plot: no epochs recorded, nothing to plot")
         try:
             import matplotlib
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from ..autograd import no_grad
-from ..creation import tensor
+from ..creation import zeros
 from ..ops import concatenate
 from .callbacks import FitState
 from .history import History
@@ -25,6 +25,18 @@ def as_loader(data, batch_size: int, shuffle: bool, seed=None):
     if isinstance(data, (tuple, list)) and len(data) == 2:
         return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
     raise TypeError(f"expected a DataLoader or an (X, y) pair, got {type(data).__name__}")
+
+
+def labelled_loader(data, batch_size: int, shuffle: bool, what: str, seed=None):
+    """``as_loader(data, ...)``, checked to have targets and at least one batch: ``what`` (e.g.
+    "training data") names it in the ValueError otherwise."""
+    loader = as_loader(data, batch_size, shuffle, seed)
+    if loader.y is None:
+        raise ValueError(f"{what} has no targets (y=None): give a DataLoader(X, y) or an (X, y) "
+                         "pair (predict is the one that takes inputs alone)")
+    if len(loader) == 0:
+        raise ValueError(f"{what} gives no batches: {loader!r}")
+    return loader
 
 
 def _progress(iterable, enabled: bool, description: str, total: int):
@@ -43,7 +55,7 @@ def _is_plateau(scheduler) -> bool:
 
 def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy",), callbacks=(),
         scheduler=None, regularizer=None, progress=True, batch_size=32, seed=None,
-        initial_epoch=0) -> History:
+        initial_epoch=None) -> History:
     """Train ``model`` for ``epochs`` epochs and return its History.
 
     ``train``/``val``: DataLoaders or (X, y) pairs (pairs are batched with ``batch_size``).
@@ -52,11 +64,17 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     loss without validation data). Logged per epoch: loss, each metric, their val_ versions,
     the learning rate ("lr") and the epoch's wall time ("time").
     ``initial_epoch`` resumes a run: epochs initial_epoch+1 … epochs are trained, and a seeded
-    DataLoader replays the shuffles the uninterrupted run would have used.
+    DataLoader replays the shuffles the uninterrupted run would have used. Without it a
+    DataLoader keeps its own epoch count, so consecutive ``fit`` calls see new shuffles.
+    Training or validation data without targets (y=None) or batches is a ValueError.
     """
-    train_loader = as_loader(train, batch_size, shuffle=True, seed=seed)
-    train_loader.epoch = initial_epoch
-    val_loader = None if val is None else as_loader(val, max(batch_size, 256), shuffle=False)
+    train_loader = labelled_loader(train, batch_size, True, "training data", seed)
+    if initial_epoch is None:
+        initial_epoch = 0
+    else:
+        train_loader.epoch = initial_epoch
+    val_loader = None if val is None else labelled_loader(val, max(batch_size, 256), False,
+                                                          "validation data")
     metric_fns = resolve_metrics(metrics)
     history = History()
     state = FitState(model=model, optimizer=optimizer, history=history)
@@ -87,7 +105,7 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
                 batches.set_postfix(loss=f"{batch_logs['loss']:.4f}", refresh=False)  # tqdm throttles
             for cb in callbacks:
                 cb.on_batch_end(state, index, batch_logs)
-        logs = {key: total / max(count, 1) for key, total in totals.items()}
+        logs = {key: total / count for key, total in totals.items()}
         if val_loader is not None:
             logs.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn, metric_fns).items()})
         logs["lr"] = optimizer.param_groups[0]["lr"]
@@ -112,8 +130,12 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
 
 
 def evaluate(model, data, loss_fn=None, metrics=("accuracy",), batch_size=256) -> dict:
-    """Mean loss and metrics of ``model`` over ``data`` (a DataLoader or (X, y)), in eval mode."""
-    loader = as_loader(data, batch_size, shuffle=False)
+    """Mean loss and metrics of ``model`` over ``data`` (a DataLoader or (X, y)), in eval mode.
+
+    Data without targets (y=None) or batches raises ValueError (a mean over no samples is
+    undefined; Keras's ``evaluate`` refuses empty data too).
+    """
+    loader = labelled_loader(data, batch_size, False, "evaluation data")
     metric_fns = metrics if isinstance(metrics, dict) else resolve_metrics(metrics)
     was_training = model.training
     model.eval()
@@ -131,13 +153,16 @@ def evaluate(model, data, loss_fn=None, metrics=("accuracy",), batch_size=256) -
                 count += n
     finally:
         model.train(was_training)
-    ordered = {"loss": totals["loss"] / max(count, 1)} if "loss" in totals else {}
-    ordered.update({k: v / max(count, 1) for k, v in totals.items() if k != "loss"})
+    ordered = {"loss": totals["loss"] / count} if "loss" in totals else {}
+    ordered.update({k: v / count for k, v in totals.items() if k != "loss"})
     return ordered
 
 
 def predict(model, X, batch_size=256):
-    """Model outputs for every row of ``X`` (array or Tensor), batched, in eval mode."""
+    """Model outputs for every row of ``X`` (array or Tensor), batched, in eval mode.
+
+    An ``X`` without rows gives an empty output of the model's shape, e.g. (0, out_features).
+    """
     from ..data import DataLoader
 
     loader = DataLoader(X, None, batch_size=batch_size, shuffle=False)
@@ -146,8 +171,8 @@ def predict(model, X, batch_size=256):
     try:
         with no_grad():
             outputs = [model(xb) for xb in loader]
+            if not outputs:  # the model on an empty batch gives the output's shape
+                outputs = [model(zeros((0, *loader.X.shape[1:])))]
     finally:
         model.train(was_training)
-    if not outputs:
-        return tensor([])
     return concatenate(outputs, axis=0)
