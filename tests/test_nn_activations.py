@@ -186,3 +186,25 @@ def test_elementwise_activations_stable_at_1e4(backend, dtype, name, expected):
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-6)
     y.sum().backward()
     assert np.isfinite(x.grad.numpy()).all()
+
+
+@pytest.mark.parametrize(
+    "name", ["sigmoid", "tanh", "leaky_relu", "elu", "softmax", "log_softmax", "sparsemax"]
+)
+@pytest.mark.parametrize("int_dtype", ["int64", "int32", "bool"])
+def test_float_valued_activations_of_integers_are_float32(backend, name, int_dtype):
+    values = np.array([[1, 0, 2], [0, 1, 1]], dtype=int_dtype)
+    y = getattr(F, name)(xg.tensor(values))
+    assert y.dtype == np.float32
+    expected = getattr(F, name)(xg.tensor(values.astype(np.float32)))
+    np.testing.assert_allclose(y.numpy(), expected.numpy(), rtol=1e-6)
+
+
+def test_sigmoid_and_tanh_of_integers_match_pytorch(backend):
+    torch = pytest.importorskip("torch")
+    values = [-2, 1, 2]
+    for name in ("sigmoid", "tanh"):
+        theirs = getattr(torch, name)(torch.tensor(values))
+        assert str(theirs.dtype) == "torch.float32"
+        np.testing.assert_allclose(getattr(F, name)(xg.tensor(values)).numpy(), theirs.numpy(),
+                                   rtol=1e-6)

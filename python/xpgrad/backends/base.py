@@ -130,10 +130,16 @@ class Backend:
             return gy
         return getattr(self, activation + "_backward")(y, gy)
 
+    def _floating(self, x):
+        """``x`` if it is floating, else ``x`` as float32 (PyTorch's default): the input of the
+        float-valued functions (sigmoid, tanh, elu, leaky_relu, the softmax family)."""
+        return x if x.dtype.kind == "f" else x.astype(self.xp.float32)
+
     # ---- activations ------------------------------------------------------------------------
     def sigmoid(self, x):
         """σ(x) = 1 / (1 + e^(−x)), computed without overflow for large |x|."""
         xp = self.xp
+        x = self._floating(x)
         e = xp.exp(-xp.abs(x))
         return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
@@ -143,7 +149,7 @@ class Backend:
 
     def tanh(self, x):
         """tanh(x)."""
-        return self.xp.tanh(x)
+        return self.xp.tanh(self._floating(x))
 
     def tanh_backward(self, y, gy):
         """∂tanh/∂x = 1 − tanh², from the saved output y."""
@@ -159,6 +165,7 @@ class Backend:
 
     def leaky_relu(self, x, negative_slope: float = 0.01):
         """x if x > 0 else slope·x."""
+        x = self._floating(x)
         return self.xp.where(x > 0, x, x * negative_slope)
 
     def leaky_relu_backward(self, x, gy, negative_slope: float = 0.01):
@@ -168,6 +175,7 @@ class Backend:
     def elu(self, x, alpha: float = 1.0):
         """x if x > 0 else α(eˣ − 1)."""
         xp = self.xp
+        x = self._floating(x)
         return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
 
     def elu_backward(self, x, y, gy, alpha: float = 1.0):
@@ -177,6 +185,7 @@ class Backend:
     # ---- softmax family ---------------------------------------------------------------------
     def softmax(self, x, axis: int = -1):
         """softmax(x)ᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x)."""
+        x = self._floating(x)
         e = self.xp.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
@@ -186,6 +195,7 @@ class Backend:
 
     def log_softmax(self, x, axis: int = -1):
         """xᵢ − max x − log Σⱼ e^(xⱼ − max x)."""
+        x = self._floating(x)
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - self.xp.log(self.xp.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -199,7 +209,7 @@ class Backend:
         Sort z descending, k(z) = max{k : 1 + k·z₍ₖ₎ > Σ_{j≤k} z₍ⱼ₎}, τ = (Σ_{j≤k(z)} z₍ⱼ₎ − 1)/k(z).
         """
         xp = self.xp
-        z = xp.moveaxis(x, axis, -1)
+        z = xp.moveaxis(self._floating(x), axis, -1)
         z = z - z.max(axis=-1, keepdims=True)  # shift-invariant; keeps huge logits finite
         z_sorted = -xp.sort(-z, axis=-1)
         k = xp.arange(1, z.shape[-1] + 1, dtype=z.dtype)
