@@ -220,3 +220,19 @@ def test_array_protocol_honours_copy(backend):
     assert np.array(t, dtype=np.float64).dtype == np.float64
     with pytest.raises(ValueError, match="without a copy"):
         np.asarray(t, dtype=np.float64, copy=False)
+
+
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_tensor_copies_its_data(backend, dtype):
+    """xg.tensor copies arrays and Tensors (torch.tensor, np.array): an update reaches neither."""
+    arr = np.array([1.0, 2.0], dtype=np.float32)
+    p = xg.tensor(arr, dtype=dtype, requires_grad=True)
+    with xg.no_grad():
+        p[0] = 5.0
+    np.testing.assert_array_equal(arr, [1.0, 2.0])
+    arr[1] = 7.0
+    assert p.tolist() == [5.0, 2.0]
+    q = xg.tensor(p, dtype=dtype)
+    q[1] = 9.0
+    assert p.tolist() == [5.0, 2.0]
+    assert xg.tensor([1, 2]).tolist() == [1, 2]

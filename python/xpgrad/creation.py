@@ -25,8 +25,10 @@ def _make(array, backend, requires_grad):
 
 
 def tensor(data, dtype=None, requires_grad=False, backend=None) -> Tensor:
-    """A tensor from a list, scalar, array or Tensor (floats become float32 unless ``dtype``)."""
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad, backend=backend)
+    """A tensor with a copy of ``data`` (list, scalar, array or Tensor), as ``torch.tensor`` and
+    ``np.array``: later changes to either side do not reach the other. Floats become float32
+    unless ``dtype``."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, backend=backend, copy=True)
 
 
 def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:

@@ -23,12 +23,16 @@ def resolve_dtype(data_dtype, dtype):
 
 
 class Tensor:
-    """An n-dimensional array with autograd. Create with ``xg.tensor(...)`` or the factories."""
+    """An n-dimensional array with autograd. Create with ``xg.tensor(...)`` or the factories.
+
+    The constructor shares memory with ``data`` when it can (the internal path); pass
+    ``copy=True`` (as ``xg.tensor`` does) for a tensor that owns its values.
+    """
 
     __slots__ = ("data", "backend_obj", "grad", "requires_grad", "_node", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to our reflected operators (ndarray + Tensor)
 
-    def __init__(self, data, dtype=None, requires_grad=False, backend=None):
+    def __init__(self, data, dtype=None, requires_grad=False, backend=None, copy=False):
         backend = get_backend(backend) if backend is None or isinstance(backend, str) else backend
         if isinstance(data, Tensor):
             source = data
@@ -36,7 +40,9 @@ class Tensor:
         array = backend.asarray(data)
         wanted = resolve_dtype(array.dtype, dtype)
         if wanted is not None and array.dtype != wanted:
-            array = array.astype(wanted)
+            array = array.astype(wanted)  # a new array already
+        elif copy:
+            array = array.copy()
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {array.dtype}")
         self.data = array
