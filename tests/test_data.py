@@ -183,6 +183,35 @@ def test_constant_features_do_not_divide_by_zero():
     np.testing.assert_array_equal(m[:, 1], [-0.25, -0.25])
 
 
+@pytest.mark.parametrize("value", [0.1, 1 / 3, 123.456, -7.77e-5, 1e8 + 0.1])
+@pytest.mark.parametrize("n", [3, 10, 1000])
+def test_a_constant_column_standardises_to_zero_despite_rounding(value, n):
+    train = np.stack([np.full(n, value), np.arange(n, dtype=np.float64)], axis=1)
+    scaler = StandardScaler().fit(train)
+    z = scaler.transform(train)
+    assert scaler.scale_[0] == 1.0  # not σ ≈ 1e-17, which mapped the column to ±1
+    # x − μ: 0 up to the rounding of μ itself
+    np.testing.assert_allclose(z[:, 0], 0.0, atol=n * np.finfo(np.float64).eps * abs(value))
+    np.testing.assert_allclose(z[:, 1], (train[:, 1] - train[:, 1].mean()) / train[:, 1].std())
+
+
+def test_a_nearly_constant_column_is_still_standardised():
+    train = 1.0 + 1e-13 * np.arange(4.0)[:, None]
+    z = StandardScaler().fit_transform(train)
+    np.testing.assert_allclose(z.std(axis=0), 1.0, rtol=1e-3)
+
+
+@pytest.mark.parametrize("scaler", [StandardScaler(), MinMaxScaler(shift=0.5)])
+def test_scalers_accept_array_likes_wherever_fit_does(scaler):
+    X = np.array([[1.0, 2.0], [3.0, 6.0], [4.0, 7.0]])
+    expected = scaler.fit(X).transform(X)
+    scaler.fit(X.tolist())
+    np.testing.assert_array_equal(scaler.transform(X.tolist()), expected)
+    np.testing.assert_array_equal(scaler.fit_transform(X.tolist()), expected)
+    np.testing.assert_allclose(scaler.inverse_transform(expected.tolist()), X)
+    assert isinstance(scaler.transform(tuple(map(tuple, X))), np.ndarray)
+
+
 def test_scalers_keep_float_dtype_and_feature_shape():
     images = np.arange(2 * 2 * 3, dtype=np.uint8).reshape(2, 2, 3)
     out = StandardScaler().fit(images).transform(images)

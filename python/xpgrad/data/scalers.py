@@ -40,6 +40,8 @@ class _AffineScaler:
     def _apply(self, X, forward: bool):
         if self.offset_ is None:
             raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(train) first")
+        if not is_tensor(X):
+            X = np.asarray(X)
         if tuple(X.shape[1:]) != self.offset_.shape:
             raise ValueError(f"expected samples of shape {self.offset_.shape} (as in fit), "
                              f"got data of shape {tuple(X.shape)}")
@@ -51,7 +53,6 @@ class _AffineScaler:
             dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
             out = self._affine(backend.asarray(X.data, dtype), backend.xp, dtype, forward)
             return Tensor(out, dtype=dtype, backend=backend)
-        X = np.asarray(X)
         dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
         return self._affine(X.astype(dtype, copy=False), np, dtype, forward)
 
@@ -63,8 +64,9 @@ class _AffineScaler:
         return (x + dtype.type(self.shift)) * scale + offset
 
     def transform(self, X):
-        """x' = (x − offset_) / scale_ − shift. Returns the kind given: a NumPy array or a Tensor
-        (on the same backend); floating inputs keep their dtype, others become float32."""
+        """x' = (x − offset_) / scale_ − shift. Returns a Tensor (on the same backend) for a
+        Tensor, else a NumPy array (lists and other array-likes included); floating inputs keep
+        their dtype, others become float32."""
         return self._apply(X, forward=True)
 
     def inverse_transform(self, X):
@@ -78,19 +80,25 @@ class _AffineScaler:
 
 class StandardScaler(_AffineScaler):
     """Standardisation z = (x − μ) / σ per feature, with μ and σ (population standard
-    deviation, ddof = 0) over the training samples; σ = 0 is replaced by 1, so a constant
-    feature maps to 0. After ``fit``: ``mean_`` (= offset_), ``std_`` (σ as computed) and
-    ``scale_`` (σ with zeros replaced by 1)."""
+    deviation, ddof = 0) over the n training samples; a σ that is 0 up to the rounding of μ
+    (σ ≤ n·ε·|μ|, ε the float64 epsilon, the bound scikit-learn uses) is replaced by 1, so a
+    constant feature maps to 0.
+    After ``fit``: ``mean_`` (= offset_), ``std_`` (σ as computed) and ``scale_`` (σ with
+    those replaced by 1)."""
 
     def _statistics(self, X):
         self.mean_, self.std_ = X.mean(axis=0), X.std(axis=0)
-        return self.mean_, self.std_
+        # Summing n values rounds μ by up to n·ε·|μ|, so a constant feature keeps a σ of that
+        # size (0.1 repeated: 1.4e-17), which would blow it up to ±1 instead of 0.
+        constant = self.std_ <= len(X) * np.finfo(np.float64).eps * np.abs(self.mean_)
+        return self.mean_, np.where(constant, 0.0, self.std_)
 
 
 class MinMaxScaler(_AffineScaler):
     """Min–max scaling x' = (x − min) / (max − min) − shift per feature, with min and max over
     the training samples: training data lands in [−shift, 1 − shift] (``shift=0.5`` centres it
-    on 0). A constant feature (max = min) maps to −shift. After ``fit``: ``min_`` (= offset_),
+    on 0). A constant feature (max = min, exactly: no rounding enters max − min) maps to
+    −shift. After ``fit``: ``min_`` (= offset_),
     ``max_`` and ``scale_`` = max − min."""
 
     def __init__(self, shift: float = 0.0) -> None:
