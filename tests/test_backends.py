@@ -109,3 +109,27 @@ def test_row_ops_keep_the_input_dtype(backend, dtype):
     for name in ("cross_entropy", "sparsemax_loss"):
         loss, grad = getattr(be, name)(x, target)
         assert loss.dtype == dtype and grad.dtype == dtype, name
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (3,), (2, 3)])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "elu"])
+def test_elementwise_activations_keep_the_input_shape(backend, name, shape):
+    """Forward and backward keep the shape, 0-d included (ascontiguousarray made it (1,))."""
+    be, reference = xg.get_backend(backend), xg.get_backend("numpy")
+    x = np.linspace(-1.5, 2.0, int(np.prod(shape))).reshape(shape).astype(np.float32)
+    y = getattr(be, name)(be.asarray(x))
+    assert y.shape == shape
+    np.testing.assert_allclose(be.to_numpy(y), getattr(reference, name)(x), rtol=1e-6)
+    gy = be.asarray(np.ones(shape, np.float32))
+    saved = {"leaky_relu": (be.asarray(x),), "elu": (be.asarray(x), y)}.get(name, (y,))
+    assert getattr(be, name + "_backward")(*saved, gy).shape == shape
+
+
+def test_scalar_tensor_activation_keeps_its_shape(backend):
+    x = xg.tensor(0.5, requires_grad=True)
+    y = x.sigmoid() + x.tanh() + x.relu()
+    assert y.shape == ()
+    y.backward()
+    assert x.grad.shape == ()
+    s = 1 / (1 + np.exp(-0.5))
+    np.testing.assert_allclose(x.grad.item(), s * (1 - s) + 1 - np.tanh(0.5) ** 2 + 1, rtol=1e-6)

@@ -36,7 +36,10 @@ def _like(a, *others) -> bool:
     return _is_float(a) and all(o.dtype == a.dtype and o.shape == a.shape for o in others)
 
 
-_c = numpy.ascontiguousarray
+def _c(a, dtype=None):
+    """``a`` as a C-contiguous array, copied only when needed. Unlike
+    ``numpy.ascontiguousarray`` it keeps a 0-d array 0-d, so results keep the input's shape."""
+    return numpy.asarray(a, dtype=dtype, order="C")
 
 
 class CpuBackend(Backend):
