@@ -168,3 +168,58 @@ def test_gradcheck_fails_on_nan_gradient(backend):
     with pytest.raises(xg.GradcheckError, match=r"input 0 at index \(0,\): autodiff nan"):
         xg.gradcheck(lambda a: NanGrad.apply(a), (x,))
     assert xg.gradcheck(lambda a: NanGrad.apply(a), (x,), raise_exception=False) is False
+
+
+def test_each_leaf_gets_its_own_gradient(backend):
+    """x + w sends the same ∂L/∂y to both leaves; each .grad must be a separate array."""
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    w = xg.tensor([3.0, 4.0], requires_grad=True)
+    seed = xg.ones(2)
+    (x + w).backward(seed)
+    assert x.grad is not w.grad and x.grad.data is not w.grad.data
+    x.grad[0] = 5.0
+    seed[1] = 7.0
+    assert w.grad.tolist() == [1.0, 1.0] and x.grad.tolist() == [5.0, 1.0]
+
+
+@pytest.mark.parametrize("make", [lambda x: x + 1, lambda x: x.reshape(2, 1), lambda x: x.clone()])
+def test_gradient_does_not_alias_the_seed(backend, make):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    y = make(x)
+    g = np.ones(y.shape, np.float32)
+    y.backward(g)
+    g[...] = 5.0
+    assert x.grad.tolist() == [1.0, 1.0]
+    assert x.grad.data.base is None  # owned: no hidden link to the seed
+
+
+def test_leaf_gradient_of_broadcast_is_writable_and_owned(backend):
+    """The gradient of sum is ∂L/∂y broadcast: the leaf gets a real array, not a stride-0 view."""
+    x = xg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x.sum().backward()
+    assert x.grad.data.base is None
+    x.grad[0] = 5.0
+    assert x.grad.tolist() == [5.0, 1.0, 1.0]
+    if backend in ("numpy", "cpu"):
+        assert x.grad.data.flags.writeable
+        np.testing.assert_array_equal(np.from_dlpack(x.grad), [5.0, 1.0, 1.0])
+
+
+def test_leaf_backward_with_seed_copies_it(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    seed = xg.tensor([3.0, 4.0])
+    x.backward(seed)
+    seed[0] = 0.0
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_grad_of_several_outputs_sharing_a_graph(backend):
+    """One backward pass from all outputs: with y = 2x, ∂(Σy + Σy²)/∂x = 2 + 8x."""
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    (g,) = xg.grad([y.sum(), (y * y).sum()], [x])
+    np.testing.assert_allclose(g.numpy(), [10.0, 18.0])
+    assert x.grad is None
+    y = x * 2  # an output may also feed another: ∂(Σy + y·v)/∂x = 2(1 + v)
+    (h,) = xg.grad([y.sum(), y], [x], grad_outputs=[None, xg.tensor([1.0, 3.0])])
+    np.testing.assert_allclose(h.numpy(), [4.0, 8.0])

@@ -103,10 +103,10 @@ class Function:
         return f"<{type(self).__name__}>"
 
 
-def _topological_order(root_node):
-    """Nodes reachable from ``root_node``, each after every node that consumes its output."""
+def _topological_order(root_nodes):
+    """Nodes reachable from ``root_nodes``, each after every node that consumes its output."""
     order, visited = [], set()
-    stack = [(root_node, False)]
+    stack = [(node, False) for node in root_nodes]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -130,35 +130,39 @@ def _topological_order(root_node):
     return order
 
 
-def run_backward(root, grad, *, retain_graph=False, create_graph=False, wanted=None):
-    """Backpropagate ``grad`` (∂L/∂root) through the graph that produced ``root``.
+def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted=None):
+    """Backpropagate ``seeds`` (∂L/∂root for each of ``roots``) in one pass through their graph.
 
     With ``wanted`` None, gradients accumulate into ``.grad`` of leaves that require grad (and
     of tensors that called ``retain_grad``). Otherwise ``wanted`` is a list of tensors and the
     function returns their gradients (None where unreachable) without touching ``.grad``.
     """
     leaf_grads = {}  # id(leaf) -> [leaf, summed gradient]
+    grads = {}  # node -> summed gradient of its output
+    for root, seed in zip(roots, seeds):
+        if root._node is None:
+            _add_leaf_grad(leaf_grads, root, seed)
+        else:
+            prev = grads.get(root._node)
+            grads[root._node] = seed if prev is None else prev + seed
     wanted_nodes = {}
     results = None
     if wanted is not None:
         results = [None] * len(wanted)
         wanted_nodes = {t._node: i for i, t in enumerate(wanted) if t._node is not None}
+    taken = {id(seed.data) for seed in seeds}  # arrays .grad must not share
 
-    root_node = root._node
-    if root_node is None:
-        leaf_grads[id(root)] = [root, grad]
-    else:
+    if grads:
         token = _grad_enabled.set(bool(create_graph))
         try:
-            grads = {root_node: grad}
-            for node in _topological_order(root_node):
+            for node in _topological_order(list(grads)):
                 g = grads.pop(node, None)
                 if g is None:
                     continue
                 if node.retained is not None and wanted is None:
                     kept = node.retained()
                     if kept is not None:
-                        kept.grad = g if kept.grad is None else kept.grad + g
+                        _accumulate_grad(kept, g, taken)
                 if wanted_nodes and node in wanted_nodes:
                     results[wanted_nodes[node]] = g
                 inputs = node.inputs
@@ -170,14 +174,11 @@ def run_backward(root, grad, *, retain_graph=False, create_graph=False, wanted=N
                     if tg.data.dtype != t.data.dtype:  # mixed precision: grad in the input's dtype
                         tg = tg.astype(t.data.dtype)
                     parent = t._node
-                    target, key = (leaf_grads, id(t)) if parent is None else (grads, parent)
-                    prev = target.get(key)
-                    if prev is None:
-                        target[key] = [t, tg] if parent is None else tg
-                    elif parent is None:
-                        prev[1] = prev[1] + tg
+                    if parent is None:
+                        _add_leaf_grad(leaf_grads, t, tg)
                     else:
-                        target[key] = prev + tg
+                        prev = grads.get(parent)
+                        grads[parent] = tg if prev is None else prev + tg
                 if not retain_graph:
                     # Keep only what to_dot needs: shapes, producers, weak references.
                     node.history = tuple([(weakref.ref(t), t.data.shape, t._node) for t in inputs])
@@ -188,13 +189,34 @@ def run_backward(root, grad, *, retain_graph=False, create_graph=False, wanted=N
 
     if wanted is None:
         for t, g in leaf_grads.values():
-            t.grad = g if t.grad is None else t.grad + g
+            _accumulate_grad(t, g, taken)
     else:
         for i, t in enumerate(wanted):
             entry = leaf_grads.get(id(t))
             if entry is not None:
                 results[i] = entry[1]
     return results
+
+
+def _add_leaf_grad(leaf_grads, leaf, g):
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _accumulate_grad(t, g, taken):
+    """t.grad += g. A first gradient gets an array of its own, as in PyTorch: ``g`` is copied
+    when its array is a view (e.g. a read-only broadcast), a caller's seed, or already the
+    ``.grad`` of another tensor (``taken``: ids of those arrays)."""
+    if t.grad is not None:
+        t.grad = t.grad + g
+        return
+    if g.data.base is not None or id(g.data) in taken:
+        g = g.clone()
+    taken.add(id(g.data))
+    t.grad = g
 
 
 def retain(tensor) -> None:
@@ -221,11 +243,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("xg.grad: an input does not require grad; create it with requires_grad=True")
-    total = [None] * len(inputs)
-    for out, g in zip(outputs, grad_outputs):
-        g = initial_grad(out, g)
-        part = run_backward(out, g, retain_graph=retain_graph, create_graph=create_graph, wanted=inputs)
-        total = [p if t is None else (t if p is None else t + p) for t, p in zip(total, part)]
+    seeds = [initial_grad(out, g) for out, g in zip(outputs, grad_outputs)]
+    total = run_backward(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, wanted=inputs)
     if not allow_unused and any(t is None for t in total):
         raise RuntimeError(
             "xg.grad: one of the inputs was not used to compute the outputs; pass allow_unused=True"

@@ -200,7 +200,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad and has no graph")
         seed = autograd.initial_grad(self, grad)
-        autograd.run_backward(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        autograd.run_backward([self], [seed], retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
     def retain_grad(self):
         """Keep ∂L/∂self in ``self.grad`` after backward although this is not a leaf."""
