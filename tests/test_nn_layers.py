@@ -2,6 +2,7 @@
 values against PyTorch, BatchNorm running statistics, dropout and initialiser statistics."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -295,3 +296,26 @@ def test_parameter_keeps_the_dtype_of_what_it_wraps(backend):
     assert nn.Parameter(np.zeros(2, dtype=np.float64)).dtype == np.float64
     assert nn.Parameter(xg.zeros(2, dtype="float64"), dtype="float32").dtype == np.float32
     assert nn.Parameter([1.0, 2.0]).dtype == np.float32  # Python floats: the default dtype
+
+
+def test_linear_rejects_a_bias_that_is_not_out_features_on_every_backend(backend):
+    x, w = xg.randn(3, 4, requires_grad=True), xg.randn(4, 2, requires_grad=True)
+    for bias in (xg.randn(1, requires_grad=True), xg.randn(1, 2), xg.randn(3)):
+        shape = re.escape(str(bias.shape))
+        with pytest.raises(ValueError, match=rf"bias has shape {shape}, expected \(2,\)"):
+            F.linear(x, w, bias)
+    b = xg.randn(2, requires_grad=True)
+    F.linear(x, w, b).sum().backward()
+    assert b.grad.shape == (2,)
+    np.testing.assert_allclose(b.grad.numpy(), [3.0, 3.0])
+
+
+def test_linear_input_shapes(backend):
+    layer = nn.Linear(4, 2)
+    with pytest.raises(ValueError, match=r"input of shape \(\).*weight of shape \(4, 2\)"):
+        layer(xg.tensor(1.0))
+    with pytest.raises(ValueError, match=r"input of shape \(3, 5\)"):
+        layer(xg.randn(3, 5))
+    x = np.arange(4, dtype=np.float32)  # a single sample (in,) gives (out,), as in PyTorch
+    expected = x @ layer.weight.numpy() + layer.bias.numpy()
+    np.testing.assert_allclose(layer(xg.tensor(x)).numpy(), expected, rtol=1e-6)

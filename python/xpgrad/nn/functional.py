@@ -146,15 +146,20 @@ def linear(
 ) -> Tensor:
     """y = act(x·W + b), x (…, in), W (in, out), b (out,), in one fused backend op; ``activation``
     one of "identity", "relu", "sigmoid", "tanh" (fused into the GEMM's epilogue)."""
+    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[0]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}: "
+            "expected input (..., in) and weight (in, out)"
+        )
+    if bias is not None and bias.shape != (weight.shape[1],):
+        raise ValueError(
+            f"linear: bias has shape {bias.shape}, expected ({weight.shape[1]},) for weight of "
+            f"shape {weight.shape}"
+        )
     if x.ndim != 2:
         leading = x.shape[:-1]
         return linear(x.reshape(-1, x.shape[-1]), weight, bias, activation).reshape(
             *leading, weight.shape[1]
-        )
-    if x.shape[1] != weight.shape[0]:
-        raise ValueError(
-            f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
-            "(in, out)"
         )
     if bias is None:
         return _Linear.apply(x, weight, activation=activation)
