@@ -133,3 +133,35 @@ def test_double_backward(backend, name):
         return g
 
     assert xg.gradcheck(first_derivative, (leaf((2, 3), backend, seed=10),))
+
+
+def _torch_grads(fn, *values):
+    """∂Σfn/∂input for each input, computed by PyTorch (the reference)."""
+    torch = pytest.importorskip("torch")
+    inputs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values]
+    fn(*inputs).sum().backward()
+    return [t.grad.numpy() for t in inputs]
+
+
+@pytest.mark.parametrize("p", [0, 0.5, 1, 2, 3])
+def test_pow_scalar_at_zero_matches_torch(backend, p):
+    """∂aᵖ/∂a = p·aᵖ⁻¹, which is 0 for p = 0 even at a = 0 (0·0⁻¹ would be NaN)."""
+    values = [0.0, 1.0, 2.0]
+    x = xg.tensor(values, dtype="float64", requires_grad=True)
+    (x**p).sum().backward()
+    (want,) = _torch_grads(lambda t: t**p, values)
+    np.testing.assert_allclose(x.grad.numpy(), want)
+
+
+@pytest.mark.parametrize("exponent", [[2.0, 2.0, 2.0, 2.0], [0.0, 1.0, 0.0, -1.0], [0.0]])
+def test_pow_tensor_exponent_at_zero_base_matches_torch(backend, exponent):
+    """∂aᵇ/∂a = 0 where b = 0;  ∂aᵇ/∂b = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0."""
+    base = [0.0, 0.0, 2.0, 3.0]
+    a = xg.tensor(base, dtype="float64", requires_grad=True)
+    b = xg.tensor(exponent, dtype="float64", requires_grad=True)
+    (a**b).sum().backward()
+    want_a, want_b = _torch_grads(lambda s, t: s**t, base, exponent)
+    np.testing.assert_allclose(a.grad.numpy(), want_a)
+    np.testing.assert_allclose(b.grad.numpy(), want_b)
+    assert xg.gradcheck(lambda s, t: s**t, [xg.tensor([0.0, 1.0], dtype="float64", requires_grad=True),
+                                            xg.tensor([2.0, 3.0], dtype="float64", requires_grad=True)])

@@ -79,7 +79,7 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """y = aᵖ for a constant p;  ∂y/∂a = p·aᵖ⁻¹."""
+    """y = aᵖ for a constant p;  ∂y/∂a = p·aᵖ⁻¹ (0 for p = 0, also at a = 0, as in PyTorch)."""
 
     __slots__ = ("p",)
 
@@ -90,13 +90,19 @@ class PowScalar(Function):
     def backward(self, gy):
         (a,) = self.inputs
         p = self.p
+        if p == 0:
+            return (gy * 0,)
         if p == 2:
             return (gy * a * 2,)
         return (gy * p * a ** (p - 1),)
 
 
 class Pow(Function):
-    """y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = aᵇ·ln a."""
+    """y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹ (0 where b = 0),  ∂y/∂b = aᵇ·ln a (0 where a = 0 and b ≥ 0).
+
+    The exceptions are PyTorch's: the formulas give 0·∞ = NaN there, though aᵇ is flat in that
+    direction. They are computed with the base set to 1 at those points (ln 1 = 0, 1ᵇ⁻¹ = 1).
+    """
 
     __slots__ = ()
 
@@ -105,9 +111,20 @@ class Pow(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_grad(0) else None
-        gb = sum_to(gy * a**b * a.log(), b.shape) if self.needs_grad(1) else None
+        zero_base = a.data == 0
+        ga = gb = None
+        if self.needs_grad(0):
+            safe = _one_where(a, zero_base & (b.data == 0))
+            ga = sum_to(gy * b * safe ** (b - 1), a.shape)
+        if self.needs_grad(1):
+            safe = _one_where(a, zero_base & (b.data >= 0))
+            gb = sum_to(gy * a**b * safe.log(), b.shape)
         return ga, gb
+
+
+def _one_where(a, mask):
+    """``a`` with its zeros at ``mask`` replaced by 1 (a + mask, as a differentiable op)."""
+    return a + mask.astype(a.dtype)
 
 
 class Exp(Function):
