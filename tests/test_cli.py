@@ -1,10 +1,12 @@
 """The command line: demo, train, info, bench."""
 
+import functools
 import subprocess
 import sys
 
 import pytest
 
+import xpgrad as xg
 from xpgrad import cli
 
 
@@ -52,3 +54,63 @@ def test_every_optimizer_name_builds(name):
 def test_unknown_dataset_is_rejected():
     result = run_cli("train", "--dataset", "cifar")
     assert result.returncode != 0 and "invalid choice" in result.stderr
+
+
+@pytest.mark.parametrize("option,value", [
+    ("--backend", "bogus"), ("--batch-size", "0"), ("--lr", "-1"), ("--lr", "nan"),
+    ("--val-fraction", "1.5"), ("--dropout", "1.5"), ("--input-dropout", "-0.1"),
+    ("--hidden", "-5"), ("--hidden", "0"), ("--epochs", "-1"), ("--epochs", "two"),
+    ("--early-stopping", "-2"), ("--plot", "/nonexistent/dir/x.png"),
+    ("--save", "/nonexistent/dir/x.npz"),
+])
+def test_bad_option_values_are_usage_errors(capsys, option, value):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--dataset", "digits", option, value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"xpgrad train: error: argument {option}" in err and "Traceback" not in err
+
+
+def test_a_directory_is_not_an_output_file(capsys, tmp_path):
+    with pytest.raises(SystemExit, match="2"):
+        cli.main(["train", "--dataset", "digits", "--save", str(tmp_path)])
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_early_stopping_needs_validation_data(capsys):
+    with pytest.raises(SystemExit, match="2"):
+        cli.main(["train", "--dataset", "digits", "--early-stopping", "2"])
+    assert "xpgrad train: error: --early-stopping needs validation data" in capsys.readouterr().err
+
+
+def test_an_unavailable_backend_is_a_one_line_error():
+    missing = [n for n in xg.backends.registry.backend_names() if n not in xg.available_backends()]
+    if not missing:
+        pytest.skip("every backend is available here")
+    result = run_cli("train", "--dataset", "digits", "--backend", missing[0], "--quiet")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"xpgrad: error: backend {missing[0]!r} is unavailable")
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_data_is_a_one_line_error(capsys, monkeypatch, tmp_path):
+    """An empty --data-root and mirrors that refuse the connection (no network needed)."""
+    offline = functools.partial(xg.datasets.load_fashion_mnist, mirrors=["http://127.0.0.1:9/"])
+    monkeypatch.setattr(xg.datasets, "load_fashion_mnist", offline)
+    status = cli.main(["train", "--data-root", str(tmp_path), "--backend", xg.get_backend().name])
+    err = capsys.readouterr().err
+    assert status == 1 and err.startswith("xpgrad: error: fashion-mnist: missing files")
+    assert "Traceback" not in err
+
+
+def test_a_validation_fraction_too_small_for_the_data_is_an_error(capsys):
+    status = cli.main(["train", "--dataset", "digits", "--val-fraction", "0.0001", "--quiet",
+                       "--backend", xg.get_backend().name])
+    assert status == 1
+    assert "leaves no validation samples" in capsys.readouterr().err
+
+
+def test_demo_says_why_it_fails(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "run_training", lambda args: 0.5)
+    assert cli.main(["demo", "--quiet"]) == 1
+    assert "test accuracy 0.5000 is below 0.9" in capsys.readouterr().err

@@ -1,19 +1,34 @@
-"""The ``xpgrad`` command line: ``demo``, ``train``, ``bench`` and ``info``."""
+"""The ``xpgrad`` command line: ``demo``, ``train``, ``bench`` and ``info``.
+
+Bad option values are argparse errors (``xpgrad train: error: ...``, exit status 2). Errors of
+the environment found while running (a backend that cannot run here, data files missing or
+corrupt, an output file that cannot be written) print ``xpgrad: error: <message>`` and exit
+with status 1, without a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
+from .backends.errors import BackendUnavailableError
+from .backends.registry import backend_names
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu")
 DATASETS = ("digits", "mnist", "fashion-mnist")
+DEMO_MIN_ACCURACY = 0.9  # the demo's MLP reaches about 0.97; less means something is broken
 BENCHMARKS = ("bench_autograd", "bench_gemm", "bench_activations", "bench_softmax", "bench_optim",
               "bench_mlp_step", "bench_gpu")
+
+
+class CommandError(Exception):
+    """An error of the user's environment or data: reported in one line, without a traceback."""
 
 
 def build_mlp(sizes, activation="relu", dropout=0.0, input_dropout=0.0):
@@ -75,17 +90,23 @@ def run_training(args) -> float:
 
     xg.set_backend(args.backend)
     xg.manual_seed(args.seed)
-    (X_train, y_train), (X_test, y_test) = load_dataset(args.dataset, args.data_root)
+    try:
+        (X_train, y_train), (X_test, y_test) = load_dataset(args.dataset, args.data_root)
+    except (RuntimeError, ValueError) as exc:  # files missing and not downloadable, or corrupt
+        raise CommandError(exc) from exc
     val = None
     if args.val_fraction:
         (X_train, y_train), (X_val, y_val) = train_val_test_split(
             X_train, y_train, sizes=(1 - args.val_fraction, args.val_fraction), seed=args.seed)
+        if len(X_val) == 0:
+            raise CommandError(f"--val-fraction {args.val_fraction} of {len(X_train)} training "
+                               "samples leaves no validation samples")
         val = (X_val, y_val)
     sizes = [X_train.shape[1], *args.hidden, int(y_train.max()) + 1]
     model = build_mlp(sizes, args.activation, args.dropout, args.input_dropout)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
     callbacks = []
-    if args.early_stopping and val is not None:
+    if args.early_stopping:
         callbacks.append(xg.train.EarlyStopping(patience=args.early_stopping))
     print(f"xpgrad {xg.__version__}: {args.dataset}, MLP {'-'.join(map(str, sizes))} ({args.activation}), "
           f"{args.optimizer}, batch {args.batch_size}, {args.epochs} epochs, backend {xg.get_backend().name}")
@@ -112,7 +133,11 @@ def cmd_demo(args) -> int:
     args.batch_size, args.val_fraction, args.early_stopping = 32, 0.0, 0
     args.data_root, args.plot, args.save = None, None, None
     accuracy = run_training(args)
-    return 0 if accuracy >= 0.9 else 1
+    if accuracy < DEMO_MIN_ACCURACY:
+        print(f"xpgrad demo: test accuracy {accuracy:.4f} is below {DEMO_MIN_ACCURACY}: "
+              "something is wrong with this installation or backend", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_train(args) -> int:
@@ -197,13 +222,48 @@ def _cpu_description() -> str:
     return f"{model}, {os.cpu_count()} cores, features: {' '.join(wanted) or 'baseline'}"
 
 
+def _checked(convert, accept, requirement: str):
+    """An argparse ``type``: ``convert(text)``, accepted when ``accept(value)``, else an error
+    saying the value must be ``requirement``."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text}")
+        return value
+
+    return parse
+
+
+positive_int = _checked(int, lambda n: n >= 1, "an integer >= 1")
+non_negative_int = _checked(int, lambda n: n >= 0, "an integer >= 0")
+positive_float = _checked(float, lambda x: 0 < x < math.inf, "a number > 0")
+fraction = _checked(float, lambda x: 0 <= x < 1, "a number in [0, 1)")
+
+
+def output_file(text: str) -> str:
+    """An argparse ``type`` for a file to write: its directory must exist and be writable, so
+    a typo fails now rather than after training."""
+    directory = os.path.dirname(os.path.abspath(text))
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a directory")
+    if not os.path.isdir(directory):
+        raise argparse.ArgumentTypeError(f"directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise argparse.ArgumentTypeError(f"directory {directory} is not writable")
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="xpgrad", description="xpgrad: autodiff tensors on swappable backends")
     sub = p.add_subparsers(dest="command", required=True)
 
     def training_options(sp, epochs):
-        sp.add_argument("--epochs", type=int, default=epochs)
-        sp.add_argument("--backend", default=None, help="numpy, cpu, cupy or cuda (default: current)")
+        sp.add_argument("--epochs", type=positive_int, default=epochs)
+        sp.add_argument("--backend", choices=backend_names(), default=None,
+                        help="default: the current one (xpgrad info lists those available)")
         sp.add_argument("--seed", type=int, default=0)
         sp.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
 
@@ -214,19 +274,25 @@ def parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train an MLP on a dataset")
     train.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
     train.add_argument("--data-root", default=None, help="directory with the IDX files (default $XPGRAD_DATA)")
-    train.add_argument("--hidden", type=int, nargs="*", default=[512, 512])
+    train.add_argument("--hidden", type=positive_int, nargs="*", default=[512, 512],
+                       help="hidden layer sizes (none: a linear model)")
     train.add_argument("--activation", choices=ACTIVATIONS, default="relu")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="rmsprop")
-    train.add_argument("--lr", type=float, default=None)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--dropout", type=float, default=0.0, help="dropout after each hidden layer")
-    train.add_argument("--input-dropout", type=float, default=0.0, help="dropout on the inputs")
-    train.add_argument("--val-fraction", type=float, default=0.0)
-    train.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
-    train.add_argument("--plot", default=None, metavar="PNG", help="write learning curves here")
-    train.add_argument("--save", default=None, metavar="NPZ", help="save the trained weights here")
+    train.add_argument("--lr", type=positive_float, default=None)
+    train.add_argument("--batch-size", type=positive_int, default=32)
+    train.add_argument("--dropout", type=fraction, default=0.0, help="dropout after each hidden layer")
+    train.add_argument("--input-dropout", type=fraction, default=0.0, help="dropout on the inputs")
+    train.add_argument("--val-fraction", type=fraction, default=0.0,
+                       help="share of the training set held out for validation")
+    train.add_argument("--early-stopping", type=non_negative_int, default=0, metavar="PATIENCE",
+                       help="stop after PATIENCE epochs without a better validation loss "
+                            "(needs --val-fraction; 0: off)")
+    train.add_argument("--plot", type=output_file, default=None, metavar="PNG",
+                       help="write learning curves here")
+    train.add_argument("--save", type=output_file, default=None, metavar="NPZ",
+                       help="save the trained weights here")
     training_options(train, epochs=3)
-    train.set_defaults(func=cmd_train)
+    train.set_defaults(func=cmd_train, command_parser=train)
 
     bench = sub.add_parser("bench", help="kernel microbenchmarks (vs NumPy, and PyTorch when installed)")
     bench.add_argument("--quick", action="store_true")
@@ -242,11 +308,17 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    if getattr(args, "backend", None) is None and args.command in ("demo", "train"):
-        import xpgrad as xg
+    if args.command == "train" and args.early_stopping and not args.val_fraction:
+        args.command_parser.error("--early-stopping needs validation data: give --val-fraction")
+    try:
+        if getattr(args, "backend", None) is None and args.command in ("demo", "train"):
+            import xpgrad as xg
 
-        args.backend = xg.get_backend().name
-    return args.func(args)
+            args.backend = xg.get_backend().name
+        return args.func(args)
+    except (CommandError, BackendUnavailableError, OSError) as exc:
+        print(f"xpgrad: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
