@@ -236,3 +236,25 @@ def test_tensor_copies_its_data(backend, dtype):
     q[1] = 9.0
     assert p.tolist() == [5.0, 2.0]
     assert xg.tensor([1, 2]).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "reduce_xg, reduce_np, shape",
+    [
+        (lambda t: t.mean(), lambda a: a.mean(), (0,)),
+        (lambda t: t.mean(axis=0), lambda a: a.mean(axis=0), (0, 3)),
+        (lambda t: t.mean(axis=1), lambda a: a.mean(axis=1), (0, 3)),
+        (lambda t: t.var(), lambda a: a.var(), (0,)),
+        (lambda t: t.var(ddof=1), lambda a: a.var(ddof=1), (1,)),
+        (lambda t: t.var(ddof=2), lambda a: a.var(ddof=2), (2,)),
+        (lambda t: t.var(axis=1, ddof=3), lambda a: a.var(axis=1, ddof=3), (2, 3)),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_mean_var_without_enough_elements_match_numpy(backend, reduce_xg, reduce_np, shape):
+    """Empty means and variances with ddof ≥ n are NaN (or ∞ for a nonzero sum), not 0."""
+    data = np.arange(float(np.prod(shape)), dtype=np.float32).reshape(shape) + 1
+    got = reduce_xg(xg.tensor(data)).numpy()
+    want = reduce_np(data)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)  # NaN compares equal to NaN here

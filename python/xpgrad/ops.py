@@ -5,7 +5,7 @@ Each validates its arguments and hands the work to a differentiable Function in 
 
 from __future__ import annotations
 
-import builtins
+import math
 import numbers
 
 from .functions import activation as act
@@ -153,22 +153,26 @@ def sum(t, axis=None, keepdims=False):  # noqa: A001
     return reduce.Sum.apply(t, axis=axis, keepdims=keepdims)
 
 
-def mean(t, axis=None, keepdims=False):
-    axes = reduce.normalize_axes(axis, t.ndim)
+def _reciprocal_count(t, axes, ddof=0):
+    """1 / (n − ddof) for the n elements over ``axes``; ∞ when n − ddof ≤ 0, so that an empty
+    mean is 0·∞ = NaN and a variance with ddof ≥ n is NaN or ∞, as in NumPy and PyTorch."""
     count = 1
     for ax in axes:
         count *= t.shape[ax]
-    return sum(t, axes, keepdims) * (1.0 / builtins.max(count, 1))
+    return 1.0 / (count - ddof) if count > ddof else math.inf
+
+
+def mean(t, axis=None, keepdims=False):
+    """Σt / n over ``axis``."""
+    axes = reduce.normalize_axes(axis, t.ndim)
+    return sum(t, axes, keepdims) * _reciprocal_count(t, axes)
 
 
 def var(t, axis=None, keepdims=False, ddof=0):
     """Σ(t − mean)² / (n − ddof) (population variance by default, as NumPy)."""
     axes = reduce.normalize_axes(axis, t.ndim)
-    count = 1
-    for ax in axes:
-        count *= t.shape[ax]
     centered = t - mean(t, axes, keepdims=True)
-    return sum(centered * centered, axes, keepdims) * (1.0 / builtins.max(count - ddof, 1))
+    return sum(centered * centered, axes, keepdims) * _reciprocal_count(t, axes, ddof)
 
 
 def max(t, axis=None, keepdims=False):  # noqa: A001
