@@ -319,3 +319,40 @@ def test_linear_input_shapes(backend):
     x = np.arange(4, dtype=np.float32)  # a single sample (in,) gives (out,), as in PyTorch
     expected = x @ layer.weight.numpy() + layer.bias.numpy()
     np.testing.assert_allclose(layer(xg.tensor(x)).numpy(), expected, rtol=1e-6)
+
+
+def test_unbatched_conv2d_and_max_pool2d_match_pytorch(backend):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 6))
+    w, b = rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
+    xt = torch.tensor(x, requires_grad=True)
+    ours_x = xg.tensor(x, dtype="float64", requires_grad=True)
+    ours = F.conv2d(ours_x, xg.tensor(w, dtype="float64"), xg.tensor(b, dtype="float64"), 1, 1)
+    ours = F.max_pool2d(ours, 3, stride=2, padding=1)
+    theirs = torch.nn.functional.conv2d(xt, torch.tensor(w), torch.tensor(b), padding=1)
+    theirs = torch.nn.functional.max_pool2d(theirs, 3, stride=2, padding=1)
+    assert ours.shape == tuple(theirs.shape) == (3, 3, 3)
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-10)
+    (ours * ours).sum().backward()
+    (theirs * theirs).sum().backward()
+    np.testing.assert_allclose(ours_x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda x: F.max_pool2d(x, 2, padding=2), r"padding \(2, 2\) should be at most half"),
+        (lambda x: F.max_pool2d(x, 3, padding=(1, 2)), r"padding \(1, 2\) should be at most half"),
+        (lambda x: nn.MaxPool2d(2, padding=(0, 2))(x), "should be at most half"),
+        (lambda x: F.max_pool2d(x, 2, stride=0), r"stride must be at least 1, got \(0, 0\)"),
+        (lambda x: F.max_pool2d(x, 0), r"kernel_size must be at least 1"),
+        (lambda x: F.conv2d(x, xg.randn(1, 2, 2, 2), stride=(1, 0)), r"stride .* \(1, 0\)"),
+        (lambda x: F.conv2d(x, xg.randn(1, 2, 2, 2), padding=-1), r"padding must be at least 0"),
+        (lambda x: F.max_pool2d(x[0, 0], 2), r"\(N, C, H, W\) or \(C, H, W\), got \(4, 4\)"),
+        (lambda x: nn.Conv2d(2, 1, 2, stride=0), "stride must be at least 1"),
+    ],
+)
+def test_pooling_and_convolution_geometry_errors(backend, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(xg.randn(1, 2, 4, 4))

@@ -12,14 +12,20 @@ from __future__ import annotations
 from ..autograd import Function
 from ..tensor import Tensor
 
+# The smallest value each geometry argument may take.
+_MINIMUM = {"kernel_size": 1, "stride": 1, "padding": 0}
+
 
 def pair(value, name: str) -> tuple[int, int]:
-    """An int or a pair of ints as (height, width)."""
+    """An int or a pair of ints as (height, width); ``name`` ("kernel_size", "stride" or
+    "padding") fixes the smallest value allowed (1, 1 and 0)."""
     if isinstance(value, int):
-        return value, value
+        value = value, value
     value = tuple(value)
     if len(value) != 2 or not all(isinstance(v, int) for v in value):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if min(value) < _MINIMUM[name]:
+        raise ValueError(f"{name} must be at least {_MINIMUM[name]}, got {value!r}")
     return value
 
 
@@ -60,10 +66,19 @@ class Col2Im(Function):
         return (Im2Col.apply(gy, kernel_size=kernel_size, stride=stride, padding=padding),)
 
 
-def _windows(x: Tensor, kernel_size, stride, padding, name: str):
-    """im2col of x, with the checks shared by conv2d and max_pool2d; returns (cols, OH, OW)."""
+def _batched(x: Tensor, name: str) -> tuple[Tensor, bool]:
+    """x as (N, C, H, W): an unbatched (C, H, W) input becomes a batch of one (as PyTorch);
+    returns it and whether it was unbatched (the caller then drops the batch axis again)."""
+    if x.ndim == 3:
+        return x.reshape(1, *x.shape), True
     if x.ndim != 4:
-        raise ValueError(f"{name} expects input of shape (N, C, H, W), got {x.shape}")
+        raise ValueError(f"{name} expects input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
+    return x, False
+
+
+def _windows(x: Tensor, kernel_size, stride, padding, name: str):
+    """im2col of x (N, C, H, W), with the size check shared by conv2d and max_pool2d;
+    returns (cols, OH, OW)."""
     kh, kw = kernel_size
     oh = output_size(x.shape[2], kh, stride[0], padding[0])
     ow = output_size(x.shape[3], kw, stride[1], padding[1])
@@ -79,6 +94,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     """Cross-correlation as in PyTorch (x zero-padded):
     y[n, o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v]·x[n, c, s·i+u, s·j+v],
     computed as Y = X̂·Ŵᵀ with X̂ = im2col(x) and Ŵ = W reshaped to (O, C·kH·kW).
+    x is (N, C, H, W), or (C, H, W) for one unbatched image.
 
     Gradients: ∂L/∂Ŵ = (∂L/∂Y)ᵀ·X̂, ∂L/∂X̂ = (∂L/∂Y)·Ŵ → col2im, ∂L/∂b = Σ ∂L/∂Y.
     """
@@ -88,24 +104,33 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
             f"got {weight.shape}"
         )
     out_channels, in_channels, kh, kw = weight.shape
-    if x.ndim == 4 and x.shape[1] != in_channels:
+    x, unbatched = _batched(x, "conv2d")
+    if x.shape[1] != in_channels:
         raise ValueError(f"conv2d: input has {x.shape[1]} channels, weight expects {in_channels}")
     cols, oh, ow = _windows(x, (kh, kw), pair(stride, "stride"), pair(padding, "padding"), "conv2d")
     y = cols @ weight.reshape(out_channels, in_channels * kh * kw).T
     if bias is not None:
         y = y + bias
-    return y.reshape(x.shape[0], oh, ow, out_channels).transpose(0, 3, 1, 2)
+    y = y.reshape(x.shape[0], oh, ow, out_channels).transpose(0, 3, 1, 2)
+    return y.reshape(y.shape[1:]) if unbatched else y
 
 
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     """y[n, c, i, j] = max over the kH×kW window at (s·i, s·j) (stride defaults to the kernel size).
 
+    x is (N, C, H, W), or (C, H, W) for one unbatched image. The padding (with −∞) may be at
+    most half the kernel, as in PyTorch, so that every window holds an input element.
     The gradient goes to the first maximal element of each window (as PyTorch), through the
     adjoint of the gather and col2im.
     """
     kernel_size = pair(kernel_size, "kernel_size")
     stride = kernel_size if stride is None else pair(stride, "stride")
     padding = pair(padding, "padding")
+    if padding[0] > kernel_size[0] // 2 or padding[1] > kernel_size[1] // 2:
+        raise ValueError(
+            f"max_pool2d: padding {padding} should be at most half of kernel_size {kernel_size}"
+        )
+    x, unbatched = _batched(x, "max_pool2d")
     if padding[0] or padding[1]:  # pad with −∞ so that padding never wins the max
         x = x.pad(((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), value=float("-inf"))
     n, c, h, w = x.shape
@@ -113,4 +138,4 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     xp = x.backend_obj.xp
     winners = xp.argmax(cols.data, axis=1)
     y = cols[xp.arange(cols.shape[0]), winners]
-    return y.reshape(n, c, oh, ow)
+    return y.reshape(c, oh, ow) if unbatched else y.reshape(n, c, oh, ow)
