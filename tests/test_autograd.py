@@ -223,3 +223,18 @@ def test_grad_of_several_outputs_sharing_a_graph(backend):
     y = x * 2  # an output may also feed another: ∂(Σy + y·v)/∂x = 2(1 + v)
     (h,) = xg.grad([y.sum(), y], [x], grad_outputs=[None, xg.tensor([1.0, 3.0])])
     np.testing.assert_allclose(h.numpy(), [4.0, 8.0])
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_integer_results_never_require_grad(backend, dtype):
+    """As in PyTorch: a cast to a non-float dtype cuts the graph; backward through it raises."""
+    x = xg.tensor([1.5, 2.5], requires_grad=True)
+    y = x.astype(dtype)
+    assert not y.requires_grad and y.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (y * 2).sum().backward()
+    assert x.grad is None
+    z = x.astype("float64")
+    assert z.requires_grad
+    (z * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])

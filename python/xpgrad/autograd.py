@@ -76,7 +76,8 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        """Run forward on the inputs' arrays and, if any input requires grad, record the node."""
+        """Run forward on the inputs' arrays and, if any input requires grad, record the node
+        (only for a floating-point result: integer and boolean tensors never require grad)."""
         backend = inputs[0].backend_obj
         requires_grad = False
         for t in inputs:
@@ -92,7 +93,7 @@ class Function:
         fn.retained = None
         fn.history = None
         data = fn.forward(*[t.data for t in inputs], **options)
-        if requires_grad and _grad_enabled.get():
+        if requires_grad and _grad_enabled.get() and data.dtype.kind == "f":
             fn.inputs = inputs
             out = Tensor._wrap(data, fn.backend, True)
             out._node = fn

@@ -183,7 +183,8 @@ class Tensor:
         return Clone.apply(self)
 
     def astype(self, dtype):
-        """A copy cast to ``dtype`` (differentiable between floating dtypes)."""
+        """A copy cast to ``dtype`` (differentiable between floating dtypes; an integer or
+        boolean result does not require grad, as in PyTorch)."""
         if self.data.dtype == dtype:
             return self
         return Cast.apply(self, dtype=dtype)
