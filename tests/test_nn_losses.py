@@ -162,6 +162,15 @@ def test_binary_cross_entropy_clamps_logs_at_minus_100(backend):
     assert np.isfinite(p.grad.numpy()).all()
 
 
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
+def test_binary_cross_entropy_rejects_values_outside_0_1(backend, bad):
+    probs = xg.tensor([0.2, bad, 0.7])
+    with pytest.raises(ValueError, match="all elements of input should be between 0 and 1"):
+        F.binary_cross_entropy(probs, [0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.BCELoss()(probs, [0.0, 1.0, 1.0])
+
+
 def test_loss_argument_errors(backend):
     z = xg.zeros(4, 3)
     with pytest.raises(ValueError, match="reduction"):

@@ -245,8 +245,17 @@ def l1_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
 
 
 def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
-    """−[t·log p + (1 − t)·log(1 − p)] on probabilities, logs clamped at −100 (as PyTorch)."""
+    """−[t·log p + (1 − t)·log(1 − p)] on probabilities, logs clamped at −100 (as PyTorch).
+
+    Every p must lie in [0, 1] (otherwise a log's argument is negative and the loss can be too).
+    """
     check_reduction(reduction)
+    p = probs.data
+    if not bool(((p >= 0) & (p <= 1)).all()):  # written so that NaN fails too
+        raise ValueError(
+            f"binary_cross_entropy: all elements of input should be between 0 and 1, got values "
+            f"in [{float(p.min())}, {float(p.max())}]"
+        )
     return reduce_loss(
         BinaryCrossEntropy.apply(probs, target=_same_shape(as_target(target, probs), probs)),
         reduction,
