@@ -1,4 +1,5 @@
-"""Learning-rate schedules: closed forms, PyTorch parity, ReduceLROnPlateau, checkpoints."""
+"""Learning-rate schedules: closed forms, PyTorch parity (chaining and rates set by hand
+included), ReduceLROnPlateau, checkpoints."""
 
 import math
 
@@ -234,6 +235,72 @@ def test_inverse_time_matches_pytorch_lambda_lr(backend):
         ours.step()
         theirs.step()
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+
+
+def chainable(name, torch_module, optimizer, kwargs):
+    """PyTorch's counterpart of a chainable schedule: InverseTimeLR is MultiplicativeLR."""
+    if name == "InverseTimeLR":
+        decay = kwargs["decay"]
+        return torch_module.MultiplicativeLR(
+            optimizer, lambda t: (1 + decay * (t - 1)) / (1 + decay * t))
+    return getattr(torch_module, name)(optimizer, **kwargs)
+
+
+CHAINABLE = [
+    ("StepLR", {"step_size": 2, "gamma": 0.1}),
+    ("ExponentialLR", {"gamma": 0.5}),
+    ("InverseTimeLR", {"decay": 0.3}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", CHAINABLE, ids=[n for n, _ in CHAINABLE])
+def test_a_rate_set_by_hand_is_carried_on_and_resumed_as_in_pytorch(name, kwargs, backend):
+    torch, opt, ref = torch_pair(backend)
+    ours = getattr(lr_scheduler, name)(opt, **kwargs)
+    theirs = chainable(name, torch.optim.lr_scheduler, ref, kwargs)
+    for step in range(1, 9):
+        if step == 3:
+            for optimizer in (opt, ref):
+                optimizer.param_groups[0]["lr"] = 1.0
+        if step == 5:  # checkpoint and resume ours: the hand-set rate survives
+            saved_opt, saved = opt.state_dict(), ours.state_dict()
+            opt = two_group_sgd(backend)
+            opt.load_state_dict(saved_opt)
+            ours = getattr(lr_scheduler, name)(opt, **kwargs)
+            ours.load_state_dict(saved)
+        opt.step()
+        ref.step()
+        ours.step()
+        theirs.step()
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12), step
+        assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(ref), rel=1e-12), step
+
+
+def test_exponential_lr_after_a_manual_change_matches_pytorch_sequence(backend):
+    opt = two_group_sgd(backend)
+    sched = lr_scheduler.ExponentialLR(opt, 0.5)
+    seq = []
+    for step in range(5):
+        if step == 2:
+            opt.param_groups[0]["lr"] = 1.0
+        sched.step()
+        seq.append(opt.param_groups[0]["lr"])
+    assert seq == pytest.approx([0.05, 0.025, 0.5, 0.25, 0.125], rel=1e-12)
+
+
+@pytest.mark.parametrize("first,second", [(0, 1), (1, 0), (2, 1), (0, 2)])
+def test_chained_schedules_match_pytorch(first, second, backend):
+    torch, opt, ref = torch_pair(backend)
+    pairs = [(getattr(lr_scheduler, name)(opt, **kwargs),
+              chainable(name, torch.optim.lr_scheduler, ref, kwargs))
+             for name, kwargs in (CHAINABLE[first], CHAINABLE[second])]
+    for step in range(10):
+        opt.step()
+        ref.step()
+        for ours, theirs in pairs:
+            ours.step()
+            theirs.step()
+        assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(ref), rel=1e-12), step
 
 
 PLATEAUS = [

@@ -1,9 +1,12 @@
 """Learning-rate schedules: each sets ``group["lr"]`` of an optimizer's parameter groups.
 
-Constructor arguments and the learning-rate sequences are PyTorch's. The epoch-driven
-schedules compute ηₜ in closed form from the group's initial rate η₀ and the step count t
-(``last_epoch``), so a schedule resumed from ``state_dict`` continues exactly; ``step()`` is
-called once per epoch (CyclicLR: once per batch), after ``optimizer.step()``.
+Constructor arguments and the learning-rate sequences are PyTorch's. StepLR, ExponentialLR
+and InverseTimeLR are chainable, as PyTorch's recursive forms: each ``step()`` multiplies the
+group's current rate, so a rate set by hand (or by another schedule on the same optimizer)
+is carried on. CosineAnnealingWarmRestarts and CyclicLR compute ηₜ in closed form from the
+group's initial rate η₀ and the step count t (``last_epoch``), as PyTorch's do; so does
+``step(epoch)`` for every schedule. A schedule resumed from ``state_dict`` continues exactly.
+``step()`` is called once per epoch (CyclicLR: once per batch), after ``optimizer.step()``.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ class _Scheduler:
 
 
 class LRScheduler(_Scheduler):
-    """Base of the closed-form schedules: ηₜ = f(η₀, t) for each group.
+    """Base of the epoch-driven schedules: ηₜ = f(η₀, t) for each group (``_lr_at``), and for
+    the chainable ones ηₜ = g(ηₜ₋₁, t) from the group's current rate (``_next_lr``).
 
     ``base_lrs`` holds each group's η₀ (``group["initial_lr"]``, set on construction when
     ``last_epoch == -1``); the constructor takes the first step, so the optimizer starts at η(0).
@@ -66,18 +70,29 @@ class LRScheduler(_Scheduler):
         self.step()
 
     def _lr_at(self, group_index: int, epoch: float) -> float:
-        """The learning rate of group ``group_index`` at step ``epoch``."""
+        """The learning rate of group ``group_index`` at step ``epoch`` (closed form)."""
         raise NotImplementedError
 
+    def _next_lr(self, group_index: int, lr: float) -> float:
+        """The rate of group ``group_index`` at step ``last_epoch`` given its current rate
+        ``lr``: the closed form, unless the schedule is chainable."""
+        return self._lr_at(group_index, self.last_epoch)
+
     def step(self, epoch: float | None = None) -> None:
-        """Advance to the next step (or to ``epoch``) and set each group's learning rate."""
-        epoch = self.last_epoch + 1 if epoch is None else epoch
-        self.last_epoch = math.floor(epoch)
-        self._set_lrs([self._lr_at(i, epoch) for i in range(len(self.base_lrs))])
+        """Advance to the next step (or jump to ``epoch``, in closed form) and set each
+        group's learning rate."""
+        groups = self.optimizer.param_groups
+        if epoch is None:
+            self.last_epoch += 1
+            self._set_lrs([self._next_lr(i, group["lr"]) for i, group in enumerate(groups)])
+        else:
+            self.last_epoch = math.floor(epoch)
+            self._set_lrs([self._lr_at(i, epoch) for i in range(len(groups))])
 
 
 class StepLR(LRScheduler):
-    """ηₜ = η₀ · γ^⌊t / step_size⌋: decay by γ every ``step_size`` epochs."""
+    """ηₜ = η₀ · γ^⌊t / step_size⌋: decay by γ every ``step_size`` epochs (chainable:
+    ηₜ = γ · ηₜ₋₁ when step_size divides t > 0, else ηₜ₋₁)."""
 
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
@@ -91,9 +106,13 @@ class StepLR(LRScheduler):
     def _lr_at(self, group_index: int, epoch: float) -> float:
         return self.base_lrs[group_index] * self.gamma ** (epoch // self.step_size)
 
+    def _next_lr(self, group_index: int, lr: float) -> float:
+        t = self.last_epoch
+        return lr * self.gamma if t > 0 and t % self.step_size == 0 else lr
+
 
 class ExponentialLR(LRScheduler):
-    """ηₜ = η₀ · γᵗ."""
+    """ηₜ = η₀ · γᵗ (chainable: ηₜ = γ · ηₜ₋₁)."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
@@ -102,12 +121,18 @@ class ExponentialLR(LRScheduler):
     def _lr_at(self, group_index: int, epoch: float) -> float:
         return self.base_lrs[group_index] * self.gamma**epoch
 
+    def _next_lr(self, group_index: int, lr: float) -> float:
+        return lr * self.gamma if self.last_epoch > 0 else lr
+
 
 class InverseTimeLR(LRScheduler):
     """The lectures' inverse-time decay: ηₜ = η₀ / (1 + decay · t).
 
+    Chainable like StepLR and ExponentialLR: ηₜ = ηₜ₋₁ · (1 + decay · (t − 1)) / (1 + decay · t).
     (Keras's ``InverseTimeDecay`` with decay_steps = 1; not in PyTorch, where
-    ``LambdaLR(opt, lambda t: 1 / (1 + decay * t))`` gives the same sequence.)
+    ``MultiplicativeLR(opt, lambda t: (1 + decay * (t - 1)) / (1 + decay * t))`` gives the same
+    sequence, and ``LambdaLR(opt, lambda t: 1 / (1 + decay * t))`` too while nothing else
+    changes the rate.)
     """
 
     def __init__(self, optimizer: Optimizer, decay: float, last_epoch: int = -1) -> None:
@@ -118,6 +143,10 @@ class InverseTimeLR(LRScheduler):
 
     def _lr_at(self, group_index: int, epoch: float) -> float:
         return self.base_lrs[group_index] / (1 + self.decay * epoch)
+
+    def _next_lr(self, group_index: int, lr: float) -> float:
+        t = self.last_epoch
+        return lr * (1 + self.decay * (t - 1)) / (1 + self.decay * t) if t > 0 else lr
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
