@@ -258,3 +258,55 @@ def test_mean_var_without_enough_elements_match_numpy(backend, reduce_xg, reduce
     want = reduce_np(data)
     assert got.shape == want.shape
     np.testing.assert_array_equal(got, want)  # NaN compares equal to NaN here
+
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("transpose", (3, 0)),
+        ("transpose", (0, 3)),
+        ("swapaxes", (0, 2)),
+        ("expand_dims", (5,)),
+        ("expand_dims", (-4,)),
+        ("sum", (2,)),
+    ],
+)
+def test_out_of_range_axes_raise_like_numpy(backend, name, args):
+    """NumPy raises AxisError (a ValueError and an IndexError) naming the axis and ndim."""
+    with pytest.raises(np.exceptions.AxisError):
+        getattr(np, name)(np.ones((2, 3)), *((args,) if name == "transpose" else args))
+    with pytest.raises(ValueError, match="axis -?[0-9] is out of bounds for an array of dimension") as info:
+        getattr(xg.ones(2, 3), name)(*args)
+    assert isinstance(info.value, IndexError)
+
+
+@pytest.mark.parametrize(
+    "op_xg, op_np",
+    [
+        (lambda t: t.sum(axis=np.int64(1)), lambda a: a.sum(axis=1)),
+        (lambda t: t.mean(axis=np.int64(-1)), lambda a: a.mean(axis=-1)),
+        (lambda t: t.var(axis=(np.int32(0),)), lambda a: a.var(axis=0)),
+        (lambda t: t.max(axis=np.int64(0)), lambda a: a.max(axis=0)),
+        (lambda t: t.transpose(np.int64(1), np.int64(0)), lambda a: a.T),
+        (lambda t: t.swapaxes(np.int64(0), np.int64(1)), lambda a: a.T),
+        (lambda t: t.expand_dims(np.int64(1)), lambda a: a[:, None]),
+        (lambda t: t.split(np.int64(2), axis=np.int64(1))[1], lambda a: a[:, 2:]),
+        (lambda t: t.split([np.int64(1)])[1], lambda a: a[1:]),
+    ],
+)
+def test_numpy_integer_arguments(backend, op_xg, op_np):
+    data = np.arange(8.0, dtype=np.float32).reshape(2, 4)
+    np.testing.assert_allclose(op_xg(xg.tensor(data)).numpy(), op_np(data))
+
+
+@pytest.mark.parametrize("pad_width", [1, np.int64(1), (1,), (1, 2), [(1, 2)], ((1,), (2,)), ((0, 1), (2, 0))])
+def test_pad_width_broadcasts_like_numpy(backend, pad_width):
+    data = np.arange(4.0, dtype=np.float32).reshape(2, 2)
+    np.testing.assert_array_equal(xg.tensor(data).pad(pad_width).numpy(), np.pad(data, pad_width))
+
+
+@pytest.mark.parametrize("pad_width", [(1, 2, 3), ((1, 2),) * 3, -1, ((1, 2, 3),)])
+def test_pad_width_that_does_not_broadcast_raises(backend, pad_width):
+    with pytest.raises(ValueError, match="pad_width"):
+        xg.ones(2, 2).pad(pad_width)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 
 from .functions import activation as act
 from .functions import elementwise as ew
@@ -201,20 +202,23 @@ def reshape(t, *shape):
 def transpose(t, *axes):
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    if axes and sorted(a % t.ndim for a in axes) != list(range(t.ndim)):
+    if not axes:
+        return shape_fn.Transpose.apply(t, axes=None)
+    normalized = tuple(reduce.normalize_axis(a, t.ndim) for a in axes)
+    if sorted(normalized) != list(range(t.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {t.ndim} axes of shape {t.shape}")
-    return shape_fn.Transpose.apply(t, axes=tuple(a % t.ndim for a in axes) if axes else None)
+    return shape_fn.Transpose.apply(t, axes=normalized)
 
 
 def swapaxes(t, axis1, axis2):
+    axis1, axis2 = reduce.normalize_axis(axis1, t.ndim), reduce.normalize_axis(axis2, t.ndim)
     axes = list(range(t.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(t, *axes)
 
 
 def expand_dims(t, axis):
-    new_ndim = t.ndim + 1
-    ax = axis % new_ndim
+    ax = reduce.normalize_axis(axis, t.ndim + 1)
     return reshape(t, t.shape[:ax] + (1,) + t.shape[ax:])
 
 
@@ -232,7 +236,7 @@ def flatten(t, start_dim=0, end_dim=-1):
     """Merge dimensions start_dim..end_dim into one (all of them by default, as NumPy)."""
     if t.ndim == 0:
         return reshape(t, (1,))
-    start, end = start_dim % t.ndim, end_dim % t.ndim
+    start, end = reduce.normalize_axis(start_dim, t.ndim), reduce.normalize_axis(end_dim, t.ndim)
     merged = 1
     for n in t.shape[start : end + 1]:
         merged *= n
@@ -252,8 +256,9 @@ def _as_tensors(tensors, name):
 def concatenate(tensors, axis=0):
     tensors = _as_tensors(tensors, "concatenate")
     ref = tensors[0].shape
+    axis = reduce.normalize_axis(axis, len(ref))
     for t in tensors[1:]:
-        if t.ndim != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != axis % len(ref)):
+        if t.ndim != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != axis):
             raise ValueError(f"concatenate: shapes {ref} and {t.shape} differ outside axis {axis}")
     return shape_fn.Concatenate.apply(*tensors, axis=axis)
 
@@ -268,14 +273,16 @@ def stack(tensors, axis=0):
 
 def split(t, indices_or_sections, axis=0):
     """NumPy ``split``: into equal sections, or at the given indices; each part keeps its grad."""
+    axis = reduce.normalize_axis(axis, t.ndim)
     n = t.shape[axis]
-    if isinstance(indices_or_sections, int):
-        if indices_or_sections <= 0 or n % indices_or_sections:
-            raise ValueError(f"split: axis {axis} of shape {t.shape} does not divide into {indices_or_sections} equal parts")
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
+    try:
+        sections = operator.index(indices_or_sections)
+    except TypeError:
+        bounds = [0, *(operator.index(i) for i in indices_or_sections), n]
     else:
-        bounds = [0, *indices_or_sections, n]
+        if sections <= 0 or n % sections:
+            raise ValueError(f"split: axis {axis} of shape {t.shape} does not divide into {sections} equal parts")
+        bounds = list(range(0, n + 1, n // sections))
     parts = []
     for start, stop in zip(bounds[:-1], bounds[1:]):
         index = [slice(None)] * t.ndim
@@ -285,16 +292,32 @@ def split(t, indices_or_sections, axis=0):
 
 
 def pad(t, pad_width, value=0.0):
-    """Constant padding, ``pad_width`` as in NumPy (int, (before, after), or one pair per axis)."""
-    if isinstance(pad_width, int):
-        widths = ((pad_width, pad_width),) * t.ndim
-    elif len(pad_width) == 2 and all(isinstance(p, int) for p in pad_width):
-        widths = (tuple(pad_width),) * t.ndim
-    else:
-        widths = tuple(tuple(p) for p in pad_width)
-    if len(widths) != t.ndim or any(p < 0 for pair in widths for p in pair):
+    """Constant padding. ``pad_width`` broadcasts to one (before, after) pair per axis as in
+    ``np.pad``: ``n``, ``(n,)``, ``(before, after)``, ``((before, after),)``, or a pair (or
+    ``(n,)``) for every axis."""
+    widths = _pad_pairs(pad_width, t.ndim)
+    if widths is None:
         raise ValueError(f"pad: pad_width {pad_width} does not fit a tensor of shape {t.shape}")
     return shape_fn.Pad.apply(t, pad_width=widths, value=value)
+
+
+def _pad_pairs(pad_width, ndim):
+    """``pad_width`` broadcast from shape (1 or ndim, 1 or 2) to ndim (before, after) pairs of
+    non-negative integers; None when it does not broadcast."""
+    try:
+        rows = [(operator.index(pad_width),)]
+    except TypeError:
+        rows = list(pad_width)
+        try:
+            rows = [tuple(operator.index(p) for p in rows)]  # one row: (n,) or (before, after)
+        except TypeError:
+            rows = [tuple(operator.index(p) for p in row) for row in rows]
+    if len(rows) == 1:
+        rows = rows * ndim
+    pairs = tuple(row * 2 if len(row) == 1 else row for row in rows)
+    if len(pairs) != ndim or any(len(pair) != 2 or pair[0] < 0 or pair[1] < 0 for pair in pairs):
+        return None
+    return pairs
 
 
 def getitem(t, index):

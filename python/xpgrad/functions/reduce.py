@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import operator
+
 from ..autograd import Function
 from .shape import broadcast_to
 
 
+class AxisError(ValueError, IndexError):
+    """An axis outside an array's dimensions (NumPy's ``AxisError`` is also both)."""
+
+
+def normalize_axis(axis, ndim: int) -> int:
+    """One axis (any integer type, negatives counted from the end) as an index in [0, ndim)."""
+    ax = operator.index(axis)
+    if not -ndim <= ax < ndim:
+        raise AxisError(f"axis {ax} is out of bounds for an array of dimension {ndim}")
+    return ax % ndim
+
+
 def normalize_axes(axis, ndim: int):
-    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
+    """``axis`` (None, an integer or a sequence of them) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = []
-    for ax in axes:
-        if not -ndim <= ax < max(ndim, 1):
-            raise ValueError(f"axis {ax} is out of bounds for an array of dimension {ndim}")
-        out.append(ax % max(ndim, 1))
-    return tuple(sorted(set(out)))
+    try:
+        axes = (operator.index(axis),)
+    except TypeError:
+        axes = tuple(axis)
+    # A 0-d array accepts axis 0 / -1, as a reduction over "everything".
+    return tuple(sorted({normalize_axis(ax, max(ndim, 1)) for ax in axes}))
 
 
 def _expand_reduced(gy, in_shape, axes, keepdims):
