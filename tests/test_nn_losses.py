@@ -171,6 +171,34 @@ def test_binary_cross_entropy_rejects_values_outside_0_1(backend, bad):
         nn.BCELoss()(probs, [0.0, 1.0, 1.0])
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(4,), (3, 4), (2, 4, 3), (2, 4, 2, 3)])
+def test_nll_loss_of_every_input_rank_matches_pytorch(backend, shape, reduction):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=shape)
+    target_shape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    target = rng.integers(0, shape[-1] if len(shape) == 1 else shape[1], target_shape)
+    ours_x = xg.tensor(x, dtype="float64", requires_grad=True)
+    theirs_x = torch.tensor(x, requires_grad=True)
+    ours = F.nll_loss(ours_x, xg.tensor(target), reduction=reduction)
+    theirs = torch.nn.functional.nll_loss(theirs_x, torch.tensor(target), reduction=reduction)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-12)
+
+
+def test_nll_loss_target_errors(backend):
+    with pytest.raises(TypeError, match="integer class indices, got dtype float"):
+        F.nll_loss(xg.randn(2, 3), xg.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"target of shape \(2,\) .*expected target shape \(2, 4\)"):
+        F.nll_loss(xg.randn(2, 3, 4), xg.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"class indices must lie in \[0, 3\)"):
+        F.nll_loss(xg.randn(3), xg.tensor(3))
+
+
 def test_loss_argument_errors(backend):
     z = xg.zeros(4, 3)
     with pytest.raises(ValueError, match="reduction"):

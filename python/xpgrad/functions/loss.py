@@ -173,6 +173,12 @@ def class_index_target(target, logits: Tensor):
     return target
 
 
+def classes_last(x):
+    """(N, K, d₁, …) → (N·d₁·…, K): every position one row, its classes last (Tensor or array)."""
+    axes = (0, *range(2, x.ndim), 1)
+    return x.transpose(*axes).reshape(-1, x.shape[1])
+
+
 def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) -> Tensor:
     """Apply a FusedRowLoss on logits (N, K) or (N, K, d₁, …) (classes on axis 1, as PyTorch).
 
@@ -196,10 +202,8 @@ def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) 
         )
     extra_shape = logits.shape[2:]
     if extra_shape:  # move the classes last and treat every position as a row
-        k = logits.shape[1]
-        axes = (0, *range(2, logits.ndim), 1)
-        logits = logits.transpose(*axes).reshape(-1, k)
-        target = target.transpose(axes).reshape(-1, k) if is_distribution else target.reshape(-1)
+        logits = classes_last(logits)
+        target = classes_last(target) if is_distribution else target.reshape(-1)
     if not is_distribution:
         target = class_index_target(target, logits)
     loss = function.apply(logits, target=target, reduction=reduction, **options)
@@ -225,11 +229,28 @@ def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
 
 
 def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of class indices: ℓₙ = −log pₙ,ₜₙ from log-probabilities (N, K)."""
+    """Negative log-likelihood of class indices, ℓ = −log p_t, from log-probabilities with the
+    classes on axis 1 as PyTorch: (N, K) with targets (N,), (N, K, d₁, …) with (N, d₁, …), or
+    one sample (K,) with a 0-d target. "none" gives the losses in the target's shape."""
     check_reduction(reduction)
-    target = class_index_target(as_target(target, log_probs), log_probs)
-    rows = log_probs.backend_obj.xp.arange(target.shape[0])
-    return reduce_loss(-log_probs[rows, target], reduction)
+    target = as_target(target, log_probs)
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"nll_loss: target must hold integer class indices, got dtype {target.dtype}"
+        )
+    if log_probs.ndim == 0:
+        raise ValueError("nll_loss: log_probs must have shape (K,), (N, K) or (N, K, d1, ...), "
+                         "got ()")
+    expected = () if log_probs.ndim == 1 else log_probs.shape[:1] + log_probs.shape[2:]
+    if target.shape != expected:
+        raise ValueError(
+            f"nll_loss: target of shape {target.shape} does not match log_probs of shape "
+            f"{log_probs.shape} (expected target shape {expected})"
+        )
+    rows = log_probs.reshape(1, -1) if log_probs.ndim == 1 else classes_last(log_probs)
+    flat = class_index_target(target.reshape(-1), rows)
+    losses = -rows[rows.backend_obj.xp.arange(flat.shape[0]), flat]
+    return reduce_loss(losses.reshape(expected), reduction)
 
 
 def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") -> Tensor:
