@@ -212,6 +212,13 @@ def test_overwriting_keeps_the_files_mode(tmp_path):
     assert os.stat(path).st_mode & 0o7777 == 0o640 and load(path) == {"v": 2}
 
 
+def test_an_error_names_the_file_asked_for(tmp_path):
+    path = tmp_path / "missing" / "ckpt.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        save({"v": 1}, path)
+    assert info.value.filename == str(path) and ".tmp" not in str(info.value)
+
+
 def test_save_replaces_an_existing_file(tmp_path):
     save({"v": 1}, tmp_path / "c")
     save({"v": 2}, tmp_path / "c")

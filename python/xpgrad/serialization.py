@@ -143,6 +143,8 @@ def _create_temporary(path: str) -> tuple[int, str]:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
             continue
+        except OSError as exc:  # name the file asked for, not the temporary one
+            raise type(exc)(exc.errno, exc.strerror, path) from None
     raise FileExistsError(f"no unused temporary file name next to {path}")
 
 
