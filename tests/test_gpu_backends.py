@@ -58,12 +58,12 @@ def same(backend, got, want, dtype, **override):
 
 
 def rand(rng, *shape, dtype=np.float32, scale=1.0):
-    return (scale * rng.standard_normal(shape)).astype(dtype)
+    return np.asarray(scale * rng.standard_normal(shape), dtype)  # an array even for shape ()
 
 
 def run_both(backend, method, *args, **kwargs):
     """(backend result, numpy result) for method(*args) with host args copied to the device."""
-    dev = [backend.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+    dev = [backend.asarray(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
     return getattr(backend, method)(*dev, **kwargs), getattr(REF, method)(*args, **kwargs)
 
 
@@ -158,7 +158,7 @@ ACTIVATIONS = [
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,params,grad_args", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
-@pytest.mark.parametrize("shape", [(0,), (1,), (3, 5, 7), (1001,)])
+@pytest.mark.parametrize("shape", [(), (0,), (1,), (3, 5, 7), (1001,)])
 def test_activations(gpu, dtype, name, params, grad_args, shape):
     rng = np.random.default_rng(1)
     x = rand(rng, *shape, dtype=dtype, scale=4.0)

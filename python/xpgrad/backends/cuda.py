@@ -67,7 +67,8 @@ class CudaBackend(CupyBackend):
         return self.xp.cuda.get_current_stream().ptr
 
     def _contiguous(self, a):
-        return self.xp.ascontiguousarray(a)
+        """a itself when C-contiguous (0-d included: ascontiguousarray would make it 1-d)."""
+        return a if a.flags.c_contiguous else self.xp.ascontiguousarray(a)
 
     @staticmethod
     def _ptr(a) -> int:
