@@ -165,3 +165,40 @@ def test_pow_tensor_exponent_at_zero_base_matches_torch(backend, exponent):
     np.testing.assert_allclose(b.grad.numpy(), want_b)
     assert xg.gradcheck(lambda s, t: s**t, [xg.tensor([0.0, 1.0], dtype="float64", requires_grad=True),
                                             xg.tensor([2.0, 3.0], dtype="float64", requires_grad=True)])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_split_ties_like_torch(backend, name):
+    a_values, b_values = [1.0, 2.0, 0.0, 3.0], [1.0, 1.0, 0.0, 4.0]
+    a = xg.tensor(a_values, dtype="float64", requires_grad=True)
+    b = xg.tensor(b_values, dtype="float64", requires_grad=True)
+    (getattr(xg, name)(a, b) * xg.tensor([1.0, 2.0, 3.0, 4.0], dtype="float64")).sum().backward()
+    torch = pytest.importorskip("torch")
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a_values, b_values))
+    (getattr(torch, name)(ta, tb) * torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_with_nan_send_gradient_to_the_nan(backend, name):
+    """The max of [1, NaN, 3] is NaN, so ∂y/∂x = [0, 1, 0] (PyTorch); the others get no NaN."""
+    x = xg.tensor([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    getattr(x, name)().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    x.zero_grad()
+    getattr(x, name)(axis=1).sum().backward()
+    want_row = [0.0, 0.0, 1.0] if name == "max" else [1.0, 0.0, 0.0]
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 1.0, 0.0], want_row])
+
+
+def test_max_over_non_empty_axes_of_an_empty_tensor(backend):
+    """NumPy/torch reduce (0, 3) over axis 1 to shape (0,); only an empty reduced axis raises."""
+    x = xg.zeros(0, 3, requires_grad=True)
+    y = x.max(axis=1)
+    assert y.shape == np.zeros((0, 3)).max(axis=1).shape
+    y.sum().backward()
+    assert x.grad.shape == (0, 3)
+    for reduce_empty in (lambda: x.max(axis=0), lambda: x.min(), lambda: xg.zeros(0).max()):
+        with pytest.raises(ValueError, match=r"empty axis of shape \(0"):
+            reduce_empty()

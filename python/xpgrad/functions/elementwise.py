@@ -209,37 +209,38 @@ class Abs(Function):
 
 
 class Maximum(Function):
-    """y = max(a, b);  the gradient goes to a where a ≥ b, else to b."""
+    """y = max(a, b);  ∂y/∂a = 1 where a > b, ½ where a = b, else 0;  ∂y/∂b = 1 − ∂y/∂a.
+    Ties split the gradient evenly, as in PyTorch."""
 
     __slots__ = ()
 
     def forward(self, a, b):
-        self.saved = a >= b
-        return self.backend.xp.maximum(a, b)
+        y = self.backend.xp.maximum(a, b)
+        self.saved = _share_of_a(self.backend.xp, a > b, a == b, y.dtype)
+        return y
 
     def backward(self, gy):
         a, b = self.inputs
-        mask = self.saved
-        ga = sum_to(gy * mask, a.shape) if self.needs_grad(0) else None
-        gb = sum_to(gy * ~mask, b.shape) if self.needs_grad(1) else None
+        share = self.saved
+        ga = sum_to(gy * share, a.shape) if self.needs_grad(0) else None
+        gb = sum_to(gy * (1 - share), b.shape) if self.needs_grad(1) else None
         return ga, gb
 
 
-class Minimum(Function):
-    """y = min(a, b);  the gradient goes to a where a ≤ b, else to b."""
+class Minimum(Maximum):
+    """y = min(a, b);  ∂y/∂a = 1 where a < b, ½ where a = b, else 0;  ∂y/∂b = 1 − ∂y/∂a."""
 
     __slots__ = ()
 
     def forward(self, a, b):
-        self.saved = a <= b
-        return self.backend.xp.minimum(a, b)
+        y = self.backend.xp.minimum(a, b)
+        self.saved = _share_of_a(self.backend.xp, a < b, a == b, y.dtype)
+        return y
 
-    def backward(self, gy):
-        a, b = self.inputs
-        mask = self.saved
-        ga = sum_to(gy * mask, a.shape) if self.needs_grad(0) else None
-        gb = sum_to(gy * ~mask, b.shape) if self.needs_grad(1) else None
-        return ga, gb
+
+def _share_of_a(xp, wins, ties, dtype):
+    """The part of ∂L/∂y that goes to a: 1 where a alone is chosen, ½ on ties, else 0."""
+    return xp.where(ties, 0.5, wins).astype(dtype)
 
 
 class Clip(Function):

@@ -59,17 +59,21 @@ class Sum(Function):
 
 
 class Max(Function):
-    """y = max_axes a;  the gradient goes to the maximal elements, split evenly between ties."""
+    """y = max_axes a;  the gradient goes to the maximal elements, split evenly between ties.
+    Where the maximum is NaN (a NaN was reduced), it goes to the NaN elements, as in PyTorch."""
 
     __slots__ = ()
 
     def forward(self, a, axis, keepdims, use_min):
         xp = self.backend.xp
         axes = normalize_axes(axis, a.ndim)
-        if a.size == 0:
-            raise ValueError(f"{'min' if use_min else 'max'} of an empty array of shape {a.shape}")
+        if any(a.shape[ax] == 0 for ax in axes if ax < a.ndim):  # a 0-d a takes axis 0
+            raise ValueError(f"{'min' if use_min else 'max'} over an empty axis of shape {a.shape}")
         y = a.min(axis=axes, keepdims=True) if use_min else a.max(axis=axes, keepdims=True)
-        mask = (a == y).astype(a.dtype)
+        chosen = a == y
+        if xp.isnan(y).any():
+            chosen |= xp.isnan(a) & xp.isnan(y)
+        mask = chosen.astype(a.dtype)
         self.saved = (axes, keepdims, mask / mask.sum(axis=axes, keepdims=True))
         return y if keepdims else xp.squeeze(y, axis=axes)
 
