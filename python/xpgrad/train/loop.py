@@ -27,7 +27,7 @@ def as_loader(data, batch_size: int, shuffle: bool, seed=None):
     raise TypeError(f"expected a DataLoader or an (X, y) pair, got {type(data).__name__}")
 
 
-def labelled_loader(data, batch_size: int, shuffle: bool, what: str, seed=None):
+def _labelled_loader(data, batch_size: int, shuffle: bool, what: str, seed=None):
     """``as_loader(data, ...)``, checked to have targets and at least one batch: ``what`` (e.g.
     "training data") names it in the ValueError otherwise."""
     loader = as_loader(data, batch_size, shuffle, seed)
@@ -68,13 +68,13 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     DataLoader keeps its own epoch count, so consecutive ``fit`` calls see new shuffles.
     Training or validation data without targets (y=None) or batches is a ValueError.
     """
-    train_loader = labelled_loader(train, batch_size, True, "training data", seed)
+    train_loader = _labelled_loader(train, batch_size, True, "training data", seed)
     if initial_epoch is None:
         initial_epoch = 0
     else:
         train_loader.epoch = initial_epoch
-    val_loader = None if val is None else labelled_loader(val, max(batch_size, 256), False,
-                                                          "validation data")
+    val_loader = None if val is None else _labelled_loader(val, max(batch_size, 256), False,
+                                                           "validation data")
     metric_fns = resolve_metrics(metrics)
     history = History()
     state = FitState(model=model, optimizer=optimizer, history=history)
@@ -135,7 +135,7 @@ def evaluate(model, data, loss_fn=None, metrics=("accuracy",), batch_size=256) -
     Data without targets (y=None) or batches raises ValueError (a mean over no samples is
     undefined; Keras's ``evaluate`` refuses empty data too).
     """
-    loader = labelled_loader(data, batch_size, False, "evaluation data")
+    loader = _labelled_loader(data, batch_size, False, "evaluation data")
     metric_fns = metrics if isinstance(metrics, dict) else resolve_metrics(metrics)
     was_training = model.training
     model.eval()
