@@ -310,3 +310,20 @@ def test_pad_width_broadcasts_like_numpy(backend, pad_width):
 def test_pad_width_that_does_not_broadcast_raises(backend, pad_width):
     with pytest.raises(ValueError, match="pad_width"):
         xg.ones(2, 2).pad(pad_width)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: a < b, lambda a, b: a <= b, lambda a, b: a > b, lambda a, b: a >= b,
+        lambda a, b: a == b, lambda a, b: a != b,
+        lambda a, b: xg.where(a > 1, b, b), lambda a, b: xg.where(b > 1, a, a),
+    ],
+)
+def test_comparisons_and_where_check_backends(op):
+    if "cpu" not in xg.available_backends():
+        pytest.skip("needs the cpu backend beside numpy")
+    a = xg.tensor([1.0, 2.0], backend="cpu")
+    b = xg.tensor([1.0, 2.0], backend="numpy")
+    with pytest.raises(xg.BackendMismatchError, match="'cpu' and 'numpy'|'numpy' and 'cpu'"):
+        op(a, b)

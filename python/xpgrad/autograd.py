@@ -55,6 +55,14 @@ def creating_graph() -> bool:
     return _grad_enabled.get()
 
 
+def backend_mismatch(op: str, first, second) -> BackendMismatchError:
+    """The error for an op whose operands live on two backends, naming both."""
+    return BackendMismatchError(
+        f"{op}: inputs live on different backends ({first.name!r} and {second.name!r}); "
+        "move them with .to(name)"
+    )
+
+
 class Function:
     """One node of the graph: the op that produced a Tensor, its inputs, what backward needs.
 
@@ -82,10 +90,7 @@ class Function:
         requires_grad = False
         for t in inputs:
             if t.backend_obj is not backend:
-                raise BackendMismatchError(
-                    f"{cls.__name__}: inputs live on different backends "
-                    f"({backend.name!r} and {t.backend_obj.name!r}); move them with .to(name)"
-                )
+                raise backend_mismatch(cls.__name__, backend, t.backend_obj)
             requires_grad = requires_grad or t.requires_grad
         fn = cls.__new__(cls)
         fn.backend = backend

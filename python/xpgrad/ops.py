@@ -9,6 +9,7 @@ import math
 import numbers
 import operator
 
+from . import autograd
 from .functions import activation as act
 from .functions import elementwise as ew
 from .functions import linalg, reduce
@@ -145,7 +146,12 @@ def where(condition, a, b):
     """Elementwise ``a if condition else b``; the gradient flows to the chosen side."""
     a = a if isinstance(a, Tensor) else lift(a, b)
     b = lift(b, a)
-    cond = condition.data if isinstance(condition, Tensor) else a.backend_obj.asarray(condition)
+    if not isinstance(condition, Tensor):
+        cond = a.backend_obj.asarray(condition)
+    elif condition.backend_obj is a.backend_obj:
+        cond = condition.data
+    else:
+        raise autograd.backend_mismatch("where", condition.backend_obj, a.backend_obj)
     return ew.Where.apply(a, b, cond=cond.astype(bool, copy=False))
 
 

@@ -271,7 +271,10 @@ class Tensor:
         self.data[index] = value.data if isinstance(value, Tensor) else value
 
     def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            if other.backend_obj is not self.backend_obj:
+                raise autograd.backend_mismatch("comparison", self.backend_obj, other.backend_obj)
+            other = other.data
         return Tensor._wrap(op(self.data, other), self.backend_obj, False)
 
     def __lt__(self, other):
