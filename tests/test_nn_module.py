@@ -208,6 +208,43 @@ def test_sequential_runs_the_forward_of_activation_subclasses(backend, base):
     np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-6)
 
 
+def test_sequential_slices_keep_the_layer_names_as_pytorch(backend):
+    torch = pytest.importorskip("torch")
+    from collections import OrderedDict
+
+    ours = nn.Sequential(OrderedDict([("a", nn.Linear(4, 3)), ("b", nn.ReLU()), ("c", nn.Tanh())]))
+    theirs = torch.nn.Sequential(
+        OrderedDict([("a", torch.nn.Linear(4, 3)), ("b", torch.nn.ReLU()), ("c", torch.nn.Tanh())])
+    )
+    for index in (slice(0, 1), slice(1, None), slice(None, None, 2)):
+        assert list(ours[index].state_dict()) == list(theirs[index].state_dict())
+        assert [n for n, _ in ours[index].named_children()] == [
+            n for n, _ in theirs[index].named_children()
+        ]
+    assert ours[0:1][0] is ours.a
+    x = xg.randn(2, 4)
+    np.testing.assert_array_equal(ours[0:2](x).numpy(), ours.b(ours.a(x)).numpy())
+
+
+def test_shared_modules_are_traversed_once_as_pytorch(backend):
+    torch = pytest.importorskip("torch")
+    shared, shared_t = nn.Linear(3, 3), torch.nn.Linear(3, 3)
+    bn, bn_t = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    ours = nn.Sequential(shared, nn.ReLU(), shared, bn, bn)
+    theirs = torch.nn.Sequential(shared_t, torch.nn.ReLU(), shared_t, bn_t, bn_t)
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert len(list(ours.modules())) == len(list(theirs.modules())) == 4
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    def without_counter(names):  # PyTorch's BatchNorm also counts its batches
+        return [n for n in names if not n.endswith("num_batches_tracked")]
+
+    assert [n for n, _ in ours.named_buffers()] == without_counter(
+        n for n, _ in theirs.named_buffers()
+    )
+    assert list(ours.state_dict()) == without_counter(theirs.state_dict())  # every name
+    ours.load_state_dict(ours.state_dict())
+
+
 def test_repr_lists_layers():
     text = repr(nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.2)))
     assert (

@@ -42,10 +42,10 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, index: int | slice) -> Module:
-        layers = list(self._modules.values())
+        """The layer at ``index``, or a Sequential of a slice of them under their names."""
         if isinstance(index, slice):
-            return Sequential(*layers[index])
-        return layers[index]
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def forward(self, x):
         layers = list(self._modules.values())

@@ -124,12 +124,23 @@ class Module:
         return out
 
     # ---- traversal -------------------------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(dotted name, module) for this module and every descendant, depth first."""
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module and every descendant, depth first; a module
+        registered in several places comes once (under its first name) unless
+        ``remove_duplicate=False``. ``memo`` holds the modules already yielded (PyTorch's API)."""
+        if remove_duplicate:
+            memo = set() if memo is None else memo
+            if self in memo:
+                return
+            memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(
+                    memo, f"{prefix}.{name}" if prefix else name, remove_duplicate
+                )
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -158,9 +169,12 @@ class Module:
             yield param
 
     def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer), each buffer once even when shared."""
+        seen = set()
         for prefix, module in self.named_modules():
             for name, buffer in module._buffers.items():
-                if buffer is not None:
+                if buffer is not None and id(buffer) not in seen:
+                    seen.add(id(buffer))
                     yield (f"{prefix}.{name}" if prefix else name), buffer
 
     def buffers(self) -> Iterator[Tensor]:
@@ -203,9 +217,10 @@ class Module:
 
     # ---- state -----------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """Dotted name → tensor (detached, sharing storage) for every parameter and buffer."""
+        """Dotted name → tensor (detached, sharing storage) for every parameter and buffer; a
+        shared module or tensor appears under each of its names, as in PyTorch."""
         state = OrderedDict()
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=False):
             for name, tensor in [*module._parameters.items(), *module._buffers.items()]:
                 if tensor is not None:
                     state[f"{prefix}.{name}" if prefix else name] = tensor.detach()
@@ -220,7 +235,7 @@ class Module:
         are missing and unexpected keys. Returns the keys that did not match.
         """
         own = {}
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=False):
             for name, tensor in [*module._parameters.items(), *module._buffers.items()]:
                 if tensor is not None:
                     own[f"{prefix}.{name}" if prefix else name] = tensor
