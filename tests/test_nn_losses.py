@@ -141,6 +141,21 @@ def test_sparsemax_loss_closed_forms(backend):
     np.testing.assert_allclose(z.grad.numpy(), F.sparsemax(z).numpy() - [[0.5, 0.5, 0.0]])
 
 
+def test_sparsemax_loss_rejects_a_multi_label_row_without_labels(backend):
+    z = xg.randn(3, 4, requires_grad=True)
+    target = [[1, 0, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0]]
+    with pytest.raises(ValueError, match=r"at least one label; 1 of the target of shape \(3, 4\)"):
+        F.sparsemax_loss(z, target)
+    with pytest.raises(ValueError, match="at least one label"):
+        nn.SparsemaxLoss(reduction="sum")(z, xg.tensor(target, dtype="float32"))
+    spatial = np.ones((2, 4, 3), np.float32)
+    spatial[1, :, 2] = 0  # one position of the second sample has no label
+    with pytest.raises(ValueError, match="at least one label"):
+        F.sparsemax_loss(xg.randn(2, 4, 3), spatial)
+    F.sparsemax_loss(z, [[1, 0, 1, 0], [0, 0, 0, 1], [0, 1, 0, 0]]).backward()  # all named
+    assert np.isfinite(z.grad.numpy()).all()
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_losses_stable_for_logits_1e4(backend, dtype):
     z = xg.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], dtype=dtype, requires_grad=True)

@@ -224,7 +224,19 @@ def cross_entropy(
 
 def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """Sparsemax loss (Martins & Astudillo 2016): −qᵀz + ½ Σ_{j∈S(z)} (z_j² − τ²) + ½‖q‖², with
-    class indices or a multi-label 0/1 matrix normalised to q; gradient sparsemax(z) − q."""
+    class indices or a multi-label 0/1 matrix normalised to q = t/Σt; gradient sparsemax(z) − q.
+
+    Every multi-label row must name at least one label: an all-zero row has no q (the backends
+    would report a clamped loss of 0 with the nonzero gradient sparsemax(z)).
+    """
+    target = as_target(target, logits)
+    if target.ndim == logits.ndim >= 2:
+        labels = target.sum(axis=1)
+        if not bool((labels > 0).all()):
+            raise ValueError(
+                f"sparsemax_loss: every row of a multi-label target must name at least one label; "
+                f"{int((labels <= 0).sum())} of the target of shape {target.shape} name none"
+            )
     return fused_row_loss(SparsemaxLoss, logits, target, reduction)
 
 
