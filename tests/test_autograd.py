@@ -238,3 +238,36 @@ def test_integer_results_never_require_grad(backend, dtype):
     assert z.requires_grad
     (z * 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_inplace_write_to_a_saved_input_raises_on_backward(backend):
+    """∂(x·w)/∂x reads w: writing w between forward and backward raises (PyTorch), not x.grad = new w."""
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    w = xg.tensor([3.0, 4.0])
+    y = (x * w).sum()
+    w[0] = 100.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation: input 1 of Mul"):
+        y.backward()
+
+
+def test_inplace_writes_that_backward_does_not_read_are_fine(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    w = xg.tensor([3.0, 4.0])
+    w[1] = 5.0  # before the op: used with its new value
+    y = (x * w).sum() + (x + w).sum()  # Add's backward needs only shapes
+    w2 = xg.tensor([1.0, 1.0])
+    z = (x + w2).sum()
+    w2[0] = 9.0
+    (y + z).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0 + 2.0, 5.0 + 2.0])
+
+
+def test_inplace_write_between_retained_backwards_raises(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    buf = xg.tensor([2.0, 2.0])
+    y = (x * buf).sum()
+    y.backward(retain_graph=True)
+    buf[:] = 0.0
+    with pytest.raises(RuntimeError, match="inplace"):
+        y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])

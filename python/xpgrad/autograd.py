@@ -24,6 +24,19 @@ Tensor = None
 
 _grad_enabled = contextvars.ContextVar("xpgrad_grad_enabled", default=True)
 
+# Counts in-place writes. A tensor's ``_version`` is the count at its last write and a node's
+# ``epoch`` the count when it was recorded, so ``t._version > node.epoch`` means that t changed
+# after the node saw it; while no write happened since, backward compares nothing else.
+_write_clock = 0
+
+
+def mark_modified(tensor) -> None:
+    """Record an in-place write to ``tensor`` (``t[i] = v`` and other in-place updates): backward
+    through an op that needs its old values then raises instead of using the new ones."""
+    global _write_clock
+    _write_clock += 1
+    tensor._version = _write_clock
+
 
 def is_grad_enabled() -> bool:
     """True when new ops record the graph (the default)."""
@@ -70,7 +83,8 @@ class Function:
     ``backward(grad) -> tuple of Tensor | None`` (one entry per input).
     """
 
-    __slots__ = ("inputs", "saved", "backend", "retained", "history", "__weakref__")
+    __slots__ = ("inputs", "saved", "backend", "retained", "history", "epoch", "__weakref__")
+    reads_inputs = True  # backward uses the inputs' values (False: only shapes and flags)
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
@@ -100,6 +114,7 @@ class Function:
         data = fn.forward(*[t.data for t in inputs], **options)
         if requires_grad and _grad_enabled.get() and data.dtype.kind == "f":
             fn.inputs = inputs
+            fn.epoch = _write_clock
             out = Tensor._wrap(data, fn.backend, True)
             out._node = fn
             return out
@@ -172,6 +187,8 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
                 if wanted_nodes and node in wanted_nodes:
                     results[wanted_nodes[node]] = g
                 inputs = node.inputs
+                if node.epoch < _write_clock and node.reads_inputs:
+                    _check_unmodified(node)
                 for t, tg in zip(inputs, node.backward(g)):
                     if tg is None or not t.requires_grad:
                         continue
@@ -202,6 +219,18 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
             if entry is not None:
                 results[i] = entry[1]
     return results
+
+
+def _check_unmodified(node):
+    """Raise if an input that ``node``'s backward reads was written in place after the forward."""
+    for i, t in enumerate(node.inputs):
+        if t._version > node.epoch:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: input {i} of {type(node).__name__} (shape {t.shape}) was "
+                "written after the op used it; compute with a copy (t.clone()) or write it after "
+                "backward()"
+            )
 
 
 def _add_leaf_grad(leaf_grads, leaf, g):

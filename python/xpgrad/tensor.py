@@ -29,7 +29,7 @@ class Tensor:
     ``copy=True`` (as ``xg.tensor`` does) for a tensor that owns its values.
     """
 
-    __slots__ = ("data", "backend_obj", "grad", "requires_grad", "_node", "__weakref__")
+    __slots__ = ("data", "backend_obj", "grad", "requires_grad", "_node", "_version", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to our reflected operators (ndarray + Tensor)
 
     def __init__(self, data, dtype=None, requires_grad=False, backend=None, copy=False):
@@ -50,6 +50,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._node = None
+        self._version = 0  # see autograd.mark_modified
 
     @classmethod
     def _wrap(cls, data, backend, requires_grad):
@@ -64,6 +65,7 @@ class Tensor:
         t.grad = None
         t.requires_grad = requires_grad
         t._node = None
+        t._version = 0
         return t
 
     # ---- attributes -------------------------------------------------------------------------
@@ -269,6 +271,7 @@ class Tensor:
         if self.requires_grad and autograd.is_grad_enabled():
             raise RuntimeError("in-place assignment to a tensor that requires grad; wrap it in xg.no_grad()")
         self.data[index] = value.data if isinstance(value, Tensor) else value
+        autograd.mark_modified(self)
 
     def _compare(self, other, op):
         if isinstance(other, Tensor):
@@ -312,6 +315,7 @@ class ToBackend(Function):
     """The same values on another backend; the gradient travels back to the source backend."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, target):
         self.saved = self.backend  # the source; outputs are wrapped on self.backend
@@ -326,6 +330,7 @@ class Clone(Function):
     """y = copy of a;  ∂L/∂a = ∂L/∂y."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a):
         return a.copy()
@@ -338,6 +343,7 @@ class Cast(Function):
     """y = a cast to another dtype;  ∂L/∂a = ∂L/∂y cast back."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, dtype):
         self.saved = a.dtype

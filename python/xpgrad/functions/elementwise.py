@@ -14,6 +14,7 @@ class Add(Function):
     """y = a + b;  ∂y/∂a = ∂y/∂b = 1."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, b):
         return a + b
@@ -27,6 +28,7 @@ class Sub(Function):
     """y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, b):
         return a - b
@@ -70,6 +72,7 @@ class Neg(Function):
     """y = −a."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a):
         return -a
@@ -213,6 +216,7 @@ class Maximum(Function):
     Ties split the gradient evenly, as in PyTorch."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, b):
         y = self.backend.xp.maximum(a, b)
@@ -247,6 +251,7 @@ class Clip(Function):
     """y = min(max(a, lo), hi);  ∂y/∂a = 1 inside [lo, hi], 0 outside."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, lo, hi):
         xp = self.backend.xp
@@ -266,6 +271,7 @@ class Where(Function):
     """y = a where cond else b (cond is a constant boolean array)."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, b, cond):
         self.saved = cond

@@ -46,6 +46,7 @@ class Sum(Function):
     """y = Σ_axes a;  ∂L/∂a = ∂L/∂y broadcast to a's shape."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, axis, keepdims):
         axes = normalize_axes(axis, a.ndim)
@@ -63,6 +64,7 @@ class Max(Function):
     Where the maximum is NaN (a NaN was reduced), it goes to the NaN elements, as in PyTorch."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, axis, keepdims, use_min):
         xp = self.backend.xp

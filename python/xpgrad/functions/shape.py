@@ -24,6 +24,7 @@ class SumTo(Function):
     """y = Σ over broadcast axes of a;  ∂L/∂a = broadcast(∂L/∂y)."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, shape):
         return self.backend.sum_to_shape(a, shape)
@@ -36,6 +37,7 @@ class BroadcastTo(Function):
     """y = a repeated along broadcast axes;  ∂L/∂a = Σ_copies ∂L/∂y."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, shape):
         return self.backend.xp.broadcast_to(a, shape)
@@ -48,6 +50,7 @@ class Reshape(Function):
     """Same values, new shape;  ∂L/∂a = reshape(∂L/∂y, a.shape)."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, shape):
         return a.reshape(shape)
@@ -60,6 +63,7 @@ class Transpose(Function):
     """Axes permuted by ``axes``;  ∂L/∂a = ∂L/∂y permuted by the inverse permutation."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, axes):
         self.saved = axes
@@ -79,6 +83,7 @@ class GetItem(Function):
     """y = a[index] (basic or integer-array indexing);  ∂L/∂a = scatter-add of ∂L/∂y."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, index):
         self.saved = index
@@ -92,6 +97,7 @@ class IndexAdd(Function):
     """y = zeros(shape) with g added at ``index`` (repeated indices accumulate): GetItem's adjoint."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, g, index, shape):
         self.saved = index
@@ -117,6 +123,7 @@ class Concatenate(Function):
     """y = [a₁, a₂, …] joined along ``axis``;  each ∂L/∂aᵢ is its slice of ∂L/∂y."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, *arrays, axis):
         self.saved = axis
@@ -138,6 +145,7 @@ class Stack(Function):
     """y = [a₁, a₂, …] stacked along a new ``axis``;  ∂L/∂aᵢ = ∂L/∂y taken at i on that axis."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, *arrays, axis):
         self.saved = axis
@@ -157,6 +165,7 @@ class Pad(Function):
     """Constant padding;  ∂L/∂a = ∂L/∂y with the padding cut off."""
 
     __slots__ = ()
+    reads_inputs = False
 
     def forward(self, a, pad_width, value):
         self.saved = pad_width
