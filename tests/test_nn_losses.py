@@ -214,6 +214,25 @@ def test_nll_loss_target_errors(backend):
         F.nll_loss(xg.randn(3), xg.tensor(3))
 
 
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+def test_regression_losses_warn_when_the_target_shape_differs_as_pytorch(backend, name):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    pred, target = rng.normal(size=(4, 1)), rng.normal(size=4)
+    with pytest.warns(UserWarning, match=r"target size \(4,\) .* input size \(4, 1\)"):
+        ours = getattr(F, name)(xg.tensor(pred, dtype="float64"), xg.tensor(target, dtype="float64"))
+    with pytest.warns(UserWarning, match="Using a target size"):
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(pred), torch.tensor(target))
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-12)  # both broadcast (4, 4)
+    with pytest.warns(UserWarning, match="Using a target size"):
+        (nn.MSELoss() if name == "mse_loss" else nn.L1Loss())(xg.randn(4, 1), xg.randn(4))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(F, name)(xg.randn(4, 1), xg.randn(4, 1))
+
+
 def test_loss_argument_errors(backend):
     z = xg.zeros(4, 3)
     with pytest.raises(ValueError, match="reduction"):

@@ -7,6 +7,7 @@ Every loss takes ``reduction``: "mean" (over the N rows / all elements), "sum" o
 from __future__ import annotations
 
 import math
+import warnings
 
 from ..autograd import Function, creating_graph
 from ..tensor import Tensor
@@ -267,14 +268,14 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
 
 def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") -> Tensor:
     """Squared error (f − y)², or ½(f − y)² with ``half`` (½‖f − y‖², whose gradient is f − y)."""
-    diff = pred - as_tensor_target(target, pred)
+    diff = pred - _broadcast_target(target, pred)
     squared = diff * diff
     return reduce_loss(squared * 0.5 if half else squared, reduction)
 
 
 def l1_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
     """Absolute error |f − y| (gradient sign(f − y), 0 at 0)."""
-    return reduce_loss((pred - as_tensor_target(target, pred)).abs(), reduction)
+    return reduce_loss((pred - _broadcast_target(target, pred)).abs(), reduction)
 
 
 def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -300,6 +301,21 @@ def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "m
     check_reduction(reduction)
     target = _same_shape(as_target(target, logits), logits)
     return reduce_loss(BinaryCrossEntropyWithLogits.apply(logits, target=target), reduction)
+
+
+def _broadcast_target(target, pred: Tensor) -> Tensor:
+    """The target as a Tensor; a shape other than the prediction's is broadcast, with PyTorch's
+    UserWarning (a (N, 1) prediction against a (N,) target silently gives (N, N) errors)."""
+    target = as_tensor_target(target, pred)
+    if target.shape != pred.shape:
+        warnings.warn(
+            f"Using a target size {target.shape} that is different to the input size "
+            f"{pred.shape}. This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return target
 
 
 def _same_shape(target, like: Tensor):
