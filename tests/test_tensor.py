@@ -327,3 +327,18 @@ def test_comparisons_and_where_check_backends(op):
     b = xg.tensor([1.0, 2.0], backend="numpy")
     with pytest.raises(xg.BackendMismatchError, match="'cpu' and 'numpy'|'numpy' and 'cpu'"):
         op(a, b)
+
+
+def test_assigning_a_value_that_requires_grad_raises(backend):
+    """buf[i] = x would silently cut x's gradient: it raises unless x is detached or grad is off."""
+    x = xg.tensor([2.0], requires_grad=True)
+    buf = xg.zeros(3)
+    with pytest.raises(RuntimeError, match="drop its gradient"):
+        buf[0:1] = x
+    assert buf.tolist() == [0.0, 0.0, 0.0]
+    buf[0:1] = x.detach()
+    with xg.no_grad():
+        buf[2] = x[0]
+    assert buf.tolist() == [2.0, 0.0, 2.0] and not buf.requires_grad
+    with pytest.raises(RuntimeError, match="requires grad"):
+        x[0] = 1.0

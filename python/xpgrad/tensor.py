@@ -268,9 +268,20 @@ class Tensor:
         return ops.getitem(self, index)
 
     def __setitem__(self, index, value):
+        """In-place ``self[index] = value`` (not recorded in the graph, hence the checks)."""
+        if isinstance(value, Tensor):
+            if value.backend_obj is not self.backend_obj:
+                raise autograd.backend_mismatch("setitem", self.backend_obj, value.backend_obj)
+            if value.requires_grad and autograd.is_grad_enabled():
+                raise RuntimeError(
+                    "in-place assignment of a tensor that requires grad would drop its gradient; "
+                    "build the result out of place (xg.concatenate, xg.where, xg.pad) or assign "
+                    "value.detach()"
+                )
+            value = value.data
         if self.requires_grad and autograd.is_grad_enabled():
             raise RuntimeError("in-place assignment to a tensor that requires grad; wrap it in xg.no_grad()")
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self.data[index] = value
         autograd.mark_modified(self)
 
     def _compare(self, other, op):
