@@ -262,22 +262,25 @@ def test_mean_var_without_enough_elements_match_numpy(backend, reduce_xg, reduce
 
 
 @pytest.mark.parametrize(
-    "name, args",
+    "shape, name, args",
     [
-        ("transpose", (3, 0)),
-        ("transpose", (0, 3)),
-        ("swapaxes", (0, 2)),
-        ("expand_dims", (5,)),
-        ("expand_dims", (-4,)),
-        ("sum", (2,)),
+        ((2, 3), "transpose", (3, 0)),
+        ((2, 3), "transpose", (0, 3)),
+        ((2, 3), "swapaxes", (0, 2)),
+        ((2, 3), "expand_dims", (5,)),
+        ((2, 3), "expand_dims", (-4,)),
+        ((2, 3), "sum", (2,)),
+        ((2, 3), "squeeze", (2,)),
+        ((), "sum", (1,)),
+        ((), "expand_dims", (1,)),
     ],
 )
-def test_out_of_range_axes_raise_like_numpy(backend, name, args):
+def test_out_of_range_axes_raise_like_numpy(backend, shape, name, args):
     """NumPy raises AxisError (a ValueError and an IndexError) naming the axis and ndim."""
     with pytest.raises(np.exceptions.AxisError):
-        getattr(np, name)(np.ones((2, 3)), *((args,) if name == "transpose" else args))
+        getattr(np, name)(np.ones(shape), *((args,) if name == "transpose" else args))
     with pytest.raises(ValueError, match="axis -?[0-9] is out of bounds for an array of dimension") as info:
-        getattr(xg.ones(2, 3), name)(*args)
+        getattr(xg.ones(*shape), name)(*args)
     assert isinstance(info.value, IndexError)
 
 
@@ -342,3 +345,14 @@ def test_assigning_a_value_that_requires_grad_raises(backend):
     assert buf.tolist() == [2.0, 0.0, 2.0] and not buf.requires_grad
     with pytest.raises(RuntimeError, match="requires grad"):
         x[0] = 1.0
+
+
+@pytest.mark.parametrize("name, axis", [("sum", 0), ("max", -1), ("min", 0), ("squeeze", 0)])
+def test_axis_zero_of_a_zero_d_tensor_reduces_nothing(backend, name, axis):
+    """NumPy (and PyTorch) accept axis 0 / -1 on a 0-d array and return its value."""
+    x = xg.tensor(3.0, requires_grad=True)
+    y = getattr(x, name)(axis)
+    want = getattr(np, name)(np.float32(3.0), axis)
+    assert y.shape == np.shape(want) and y.item() == want
+    y.backward()
+    assert x.grad.item() == 1.0

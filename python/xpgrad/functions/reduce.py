@@ -28,8 +28,9 @@ def normalize_axes(axis, ndim: int):
         axes = (operator.index(axis),)
     except TypeError:
         axes = tuple(axis)
-    # A 0-d array accepts axis 0 / -1, as a reduction over "everything".
-    return tuple(sorted({normalize_axis(ax, max(ndim, 1)) for ax in axes}))
+    normalized = {normalize_axis(ax, max(ndim, 1)) for ax in axes}
+    # NumPy and PyTorch take axis 0 / -1 of a 0-d array as "reduce over nothing".
+    return tuple(sorted(normalized)) if ndim else ()
 
 
 def _expand_reduced(gy, in_shape, axes, keepdims):
@@ -69,7 +70,7 @@ class Max(Function):
     def forward(self, a, axis, keepdims, use_min):
         xp = self.backend.xp
         axes = normalize_axes(axis, a.ndim)
-        if any(a.shape[ax] == 0 for ax in axes if ax < a.ndim):  # a 0-d a takes axis 0
+        if any(a.shape[ax] == 0 for ax in axes):
             raise ValueError(f"{'min' if use_min else 'max'} over an empty axis of shape {a.shape}")
         y = a.min(axis=axes, keepdims=True) if use_min else a.max(axis=axes, keepdims=True)
         chosen = a == y
