@@ -65,7 +65,8 @@ def test_cross_entropy_with_indices_and_probabilities(n, k, smoothing, dtype):
     x = (r.standard_normal((n, k)) * 3).astype(dtype)
     t = r.integers(0, k, n)
     probs = r.dirichlet(np.ones(k), n).astype(dtype) if n else np.zeros((0, k), dtype)
-    for target in (t, t.astype(np.int32), probs):
+    unnormalised = r.uniform(0, 2 / k, (n, k)).astype(dtype)  # rows sum to ~1 but not exactly
+    for target in (t, t.astype(np.int32), probs, unnormalised):
         loss, grad = cpu.cross_entropy(x, target, smoothing)
         want_loss, want_grad = ref.cross_entropy(x, target, smoothing)
         assert_close(loss, want_loss, dtype)
@@ -81,17 +82,19 @@ def test_cross_entropy_strided_logits_and_huge_values():
     assert_close(grad, want_grad, np.float32)
 
 
-def test_cross_entropy_matches_torch():
+@pytest.mark.parametrize("k", [13, 1000])
+def test_cross_entropy_matches_torch(k):
+    """Index targets and probability targets whose rows do not sum to 1 (gradient w·p − t)."""
     torch = pytest.importorskip("torch")
     r = rng(6)
-    x = r.standard_normal((8, 13)).astype(np.float32)
-    t = r.integers(0, 13, 8)
-    loss, grad = cpu.cross_entropy(x, t, 0.1)
-    xt = torch.from_numpy(x).requires_grad_()
-    tl = torch.nn.functional.cross_entropy(xt, torch.from_numpy(t), reduction="none", label_smoothing=0.1)
-    tl.sum().backward()
-    assert_close(loss, tl.detach().numpy(), np.float32)
-    assert_close(grad, xt.grad.numpy(), np.float32)
+    x = r.standard_normal((8, k)).astype(np.float32)
+    for t in (r.integers(0, k, 8), r.uniform(0, 3 / k, (8, k)).astype(np.float32)):
+        loss, grad = cpu.cross_entropy(x, t, 0.1)
+        xt = torch.from_numpy(x).requires_grad_()
+        tl = torch.nn.functional.cross_entropy(xt, torch.from_numpy(t), reduction="none", label_smoothing=0.1)
+        tl.sum().backward()
+        assert_close(loss, tl.detach().numpy(), np.float32)
+        assert_close(grad, xt.grad.numpy(), np.float32)
 
 
 @pytest.mark.parametrize("target,match", [

@@ -15,12 +15,16 @@ PROBS = RNG.dirichlet(np.ones(3), size=4)
 MULTILABEL = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 1], [0, 0, 1]])
 REGRESSION_TARGET = RNG.uniform(-1, 1, (4, 3))
 BINARY_TARGET = RNG.uniform(0, 1, (4, 3))
+UNNORMALISED = RNG.uniform(0, 1, (4, 3))  # soft targets whose rows do not sum to 1
 
 LOSSES = {
     "cross_entropy_indices": lambda z, r: F.cross_entropy(z, INDICES, reduction=r),
     "cross_entropy_probs": lambda z, r: F.cross_entropy(z, PROBS, reduction=r),
     "cross_entropy_smoothing": lambda z, r: F.cross_entropy(
         z, INDICES, label_smoothing=0.2, reduction=r
+    ),
+    "cross_entropy_unnormalised": lambda z, r: F.cross_entropy(
+        z, UNNORMALISED, label_smoothing=0.1, reduction=r
     ),
     "nll": lambda z, r: F.nll_loss(F.log_softmax(z), INDICES, reduction=r),
     "sparsemax_indices": lambda z, r: F.sparsemax_loss(z, INDICES, reduction=r),

@@ -1,10 +1,11 @@
 // Fused softmax cross-entropy, compiled once per ISA (the .cpp defines XPGRAD_ISA).
-// With smoothing ε the target is t' = (1−ε)·t + ε/K. Per row, m = max x, s = Σ e^(x − m):
-//   loss = Σt'·log s − Σ t'ᵢ(xᵢ − m)      (= −Σ t' log p, without forming log p)
-//   grad = p − t' = e^(x − m)/s − (1−ε)t − ε/K
-// Three passes over a cache-resident row: max; exp stored into grad and summed; grad finished
-// while the loss terms Σ t(x − m), Σ t, Σ (x − m) are accumulated. Rows of up to four vectors
-// are held in registers (RegisterRow) for all three.
+// With smoothing ε the target is t' = (1−ε)·t + ε/K, of mass w = Σt' (1 for class indices;
+// probability targets need not sum to 1). Per row, m = max x, s = Σ e^(x − m):
+//   loss = w·log s − Σ t'ᵢ(xᵢ − m)      (= −Σ t' log p, without forming log p)
+//   grad = w·p − t' = w·e^(x − m)/s − (1−ε)t − ε/K
+// Passes over a cache-resident row: max; exp stored into grad and summed; (probabilities: Σt);
+// grad finished while the loss terms Σ t(x − m), Σ (x − m) are accumulated. Rows of up to four
+// vectors are held in registers (RegisterRow) for all of them.
 #include <cmath>
 
 #include "xpgrad/cross_entropy.h"
@@ -78,10 +79,10 @@ struct CrossEntropy {
         auto e = z;
         e.apply_exp();
         const T s = e.total();
-        const V inv = V::set1(T(1) / s), off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps);
-        e.apply(tw, [&](V a, V tv) { return a * inv - keep * tv - off; });
-        e.store(grad + r * k);
         const T weight = (T(1) - eps) * tw.total() + eps;  // Σ t'
+        const V scale = V::set1(weight / s), off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps);
+        e.apply(tw, [&](V a, V tv) { return a * scale - keep * tv - off; });
+        e.store(grad + r * k);
         const T shifted = z.total();
         z.apply(tw, [](V a, V tv) { return a * tv; });
         loss[r] = weight * std::log(s) - (T(1) - eps) * z.total() - eps / T(k) * shifted;
@@ -93,16 +94,16 @@ struct CrossEntropy {
       T* g = grad + r * k;
       T m;
       const T s = exp_pass(x, g, k, m);
-      const V inv = V::set1(T(1) / s), off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps), vm = V::set1(m);
-      V t_shifted = V::set1(T(0)), t_sum = t_shifted, shifted = t_shifted;
+      const T t_sum = row_sum<V, T>(k, [&](int64_t i, int c) { return load_n<V>(t + i, c); });
+      const T weight = (T(1) - eps) * t_sum + eps;  // Σ t'
+      const V scale = V::set1(weight / s), off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps), vm = V::set1(m);
+      V t_shifted = V::set1(T(0)), shifted = t_shifted;
       simd::strips<V>(k, [&](int64_t i, int c) {
         const V tv = load_n<V>(t + i, c), xs = load_n<V>(x + i, c, m) - vm;
-        store_n(load_n<V>(g + i, c) * inv - keep * tv - off, g + i, c);
+        store_n(load_n<V>(g + i, c) * scale - keep * tv - off, g + i, c);
         t_shifted = fma(tv, xs, t_shifted);
-        t_sum = t_sum + tv;
         shifted = shifted + xs;
       });
-      const T weight = (T(1) - eps) * reduce_add(t_sum) + eps;  // Σ t'
       loss[r] = weight * std::log(s) - (T(1) - eps) * reduce_add(t_shifted) - eps / T(k) * reduce_add(shifted);
     });
   }

@@ -1,6 +1,7 @@
 // Fused softmax cross-entropy per row of (rows x k) logits, as passes over a Row
-// (row_access.cuh): m = max x and s = Σ e^(x − m), then log pⱼ = (xⱼ − m) − log s, writing
-// gradⱼ = pⱼ − t'ⱼ while accumulating Σ t'ⱼ log pⱼ, with the smoothed target t' = (1−ε)t + ε/k.
+// (row_access.cuh): m = max x and s = Σ e^(x − m) (and for probability targets, which need not
+// sum to 1, their mass w = Σ t'), then log pⱼ = (xⱼ − m) − log s, writing gradⱼ = w·pⱼ − t'ⱼ
+// while accumulating Σ t'ⱼ log pⱼ, with the smoothed target t' = (1−ε)t + ε/k (w = 1 for indices).
 // An index target outside [0, k) yields NaN loss and gradient for its row (no host sync).
 #include "row_access.cuh"
 
@@ -23,12 +24,13 @@ cross_entropy_kernel(const T* __restrict__ logits, const int64_t* __restrict__ t
 
     const T m = row.max();
     const T log_s = log_(row.sum([=](int64_t, T v) { return exp_(v - m); }));
+    const T w = tr ? on * row.sum([=](int64_t j, T) { return tr[j]; }) + smoothing : T(1);
     Acc<T, 1> tlogp{{T(0)}};
     row.write(grad + at, [&](int64_t j, T v) {
       const T log_p = (v - m) - log_s;
       const T t = (tr ? on * tr[j] : (j == c ? on : T(0))) + off;
       tlogp.v[0] += t * log_p;
-      return valid ? exp_(log_p) - t : T(NAN);
+      return valid ? w * exp_(log_p) - t : T(NAN);
     });
     tlogp = row.group_sum(tlogp);
     if (slot.lane == 0 && row_k > 0) loss[slot.row] = valid ? -tlogp.v[0] : T(NAN);

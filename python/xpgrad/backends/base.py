@@ -231,9 +231,10 @@ class Backend:
     def cross_entropy(self, logits, target, label_smoothing: float = 0.0):
         """Softmax cross-entropy on 2-D logits (N, K).
 
-        target: int class indices (N,) or probabilities (N, K). With smoothing ε the target is
-        (1−ε)·t + ε/K. Returns (loss (N,), grad (N, K)) with loss = −Σₖ tₖ log pₖ and
-        grad = p − t, the gradient of each row's loss w.r.t. its logits.
+        target: int class indices (N,) or probabilities (N, K), which need not sum to 1. With
+        smoothing ε the target is (1−ε)·t + ε/K. Returns (loss (N,), grad (N, K)) with
+        loss = −Σₖ tₖ log pₖ and grad = p·Σₖtₖ − t, the gradient of each row's loss w.r.t. its
+        logits (p − t for a one-hot or normalised target).
         """
         xp = self.xp
         n, k = logits.shape
@@ -250,7 +251,8 @@ class Backend:
             eps = label_smoothing
             loss = (1 - eps) * loss - eps / k * log_p.sum(axis=1)
             t = (1 - eps) * t + eps / k
-        grad = xp.exp(log_p) - t
+        p = xp.exp(log_p)
+        grad = (p if target.ndim == 1 else p * t.sum(axis=1, keepdims=True)) - t
         return loss, grad
 
     def sparsemax_loss(self, logits, target):

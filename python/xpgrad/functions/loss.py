@@ -1,5 +1,5 @@
 """Loss functions. Softmax cross-entropy and the sparsemax loss are one fused backend op each
-(per-row loss and its gradient p − t in one pass); the others are short Tensor-op formulas.
+(per-row loss and its gradient in one pass); the others are short Tensor-op formulas.
 
 Every loss takes ``reduction``: "mean" (over the N rows / all elements), "sum" or "none".
 """
@@ -56,16 +56,18 @@ class FusedRowLoss(Function):
     """Base of the fused row losses on logits Z (N, K): the backend returns the row losses ℓₙ and
     G = ∂ℓₙ/∂Zₙ together; backward is G scaled by ∂L/∂ℓₙ (1/N for "mean", 1 for "sum").
 
-    With ``create_graph`` the gradient p(Z) − T is rebuilt from Tensor ops (``probabilities``)
-    so that it can be differentiated again.
+    With ``create_graph`` the gradient G = w·p(Z) − T is rebuilt from Tensor ops
+    (``probabilities``) so that it can be differentiated again; w (N, 1) is the target's mass
+    per row (``target_mass``: 1 unless the target is unnormalised).
     """
 
-    __slots__ = ("reduction",)
+    __slots__ = ("reduction", "mass")
 
     def forward(self, logits, *, target, reduction, **options):
         self.reduction = reduction
         losses, grad = self.kernel(logits, target, **options)
         self.saved = grad
+        self.mass = self.target_mass(target, **options)
         if reduction == "mean":
             return losses.mean()
         if reduction == "sum":
@@ -76,7 +78,9 @@ class FusedRowLoss(Function):
         grad = self.saved
         if creating_graph():
             p = self.probabilities(self.inputs[0])
-            target = p.data - grad  # T = p − G: the (smoothed / normalised) target, a constant
+            if self.mass is not None:
+                p = p * self.mass
+            target = p.data - grad  # T = w·p − G: the (smoothed / normalised) target, a constant
             grad = p - target
         else:
             gy = gy.data
@@ -92,13 +96,17 @@ class FusedRowLoss(Function):
         raise NotImplementedError
 
     def probabilities(self, logits: Tensor) -> Tensor:
-        """p(Z) with Tensor ops, for the differentiable gradient p − T."""
+        """p(Z) with Tensor ops, for the differentiable gradient w·p − T."""
         raise NotImplementedError
+
+    def target_mass(self, target, **options):
+        """w = Σₖ tₙₖ per row as an (N, 1) array, or None where it is 1 for every row."""
+        return None
 
 
 class CrossEntropy(FusedRowLoss):
-    """ℓₙ = −Σₖ tₙₖ log softmax(zₙ)ₖ with t one-hot (class indices) or probabilities, smoothed as
-    (1−ε)·t + ε/K;  ∂ℓₙ/∂zₙ = softmax(zₙ) − tₙ."""
+    """ℓₙ = −Σₖ tₙₖ log softmax(zₙ)ₖ with t one-hot (class indices) or probabilities (not
+    necessarily summing to 1), smoothed as (1−ε)·t + ε/K;  ∂ℓₙ/∂zₙ = softmax(zₙ)·Σₖtₙₖ − tₙ."""
 
     __slots__ = ()
 
@@ -107,6 +115,11 @@ class CrossEntropy(FusedRowLoss):
 
     def probabilities(self, logits):
         return Softmax.apply(logits, axis=1)
+
+    def target_mass(self, target, label_smoothing=0.0):
+        if target.ndim == 1:  # class indices
+            return None
+        return (1 - label_smoothing) * target.sum(axis=1, keepdims=True) + label_smoothing
 
 
 class SparsemaxLoss(FusedRowLoss):
@@ -217,7 +230,7 @@ def cross_entropy(
     logits: Tensor, target, label_smoothing: float = 0.0, reduction: str = "mean"
 ) -> Tensor:
     """Softmax cross-entropy from logits: −Σₖ tₖ log softmax(z)ₖ with t one-hot (class indices)
-    or probabilities, smoothed to (1−ε)·t + ε/K; one fused backend op (loss and p − t)."""
+    or probabilities, smoothed to (1−ε)·t + ε/K; one fused backend op (loss and its gradient)."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must lie in [0, 1], got {label_smoothing}")
     return fused_row_loss(CrossEntropy, logits, target, reduction, label_smoothing=label_smoothing)
