@@ -454,3 +454,19 @@ def test_checkpoint_through_xg_save_and_load(opt_cls, hp, backend, tmp_path):
     for a, b in zip(straight, resumed):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+
+
+def test_backward_through_a_graph_recorded_before_a_step_raises(backend):
+    """step() writes the parameters in place: a loss computed before it would differentiate
+    with the new values, so its backward raises as in PyTorch."""
+    w = xg.tensor([1.0, 2.0], requires_grad=True, backend=backend)
+    x = xg.tensor([3.0, 4.0], backend=backend)
+    opt = optim.SGD([w], lr=0.1)
+    (w * x).sum().backward()
+    stale = (w * w).sum()  # Mul reads w
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        stale.backward()
+    opt.zero_grad()
+    (w * w).sum().backward()  # a graph recorded after the step is fine
+    np.testing.assert_allclose(w.grad.numpy(), 2 * np.array([0.7, 1.6]), rtol=1e-6)

@@ -40,6 +40,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .functions.reduce import AxisError
 from .gradcheck import GradcheckError, gradcheck
 from .ops import (
     abs,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..autograd import enable_grad, no_grad
+from ..autograd import enable_grad, mark_modified, no_grad
 from ..creation import full
 from ..tensor import Tensor
 
@@ -99,6 +99,7 @@ class Optimizer:
                     if state is None:
                         state = self.state[p] = {}
                     self._update(p, p.grad.data, state, group)
+                    mark_modified(p)  # a graph recorded before the step must not use the new values
         return loss
 
     def _update(
