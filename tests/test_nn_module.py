@@ -262,3 +262,19 @@ def test_models_deep_copy_and_pickle(backend):
         assert clone[0].weight.backend == backend
         x = xg.randn(4, 2)
         np.testing.assert_array_equal(clone.eval()(x).numpy(), model.eval()(x).numpy())
+
+
+def test_in_place_weight_writes_invalidate_recorded_graphs(backend):
+    """load_state_dict and nn.init write parameters in place: a loss recorded before either
+    cannot be differentiated any more (PyTorch raises the same), one recorded after can."""
+    with xg.use_backend(backend):
+        layer = nn.Linear(3, 2)
+        x = xg.ones(4, 3)
+    for write in (lambda: layer.load_state_dict(layer.state_dict()), lambda: nn.init.zeros_(layer.weight)):
+        stale = layer(x).sum()
+        write()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            stale.backward()
+        layer.zero_grad()
+        layer(x).sum().backward()
+        np.testing.assert_allclose(layer.weight.grad.numpy(), np.full((3, 2), 4.0))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import no_grad
+from ..autograd import mark_modified, no_grad
 from ..tensor import Tensor
 
 __all__ = [
@@ -49,6 +49,7 @@ def calculate_fans(tensor: Tensor) -> tuple[int, int]:
 def _fill(tensor: Tensor, values) -> Tensor:
     with no_grad():
         tensor.data[...] = values
+    mark_modified(tensor)
     return tensor
 
 

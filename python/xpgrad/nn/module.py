@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from ..autograd import no_grad
+from ..autograd import mark_modified, no_grad
 from ..backends.registry import get_backend
 from ..tensor import Tensor
 
@@ -267,6 +267,7 @@ class Module:
         with no_grad():
             for key, value in values.items():
                 own[key].data[...] = value.data
+                mark_modified(own[key])
         return IncompatibleKeys(missing, unexpected)
 
     # ---- description -----------------------------------------------------------------------------
