@@ -222,7 +222,8 @@ def test_cross_entropy(gpu, dtype, rows, k, smoothing):
     logits = rand(rng, rows, k, dtype=dtype, scale=3.0)
     labels = rng.integers(0, k, rows)
     probs = rng.dirichlet(np.ones(k), rows).astype(dtype) if rows else np.zeros((0, k), dtype)
-    for target in (labels, probs):
+    unnormalised = rng.uniform(0, 3 / k, (rows, k)).astype(dtype)  # gradient w·p − t, w = Σt'
+    for target in (labels, probs, unnormalised):
         got, want = run_both(gpu, "cross_entropy", logits, target, smoothing)
         same(gpu, got, want, dtype, atol=1e-4 if dtype == np.float32 else 1e-11)
 
