@@ -232,6 +232,7 @@ def test_inverse_time_matches_pytorch_lambda_lr(backend):
     ours = lr_scheduler.InverseTimeLR(opt, decay=0.3)
     theirs = torch.optim.lr_scheduler.LambdaLR(ref, lambda t: 1 / (1 + 0.3 * t))
     for _ in range(STEPS):
+        ref.step()  # (the order PyTorch expects; the parameters have no gradients)
         ours.step()
         theirs.step()
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
