@@ -249,7 +249,8 @@ def _accumulate_grad(t, g, taken):
         t.grad = t.grad + g
         return
     if g.data.base is not None or id(g.data) in taken:
-        g = g.clone()
+        # a plain copy unless g is itself differentiable (create_graph): then a graph op
+        g = g.clone() if g._node is not None else Tensor._wrap(g.data.copy(), g.backend_obj, g.requires_grad)
     taken.add(id(g.data))
     t.grad = g
 
