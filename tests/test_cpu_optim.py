@@ -127,3 +127,22 @@ def test_dropout_mask_edges():
     assert cpu.dropout_mask((4,), 0.5, 2.0, np.float16).dtype == np.float16  # reference fallback
     with pytest.raises(ValueError, match="p must be in"):
         cpu.kernels.dropout_mask((3,), 1.5, 1.0, np.dtype(np.float32), 0)
+
+
+def test_dropout_mask_bad_arguments():
+    k, f32 = cpu.kernels, np.dtype(np.float32)
+    # the rejected p is printed as passed (it read "got 1.000000" and "got -0.000000")
+    with pytest.raises(ValueError, match=r"p must be in \[0.0, 1.0\], got 1.0000000001$"):
+        k.dropout_mask((3,), 1.0000000001, 1.0, f32, 0)
+    with pytest.raises(ValueError, match="got -1e-300$"):
+        k.dropout_mask((3,), -1e-300, 1.0, f32, 0)
+    with pytest.raises(ValueError, match=r"shape \(2, -3\) has a negative dimension"):
+        k.dropout_mask((2, -3), 0.5, 1.0, f32, 0)
+    # a subarray dtype appended its dims: shape (4,) came back as (4, 3)
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        k.dropout_mask((4,), 0.5, 1.0, np.dtype((np.float32, (3,))), 0)
+    # the dtype is checked before allocating (this raised MemoryError for 4 TiB)
+    with pytest.raises(ValueError, match="dtype must be float32 or float64, got int32"):
+        k.dropout_mask((2**40,), 0.5, 1.0, np.dtype(np.int32), 0)
+    with pytest.raises(ValueError, match="too big"):
+        k.dropout_mask((2**62, 2**62), 0.5, 1.0, f32, 0)

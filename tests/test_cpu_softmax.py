@@ -124,3 +124,6 @@ def test_bad_inputs_raise_value_error():
         k.cross_entropy(np.zeros(3, np.float32), np.zeros(3, np.int64))
     with pytest.raises(ValueError, match="label_smoothing"):
         k.cross_entropy(np.zeros((2, 3), np.float32), np.zeros(2, np.int64), 1.5)
+    # the rejected value is printed as passed (it read "got 1.000000")
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0.0, 1.0\], got 1.0000001$"):
+        k.cross_entropy(np.zeros((2, 3), np.float32), np.zeros(2, np.int64), 1.0000001)

@@ -14,11 +14,15 @@ namespace {
 py::array dropout_mask(const std::vector<py::ssize_t>& shape, double p, double scale, const py::dtype& dtype,
                        uint64_t seed) {
   const char* op = "dropout_mask";
-  if (!(p >= 0 && p <= 1)) throw py::value_error(std::string(op) + ": p must be in [0, 1], got " + std::to_string(p));
+  require_range(p, 0.0, 1.0, op, "p");
+  // The dtype is checked before allocating: a wrong one must not cost a huge allocation first,
+  // and a subarray dtype such as (float32, (3,)) would silently append its dims to the shape.
+  const DType dt = float_dtype(dtype, op, "dtype");
   for (auto d : shape)
-    if (d < 0) throw py::value_error(std::string(op) + ": negative dimension in shape");
+    if (d < 0)
+      throw py::value_error(std::string(op) + ": shape " + shape_str(shape.data(), py::ssize_t(shape.size())) +
+                            " has a negative dimension");
   py::array out(dtype, shape);
-  DType dt = float_dtype(out, op, "dtype");
   const uint64_t keep_from = uint64_t(std::ceil(p * 9007199254740992.0));  // ⌈p·2⁵³⌉
   with_float(dt, [&](auto tag) {
     using T = decltype(tag);

@@ -12,9 +12,7 @@ namespace {
 py::tuple cross_entropy(const py::array& logits, const py::array& target, double label_smoothing) {
   const char* op = "cross_entropy";
   const bool indices = check_loss_args(op, logits, target);
-  if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0))
-    throw py::value_error(std::string(op) + ": label_smoothing must be in [0, 1], got " +
-                          std::to_string(label_smoothing));
+  require_range(label_smoothing, 0.0, 1.0, op, "label_smoothing");
   const int64_t n = logits.shape(0), k = logits.shape(1);
   py::array loss(logits.dtype(), std::vector<py::ssize_t>{n});
   py::array grad = empty_like(logits);

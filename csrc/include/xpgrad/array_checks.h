@@ -16,22 +16,39 @@ namespace py = pybind11;
 
 enum class DType { Float32, Float64 };
 
-inline std::string shape_str(const py::array& a) {
+// A shape as Python prints it: (), (3,), (2, 3).
+inline std::string shape_str(const py::ssize_t* shape, py::ssize_t ndim) {
   std::ostringstream s;
   s << "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) s << (i ? ", " : "") << a.shape(i);
-  if (a.ndim() == 1) s << ",";
+  for (py::ssize_t i = 0; i < ndim; ++i) s << (i ? ", " : "") << shape[i];
+  if (ndim == 1) s << ",";
   s << ")";
   return s.str();
 }
+inline std::string shape_str(const py::array& a) { return shape_str(a.shape(), a.ndim()); }
 
-inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+inline std::string dtype_str(const py::dtype& d) { return py::str(d).cast<std::string>(); }
+inline std::string dtype_str(const py::array& a) { return dtype_str(a.dtype()); }
+
+// A double as Python prints it (shortest round trip: 1.0000000001, -1e-300, nan): std::to_string
+// would show both of those rejected values as 1.000000 and -0.000000.
+inline std::string num_str(double v) { return py::repr(py::float_(v)).cast<std::string>(); }
+
+// lo <= v <= hi, else ValueError naming the argument (NaN fails too).
+inline void require_range(double v, double lo, double hi, const char* op, const char* name) {
+  if (!(v >= lo && v <= hi))
+    throw py::value_error(std::string(op) + ": " + name + " must be in [" + num_str(lo) + ", " + num_str(hi) +
+                          "], got " + num_str(v));
+}
 
 // float32 or float64, else ValueError naming the argument and its dtype.
+inline DType float_dtype(const py::dtype& d, const char* op, const char* name) {
+  if (d.equal(py::dtype::of<float>())) return DType::Float32;
+  if (d.equal(py::dtype::of<double>())) return DType::Float64;
+  throw py::value_error(std::string(op) + ": " + name + " must be float32 or float64, got " + dtype_str(d));
+}
 inline DType float_dtype(const py::array& a, const char* op, const char* name) {
-  if (a.dtype().equal(py::dtype::of<float>())) return DType::Float32;
-  if (a.dtype().equal(py::dtype::of<double>())) return DType::Float64;
-  throw py::value_error(std::string(op) + ": " + name + " must be float32 or float64, got " + dtype_str(a));
+  return float_dtype(a.dtype(), op, name);
 }
 
 inline void require_same_dtype(const py::array& a, const py::array& b, const char* op) {
