@@ -33,6 +33,21 @@ def test_pool_thread_count_can_be_lowered_and_restored():
     np.testing.assert_array_equal(serial, cpu.softmax(x))  # rows are independent: same bits
 
 
+def test_pool_thread_count_below_one_is_rejected():
+    k = cpu.kernels
+    before = k.pool_threads()
+    for n in (0, -1, -2**31):  # each silently meant 1
+        with pytest.raises(ValueError, match=f"n must be >= 1, got {n}"):
+            k.set_pool_threads(n)
+        assert k.pool_threads() == before
+    with pytest.raises(TypeError):  # beyond C int: pybind11 refuses the conversion
+        k.set_pool_threads(2**31)
+    try:
+        assert k.set_pool_threads(10**9) == k.pool_threads() >= before  # capped at the pool size, not an error
+    finally:
+        k.set_pool_threads(before)
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
 def test_kernels_work_in_a_forked_child():
     x = rng(2).standard_normal((512, 1000)).astype(np.float32)
