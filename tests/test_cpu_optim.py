@@ -104,6 +104,55 @@ def test_bad_inputs_raise_value_error():
         k.sgd_update(np.zeros(4, np.float32), np.zeros(4, np.float64), None, 0.1, 0.0, 0.0, False, 0.0, False)
 
 
+
+@pytest.mark.parametrize("method", ["adam_update", "adamax_update"])
+def test_adam_step_and_betas_are_checked(method):
+    """step 0 divided lr by 1 - beta1**0 = 0: inf/NaN parameters without an error."""
+    k = cpu.kernels
+    def call(step, beta1=0.9, beta2=0.999):
+        arrays = [np.ones(4, np.float32) for _ in range(4)]
+        extra = (False,) if method == "adam_update" else ()
+        getattr(k, method)(*arrays, step, 1e-3, beta1, beta2, 1e-8, 0.0, *extra)
+        return arrays[0]
+    for step in (0, -1, float("nan")):
+        with pytest.raises(ValueError, match=f"step must be >= 1, got {float(step)}"):
+            call(step)
+    with pytest.raises(ValueError, match=r"beta2 must be in \[0.0, 1.0\], got 2.0"):
+        call(1, beta2=2.0)
+    with pytest.raises(ValueError, match="beta1 must be in .* got nan"):
+        call(1, beta1=float("nan"))
+    assert np.isfinite(call(1)).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adamax_keeps_a_nan_exp_inf(dtype):
+    """u = max(beta2*u, |g| + eps) dropped a NaN beta2*u (the vector max returns its second
+    operand when either is NaN); numpy.maximum and torch.amax give NaN."""
+    def run(backend):
+        param, exp_inf = np.ones(20, dtype), np.ones(20, dtype)
+        exp_inf[[0, 9, 19]] = np.nan  # lanes of the first vector, a full one and the tail
+        grad = np.full(20, 0.5, dtype)
+        grad[5] = np.nan
+        backend.adamax_update(param, grad, np.zeros(20, dtype), exp_inf, step=1, lr=0.1)
+        return param, exp_inf
+    param, exp_inf = run(cpu)
+    want_param, want_exp_inf = run(ref)
+    assert np.isnan(exp_inf).sum() == 4
+    assert_close(exp_inf, want_exp_inf, dtype)
+    assert_close(param, want_param, dtype)
+
+
+def test_sgd_without_momentum_ignores_the_buffer():
+    """As rmsprop_update does: the buffer is unused, so a read-only or mis-shaped one was a
+    needless error."""
+    ro = np.zeros(4, np.float32)
+    ro.flags.writeable = False
+    for buf in (ro, np.zeros(3, np.float64)):
+        p = np.ones(4, np.float32)
+        cpu.kernels.sgd_update(p, np.ones(4, np.float32), buf, 0.5, 0.0, 0.0, False, 0.0, False)
+        np.testing.assert_array_equal(p, 0.5)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dropout_mask_rate_values_and_reproducibility(dtype):
     cpu.manual_seed(123)

@@ -40,9 +40,18 @@ void require_state(const State& s, const char* op, const char* name, const char*
   if (!s) throw py::value_error(std::string(op) + ": " + name + " is required " + why);
 }
 
+// Adam and Adamax count steps from 1 and take betas in [0, 1], as the CUDA binding checks:
+// step 0 divides the learning rate by 1 − β₁⁰ = 0 and returned inf/NaN parameters silently.
+void check_adam_args(const char* op, double step, double beta1, double beta2) {
+  if (!(step >= 1)) throw py::value_error(std::string(op) + ": step must be >= 1, got " + num_str(step));
+  require_range(beta1, 0.0, 1.0, op, "beta1");
+  require_range(beta2, 0.0, 1.0, op, "beta2");
+}
+
 void sgd_update(py::array param, py::array grad, State buf, double lr, double momentum, double dampening,
                 bool nesterov, double weight_decay, bool first_step) {
   const char* op = "sgd_update";
+  if (momentum == 0) buf.reset();  // unused then, so not checked (as rmsprop_update does)
   DType dt = check_update(op, param, grad, {{"momentum_buffer", &buf}});
   if (momentum != 0) require_state(buf, op, "momentum_buffer", "when momentum != 0");
   const cpu::SgdArgs a{lr, momentum, dampening, weight_decay, nesterov, first_step};
@@ -60,6 +69,7 @@ void adam_update(py::array param, py::array grad, py::array exp_avg, py::array e
   const char* op = "adam_update";
   State m(exp_avg), v(exp_avg_sq);
   DType dt = check_update(op, param, grad, {{"exp_avg", &m}, {"exp_avg_sq", &v}});
+  check_adam_args(op, step, beta1, beta2);
   const bool adamw = decoupled && weight_decay != 0;
   const cpu::AdamArgs a{lr / (1 - std::pow(beta1, step)), beta1, beta2, std::sqrt(1 - std::pow(beta2, step)), eps,
                         adamw ? 0.0 : weight_decay, adamw ? 1 - lr * weight_decay : 1.0};
@@ -77,6 +87,7 @@ void adamax_update(py::array param, py::array grad, py::array exp_avg, py::array
   const char* op = "adamax_update";
   State m(exp_avg), u(exp_inf);
   DType dt = check_update(op, param, grad, {{"exp_avg", &m}, {"exp_inf", &u}});
+  check_adam_args(op, step, beta1, beta2);
   const cpu::AdamaxArgs a{lr / (1 - std::pow(beta1, step)), beta1, beta2, eps, weight_decay};
   with_float(dt, [&](auto tag) {
     using T = decltype(tag);

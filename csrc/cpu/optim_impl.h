@@ -50,6 +50,10 @@ struct Optim {
     });
   }
 
+  // max(a, b), NaN when either is NaN, as numpy.maximum and torch.amax are: the vector max
+  // returns b when either is NaN, so a NaN β₂u (NaN exp_inf or β₂) was dropped silently.
+  static V max_propagating_nan(V a, V b) { return select(a >= a, max(a, b), a); }
+
   // m = β₁m + (1−β₁)g; u = max(β₂u, |g| + ε); θ −= (η/(1−β₁ᵗ))·m/u.
   static void adamax(T* param, const T* grad, T* exp_avg, T* exp_inf, int64_t n, const AdamaxArgs& a) {
     const V b1 = c(a.beta1), b1c = c(1 - a.beta1), b2 = c(a.beta2), eps = c(a.eps), step = c(a.step_size),
@@ -58,7 +62,7 @@ struct Optim {
     parallel_strips<V>(n, kComputeGrain, [=](int64_t i, int k) {
       V p = load_n<V>(param + i, k), g = decayed(load_n<V>(grad + i, k), p, decay, wd);
       V m = load_n<V>(exp_avg + i, k) * b1 + b1c * g;
-      V u = max(load_n<V>(exp_inf + i, k) * b2, abs(g) + eps);
+      V u = max_propagating_nan(load_n<V>(exp_inf + i, k) * b2, abs(g) + eps);
       store_n(m, exp_avg + i, k);
       store_n(u, exp_inf + i, k);
       store_n(p - step * m / u, param + i, k);
