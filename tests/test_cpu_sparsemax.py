@@ -83,3 +83,18 @@ def test_loss_bad_targets_raise():
         cpu.kernels.sparsemax_loss(np.zeros((2, 3), np.float32), np.array([3, 0]))
     with pytest.raises(ValueError, match="int64"):
         cpu.kernels.sparsemax_loss(np.zeros((2, 3), np.float32), np.array([1.0, 0.0]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_loss_of_a_nan_target_is_nan(dtype):
+    """The clamp at 0 (`l > 0 ? l : 0`) turned a NaN loss into 0, and max(sum(t), 1e-12) scaled
+    the row's gradient by 1e12 instead of NaN; the reference's maximum keeps NaN in both."""
+    x = rng(5).standard_normal((3, 6)).astype(dtype)
+    labels = np.zeros((3, 6), dtype)
+    labels[:, 1] = 1
+    labels[1, 2] = np.nan
+    loss, grad = cpu.sparsemax_loss(x, labels)
+    want_loss, want_grad = ref.sparsemax_loss(x, labels)
+    assert np.isnan(loss[1]) and not np.isnan(loss[[0, 2]]).any()
+    assert_close(loss, want_loss, dtype)
+    assert_close(grad, want_grad, dtype)

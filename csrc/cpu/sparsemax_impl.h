@@ -197,6 +197,10 @@ struct Sparsemax {
     return T(0.5) * s;
   }
 
+  // The loss is ≥ 0 in exact arithmetic; rounding can leave it slightly negative. A NaN stays NaN
+  // (numpy.maximum(l, 0) in the reference): `l > 0 ? l : 0` made a NaN target's loss 0.
+  static T clamp_loss(T l) { return l < T(0) ? T(0) : l; }
+
   // L = −qᵀz + ½ Σ_S (z² − τ²) + ½‖q‖², clamped at 0; grad = p − q with q the one-hot of t.
   static void loss_with_indices(const T* logits, const int64_t* target, T* loss, T* grad, int64_t n, int64_t k) {
     const bool done = register_rows(
@@ -209,7 +213,7 @@ struct Sparsemax {
           const int64_t c = target[r];
           grad[r * k + c] -= T(1);
           const T l = -(logits[r * k + c] - max) + energy + T(0.5);
-          loss[r] = l > T(0) ? l : T(0);
+          loss[r] = clamp_loss(l);
         },
         [&](int64_t r) {
           fill_nan(grad + r * k, k);
@@ -229,7 +233,7 @@ struct Sparsemax {
       const int64_t t = target[r];
       g[t] -= T(1);
       const T l = -(x[t] - th.max) + half_support_energy(th) + T(0.5);
-      loss[r] = l > T(0) ? l : T(0);
+      loss[r] = clamp_loss(l);
     });
   }
 
@@ -246,7 +250,8 @@ struct Sparsemax {
       }
       project(x, g, k, th);
       T t_sum = row_sum<V, T>(k, [&](int64_t i, int c) { return load_n<V>(t + i, c); });
-      const V q_scale = V::set1(T(1) / (t_sum > T(1e-12) ? t_sum : T(1e-12))), m = V::set1(th.max);
+      // max(Σt, 1e-12) keeping a NaN sum NaN, as the reference's maximum does.
+      const V q_scale = V::set1(T(1) / (t_sum < T(1e-12) ? T(1e-12) : t_sum)), m = V::set1(th.max);
       V qz = V::set1(T(0)), qq = qz;
       simd::strips<V>(k, [&](int64_t i, int c) {
         const V q = load_n<V>(t + i, c) * q_scale, z = load_n<V>(x + i, c, th.max) - m;
@@ -255,7 +260,7 @@ struct Sparsemax {
         qq = fma(q, q, qq);
       });
       const T l = -reduce_add(qz) + half_support_energy(th) + T(0.5) * reduce_add(qq);
-      loss[r] = l > T(0) ? l : T(0);
+      loss[r] = clamp_loss(l);
     });
   }
 
