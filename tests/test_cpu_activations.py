@@ -91,6 +91,17 @@ def test_exp_saturation_and_nan():
     np.testing.assert_allclose(_C.exp(x64), [np.inf, 0.0, np.e, 1 / np.e], rtol=2e-16)
 
 
+@pytest.mark.parametrize("name", ["relu_backward", "sparsemax_backward"])
+def test_backward_ignores_non_finite_gradients_off_the_support(name):
+    """Where y <= 0 the gradient is 0 even for an inf or NaN gy (selected, as in PyTorch's
+    threshold_backward), in the kernels and the reference alike."""
+    y = np.array([[0.0, 0.4, 0.0, 0.6]], np.float32)
+    gy = np.array([[np.inf, 1.0, np.nan, 3.0]], np.float32)
+    got, want = getattr(cpu, name)(y, gy), getattr(ref, name)(y, gy)
+    assert np.all(np.isfinite(want)) and want[0, 0] == want[0, 2] == 0
+    assert_close(got, want, np.float32)
+
+
 @pytest.mark.parametrize("call", [
     lambda k: k.sigmoid_forward(np.zeros(3, np.int32)),
     lambda k: k.sigmoid_backward(np.zeros(3, np.float32), np.zeros(4, np.float32)),

@@ -160,8 +160,9 @@ class Backend:
         return self.xp.maximum(x, 0)
 
     def relu_backward(self, y, gy):
-        """gy where the output is positive, else 0."""
-        return gy * (y > 0)
+        """gy where the output is positive, else 0 (selected, not multiplied: an inf or NaN
+        gy at y ≤ 0 gives 0, as in PyTorch and the kernels)."""
+        return self.xp.where(y > 0, gy, self.xp.zeros((), gy.dtype))
 
     def leaky_relu(self, x, negative_slope: float = 0.01):
         """x if x > 0 else slope·x."""
@@ -221,11 +222,14 @@ class Backend:
         return xp.moveaxis(out, -1, axis)
 
     def sparsemax_backward(self, y, gy, axis: int = -1):
-        """On the support S = {y > 0}: gy − mean_S(gy); zero elsewhere."""
+        """On the support S = {y > 0}: gy − mean_S(gy); zero elsewhere (selected, so gy off
+        the support, even inf or NaN, does not reach the result, as in the kernels)."""
+        xp = self.xp
         support = y > 0
-        g_sum = (gy * support).sum(axis=axis, keepdims=True)
+        zero = xp.zeros((), gy.dtype)
+        g_sum = xp.where(support, gy, zero).sum(axis=axis, keepdims=True)
         size = support.sum(axis=axis, keepdims=True).astype(y.dtype)  # int count would promote
-        return support * (gy - g_sum / size)
+        return xp.where(support, gy - g_sum / size, zero)
 
     # ---- fused losses (per row loss and gradient in one pass) --------------------------------
     def cross_entropy(self, logits, target, label_smoothing: float = 0.0):
