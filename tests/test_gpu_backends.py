@@ -351,3 +351,24 @@ def test_mlp_training_matches_numpy(gpu, optimizer):
         models.append([p.numpy() for p in model.parameters()])
     for got, want in zip(models[1], models[0], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nan_state_and_targets_stay_nan(gpu, dtype):
+    """Adamax's u = max(β₂u, |g| + ε) and the sparsemax loss's max(Σt, 1e-12) and clamp at 0
+    keep a NaN as the reference's maximum does (fmax would drop it and heal the row)."""
+    host = [np.ones(20, dtype), np.full(20, 0.5, dtype), np.zeros(20, dtype), np.ones(20, dtype)]
+    host[3][[0, 9, 19]] = np.nan
+    host[1][5] = np.nan
+    dev = [gpu.asarray(a) for a in host]
+    REF.adamax_update(*host, step=1, lr=0.1)
+    gpu.adamax_update(*dev, step=1, lr=0.1)
+    for got, want in zip(dev, host, strict=True):
+        np.testing.assert_array_equal(np.isnan(gpu.to_numpy(got)), np.isnan(want))
+    logits = rand(np.random.default_rng(1), 3, 6, dtype=dtype)
+    multi = np.eye(3, 6, dtype=dtype)
+    multi[1, 2] = np.nan
+    got, want = run_both(gpu, "sparsemax_loss", logits, multi)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.isnan(gpu.to_numpy(g)), np.isnan(w))
+        np.testing.assert_allclose(gpu.to_numpy(g)[~np.isnan(w)], w[~np.isnan(w)], **tol(dtype))

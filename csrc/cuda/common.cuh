@@ -28,6 +28,9 @@ __device__ __forceinline__ float fma_(float a, float b, float c) { return fmaf(a
 __device__ __forceinline__ double fma_(double a, double b, double c) { return fma(a, b, c); }
 __device__ __forceinline__ float max_(float a, float b) { return fmaxf(a, b); }
 __device__ __forceinline__ double max_(double a, double b) { return fmax(a, b); }
+// max(a, b) that keeps a NaN of either (numpy.maximum, torch.amax), where fmax would drop it:
+// for state that must not heal silently (Adamax's u, a loss clamped at 0).
+template <typename T> __device__ __forceinline__ T max_keep_nan(T a, T b) { return a > b || a != a ? a : b; }
 
 template <typename T> __device__ __forceinline__ T neg_inf() { return -INFINITY; }
 

@@ -54,7 +54,7 @@ cudaError_t adamax_update(T* param, const T* grad, T* exp_avg, T* exp_inf, int64
     T g = grad[i];
     if (wd != T(0)) g += wd * param[i];
     const T m = exp_avg[i] * b1 + c1 * g;
-    const T u = max_(exp_inf[i] * b2, abs_(g) + eps);
+    const T u = max_keep_nan(exp_inf[i] * b2, abs_(g) + eps);
     exp_avg[i] = m;
     exp_inf[i] = u;
     param[i] -= step * m / u;

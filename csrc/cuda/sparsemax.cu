@@ -76,7 +76,7 @@ sparsemax_loss_kernel(const T* __restrict__ logits, const int64_t* __restrict__ 
     const int64_t c = tr || row_k == 0 ? -1 : target_index[slot.row];
     const bool valid = tr || (c >= 0 && c < k);
     const Threshold<T> th = sparsemax_threshold<T>(row);
-    const T q_norm = tr ? max_(row.sum([=](int64_t j, T) { return tr[j]; }), T(1e-12)) : T(1);
+    const T q_norm = tr ? max_keep_nan(row.sum([=](int64_t j, T) { return tr[j]; }), T(1e-12)) : T(1);
 
     Acc<T, 3> acc{{T(0), T(0), T(0)}};  // q·z, Σ_S (z² − τ²), ‖q‖²
     row.write(grad + at, [&](int64_t j, T v) {
@@ -90,7 +90,7 @@ sparsemax_loss_kernel(const T* __restrict__ logits, const int64_t* __restrict__ 
     });
     acc = row.group_sum(acc);
     if (slot.lane == 0 && row_k > 0)
-      loss[slot.row] = valid ? max_(-acc.v[0] + T(0.5) * acc.v[1] + T(0.5) * acc.v[2], T(0)) : T(NAN);
+      loss[slot.row] = valid ? max_keep_nan(-acc.v[0] + T(0.5) * acc.v[1] + T(0.5) * acc.v[2], T(0)) : T(NAN);
   }
 }
 
