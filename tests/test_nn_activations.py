@@ -208,3 +208,20 @@ def test_sigmoid_and_tanh_of_integers_match_pytorch(backend):
         assert str(theirs.dtype) == "torch.float32"
         np.testing.assert_allclose(getattr(F, name)(xg.tensor(values)).numpy(), theirs.numpy(),
                                    rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sparsemax"])
+@pytest.mark.parametrize("shape, axis", [((0,), -1), ((3, 0), -1), ((3, 0), 0), ((0, 4), 0), ((2, 0, 3), 1)])
+def test_softmax_family_of_an_empty_tensor_is_empty(backend, name, shape, axis):
+    # PyTorch returns an empty result (and gradient); the reference's max shift raised
+    # "zero-size array to reduction operation maximum" where the cpu kernels returned one.
+    torch = pytest.importorskip("torch")
+    x = xg.zeros(*shape, dtype="float64", requires_grad=True)
+    y = getattr(F, name)(x, axis=axis)
+    theirs = getattr(torch, "softmax" if name == "sparsemax" else name)(
+        torch.zeros(shape, dtype=torch.float64), dim=axis)
+    assert y.shape == tuple(theirs.shape) and y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.shape == shape
+    with pytest.raises(ValueError, match="out of bounds"):  # the axis is still checked
+        getattr(F, name)(x, axis=len(shape))

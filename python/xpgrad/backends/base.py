@@ -135,6 +135,15 @@ class Backend:
         float-valued functions (sigmoid, tanh, elu, leaky_relu, the softmax family)."""
         return x if x.dtype.kind == "f" else x.astype(self.xp.float32)
 
+    def _empty_along(self, x, axis) -> bool:
+        """True when ``x`` has no elements: a softmax of nothing is nothing (as in PyTorch and
+        the kernels), though the max shift has no identity. The axis is still checked, as a
+        reduction along it would (AxisError)."""
+        if x.size:
+            return False
+        x.sum(axis=axis)  # empty: free
+        return True
+
     # ---- activations ------------------------------------------------------------------------
     def sigmoid(self, x):
         """σ(x) = 1 / (1 + e^(−x)), computed without overflow for large |x|."""
@@ -187,6 +196,8 @@ class Backend:
     def softmax(self, x, axis: int = -1):
         """softmax(x)ᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x)."""
         x = self._floating(x)
+        if self._empty_along(x, axis):
+            return x.copy()
         e = self.xp.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
@@ -197,6 +208,8 @@ class Backend:
     def log_softmax(self, x, axis: int = -1):
         """xᵢ − max x − log Σⱼ e^(xⱼ − max x)."""
         x = self._floating(x)
+        if self._empty_along(x, axis):
+            return x.copy()
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - self.xp.log(self.xp.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -210,7 +223,10 @@ class Backend:
         Sort z descending, k(z) = max{k : 1 + k·z₍ₖ₎ > Σ_{j≤k} z₍ⱼ₎}, τ = (Σ_{j≤k(z)} z₍ⱼ₎ − 1)/k(z).
         """
         xp = self.xp
-        z = xp.moveaxis(self._floating(x), axis, -1)
+        x = self._floating(x)
+        if self._empty_along(x, axis):
+            return x.copy()
+        z = xp.moveaxis(x, axis, -1)
         z = z - z.max(axis=-1, keepdims=True)  # shift-invariant; keeps huge logits finite
         z_sorted = -xp.sort(-z, axis=-1)
         k = xp.arange(1, z.shape[-1] + 1, dtype=z.dtype)
@@ -225,6 +241,8 @@ class Backend:
         """On the support S = {y > 0}: gy − mean_S(gy); zero elsewhere (selected, so gy off
         the support, even inf or NaN, does not reach the result, as in the kernels)."""
         xp = self.xp
+        if not y.size:  # an empty row's mean would be 0/0 (a warning for nothing)
+            return gy.copy()
         support = y > 0
         zero = xp.zeros((), gy.dtype)
         g_sum = xp.where(support, gy, zero).sum(axis=axis, keepdims=True)
