@@ -1,5 +1,7 @@
 """The backward engine: accumulation, retain_graph, errors, no_grad, deep graphs, xg.grad."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -158,6 +160,18 @@ def test_gradcheck_fails_and_names_the_element(backend, op, match):
     with pytest.raises(xg.GradcheckError, match=match):
         xg.gradcheck(lambda a: op.apply(a), (x,))
     assert xg.gradcheck(lambda a: op.apply(a), (x,), raise_exception=False) is False
+
+
+def test_gradcheck_of_a_0d_input(backend):
+    # a scalar input failed inside gradcheck with "'numpy.float64' object does not support
+    # item assignment" instead of checking d(x^3)/dx = 3x^2 at x = 1.5 against finite differences
+    x = xg.tensor(1.5, dtype="float64", requires_grad=True)
+    assert xg.gradcheck(lambda a: a**3, (x,))
+    with pytest.raises(xg.GradcheckError, match=r"input 0 at index \(\): autodiff") as info:
+        xg.gradcheck(lambda a: _WrongSquare.apply(a) * a, (x,))
+    # both scaled by the same random projection: autodiff 3a·a + a² = 9, numeric 3a² = 6.75
+    auto, numeric = map(float, re.findall(r"autodiff (\S+), finite difference (\S+) ", str(info.value))[0])
+    assert auto / numeric == pytest.approx(9 / 6.75, rel=1e-6)
 
 
 def test_to_dot_names_ops_shapes_values_and_grads(backend):

@@ -62,7 +62,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                 values.append(projected(*shifted))
             host[idx] = saved
             numeric[idx] = (values[0] - values[1]) / (2 * eps)
-        excess = np.abs(auto - numeric) - (atol + rtol * np.abs(numeric))
+        # an array also for a 0-d input (NumPy's arithmetic gives a scalar, which the NaN
+        # assignment below cannot write into)
+        excess = np.asarray(np.abs(auto - numeric) - (atol + rtol * np.abs(numeric)))
         excess[np.isnan(excess)] = np.inf  # a NaN on either side is a failure, not a pass
         if excess.size and (worst is None or excess.max() > worst[0]):
             at = np.unravel_index(int(np.argmax(excess)), excess.shape)
