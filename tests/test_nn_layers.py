@@ -321,6 +321,33 @@ def test_linear_input_shapes(backend):
     np.testing.assert_allclose(layer(xg.tensor(x)).numpy(), expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("x_shape, out", [((2, 3, 0), 4), ((1, 1, 0), 0), ((0, 2, 3), 2)])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_linear_of_batched_empty_inputs_matches_pytorch(backend, x_shape, out, with_bias):
+    # (..., 0) inputs were reshaped with -1, which NumPy cannot infer for size 0 ("cannot
+    # reshape array of size 0 into shape (0)"); PyTorch gives the bias (zeros without one)
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal(x_shape)
+    w_np = rng.standard_normal((x_shape[-1], out))
+    b_np = rng.standard_normal(out)
+    x = xg.tensor(x_np, dtype="float64", requires_grad=True)
+    w = xg.tensor(w_np, dtype="float64", requires_grad=True)
+    b = xg.tensor(b_np, dtype="float64", requires_grad=True) if with_bias else None
+    xt = torch.tensor(x_np, requires_grad=True)
+    wt = torch.tensor(w_np, requires_grad=True)
+    bt = torch.tensor(b_np, requires_grad=True) if with_bias else None
+    y, yt = F.linear(x, w, b, activation="tanh"), torch.tanh(torch.nn.functional.linear(xt, wt.T, bt))
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-12)
+    g = rng.standard_normal(y.shape)
+    y.backward(xg.tensor(g, dtype="float64"))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-12)
+    assert x.grad.shape == x_shape
+    if with_bias:
+        np.testing.assert_allclose(b.grad.numpy(), bt.grad.numpy(), rtol=1e-12)
+
+
 def test_unbatched_conv2d_and_max_pool2d_match_pytorch(backend):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)

@@ -6,6 +6,7 @@ of ``xpgrad.functions``, which call the tensor's backend.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from ..functions import activation as _act
@@ -158,7 +159,8 @@ def linear(
         )
     if x.ndim != 2:
         leading = x.shape[:-1]
-        return linear(x.reshape(-1, x.shape[-1]), weight, bias, activation).reshape(
+        rows = math.prod(leading)  # not -1: it is ambiguous for a (…, 0) input
+        return linear(x.reshape(rows, x.shape[-1]), weight, bias, activation).reshape(
             *leading, weight.shape[1]
         )
     if bias is None:
