@@ -21,7 +21,8 @@ def parse_args(description: str, epochs: int) -> argparse.Namespace:
 
 
 def record(name: str, **values) -> None:
-    """Append this run's results to examples/results/<name>.json and print them."""
+    """Write this run's results to examples/results/<name>.json (replacing the previous run's)
+    and print them."""
     RESULTS.mkdir(exist_ok=True)
     values["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     path = RESULTS / f"{name}.json"
