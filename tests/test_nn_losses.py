@@ -181,6 +181,23 @@ def test_binary_cross_entropy_clamps_logs_at_minus_100(backend):
     assert np.isfinite(p.grad.numpy()).all()
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_binary_cross_entropy_of_certain_mistakes_is_100_in_every_dtype(backend, dtype):
+    # PyTorch clamps log 0 to exactly -100; float32 took the log of e^-100 rounded to the
+    # subnormal 3.78e-44 and gave 99.98309. Values below e^-100 clamp to 100 as well, values
+    # above keep their log.
+    torch = pytest.importorskip("torch")
+    p = [0.0, 1.0, 1e-45, 1e-30, 0.25]
+    t = [1.0, 0.0, 1.0, 1.0, 1.0]
+    loss = F.binary_cross_entropy(xg.tensor(p, dtype=dtype), t, reduction="none")
+    expected = torch.nn.functional.binary_cross_entropy(
+        torch.tensor(p, dtype=getattr(torch, dtype)), torch.tensor(t, dtype=getattr(torch, dtype)),
+        reduction="none")
+    assert loss.dtype == dtype
+    np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-6)
+    assert loss.numpy()[:3].tolist() == [100.0, 100.0, 100.0]
+
+
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
 def test_binary_cross_entropy_rejects_values_outside_0_1(backend, bad):
     probs = xg.tensor([0.2, bad, 0.7])

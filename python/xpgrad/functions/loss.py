@@ -6,7 +6,6 @@ Every loss takes ``reduction``: "mean" (over the N rows / all elements), "sum" o
 
 from __future__ import annotations
 
-import math
 import warnings
 
 from ..autograd import Function, creating_graph
@@ -147,9 +146,12 @@ class BinaryCrossEntropy(Function):
         return -(target * self._clamped_log(p) + (1 - target) * self._clamped_log(1 - p))
 
     def _clamped_log(self, a):
-        """max(log a, −100), without taking log 0 (the floor e⁻¹⁰⁰ is a float32 subnormal)."""
+        """max(log a, −100), without taking log 0: a is floored at the dtype's smallest
+        subnormal, whose log (−103.3 in float32) the clamp then lifts to −100. (A floor of e⁻¹⁰⁰
+        rounds to the float32 subnormal 3.78e-44, whose log is −99.983, not −100.)"""
         xp = self.backend.xp
-        return xp.maximum(xp.log(xp.maximum(a, xp.asarray(math.exp(-100), dtype=a.dtype))), -100)
+        tiny = xp.asarray(xp.finfo(a.dtype).smallest_subnormal, dtype=a.dtype)
+        return xp.maximum(xp.log(xp.maximum(a, tiny)), -100)
 
     def backward(self, gy):
         p = self.inputs[0]
