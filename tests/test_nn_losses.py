@@ -145,6 +145,26 @@ def test_sparsemax_loss_closed_forms(backend):
     np.testing.assert_allclose(z.grad.numpy(), F.sparsemax(z).numpy() - [[0.5, 0.5, 0.0]])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sparsemax_loss_of_a_minus_inf_logit_off_the_target(backend, dtype):
+    # A class with logit −∞ is never in the support: the loss is its limit for a very negative
+    # finite logit (closed forms: 1/4 for z = (0, 0, −∞), 1 for (0, 1, −∞), target 0); the
+    # reference multiplied 0·(−∞) and gave NaN where the cpu kernel gave these values. A −∞
+    # logit on the target is an infinite loss; a NaN logit keeps its row NaN.
+    inf, nan = float("inf"), float("nan")
+    z = xg.tensor([[0.0, 0.0, -inf], [0.0, 1.0, -inf], [0.0, 0.0, -inf], [0.0, nan, 1.0]],
+                  dtype=dtype, requires_grad=True)
+    target = [0, 0, 2, 0]
+    loss = F.sparsemax_loss(z, target, reduction="none")
+    finite = F.sparsemax_loss(xg.tensor(np.nan_to_num(z.numpy(), neginf=-1e15), dtype=dtype),
+                              target, reduction="none").numpy()
+    np.testing.assert_allclose(finite[:2], [0.25, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(loss.numpy()[:2], finite[:2], rtol=1e-6)
+    assert loss.numpy()[2] == inf and np.isnan(loss.numpy()[3])
+    loss[:2].sum().backward()
+    np.testing.assert_allclose(z.grad.numpy()[:2], [[-0.5, 0.5, 0.0], [-1.0, 1.0, 0.0]])
+
+
 def test_sparsemax_loss_rejects_a_multi_label_row_without_labels(backend):
     z = xg.randn(3, 4, requires_grad=True)
     target = [[1, 0, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0]]

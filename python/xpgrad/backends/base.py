@@ -285,19 +285,24 @@ class Backend:
         """
         xp = self.xp
         n, k = logits.shape
+        z = logits - logits.max(axis=1, keepdims=True)  # loss and grad are shift-invariant
         if target.ndim == 1:
+            rows = xp.arange(n)
             q = xp.zeros_like(logits)
-            q[xp.arange(n), target] = 1
+            q[rows, target] = 1
+            qz = z[rows, target]  # gathered: a −inf logit off the target adds no 0·(−∞)
         else:
             q = target.astype(logits.dtype, copy=False)
             q = q / xp.maximum(q.sum(axis=1, keepdims=True), 1e-12)
-        z = logits - logits.max(axis=1, keepdims=True)  # loss and grad are shift-invariant
+            qz = (q * z).sum(axis=1)
         p = self.sparsemax(z, axis=1)
-        support = p > 0
-        tau = ((z * support).sum(axis=1) - 1) / support.sum(axis=1).astype(z.dtype)
+        support = p != 0  # p ≥ 0: the support, plus any NaN entry so that a NaN row stays NaN
+        zero = xp.zeros((), z.dtype)
+        # selected, not multiplied by the support: z = −∞ off the support must add 0, not NaN
+        tau = (xp.where(support, z, zero).sum(axis=1) - 1) / support.sum(axis=1).astype(z.dtype)
         loss = (
-            -(q * z).sum(axis=1)
-            + 0.5 * ((z * z - tau[:, None] ** 2) * support).sum(axis=1)
+            -qz
+            + 0.5 * xp.where(support, z * z - tau[:, None] ** 2, zero).sum(axis=1)
             + 0.5 * (q * q).sum(axis=1)
         )
         return xp.maximum(loss, 0), p - q
