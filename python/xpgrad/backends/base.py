@@ -261,18 +261,20 @@ class Backend:
         xp = self.xp
         n, k = logits.shape
         log_p = self.log_softmax(logits, axis=1)
+        eps = label_smoothing
         if target.ndim == 1:
             rows = xp.arange(n)
             t = xp.zeros_like(logits)
             t[rows, target] = 1
             loss = -log_p[rows, target]  # gathered: a −inf logit off the target adds no 0·(−∞)
+            if eps:  # −Σ t' log p = (1−ε)·(−log p_target) − ε/K · Σ log p
+                loss = (1 - eps) * loss - eps / k * log_p.sum(axis=1)
+                t = (1 - eps) * t + eps / k
         else:
             t = target.astype(logits.dtype, copy=False)
+            if eps:  # smoothed first, as PyTorch: every t' > 0, so a −inf logit gives inf, not
+                t = (1 - eps) * t + eps / k  # (1−ε)·0·(−∞) = NaN
             loss = -(t * log_p).sum(axis=1)
-        if label_smoothing:  # −Σ t' log p = (1−ε)·(−Σ t log p) − ε/K · Σ log p
-            eps = label_smoothing
-            loss = (1 - eps) * loss - eps / k * log_p.sum(axis=1)
-            t = (1 - eps) * t + eps / k
         p = xp.exp(log_p)
         grad = (p if target.ndim == 1 else p * t.sum(axis=1, keepdims=True)) - t
         return loss, grad
