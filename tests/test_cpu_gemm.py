@@ -149,11 +149,14 @@ def test_linear_matches_reference(n, i, o, with_bias, activation, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_linear_extreme_inputs(activation, dtype):
-    """Saturating inputs: no overflow, sigmoid/tanh exactly bounded, NaN propagates."""
-    x = np.array([[-1e4, -80.0, -1e-6, 0.0, 1e-6, 80.0, 1e4, np.nan]], dtype).T
-    y = _C.linear(x, np.ones((1, 1), dtype), None, activation)[:, 0]
-    ref = NumpyBackend().linear(x.astype(np.float64), np.ones((1, 1)), None, activation)[:, 0]
-    np.testing.assert_allclose(y, ref, rtol=1e-6, atol=1e-30)
+    """Saturating inputs: no overflow, sigmoid/tanh exactly bounded, NaN propagates, and σ keeps
+    its relative accuracy into the subnormals (its e^(−x) stopped at e^88: σ(−200) was 6e-39)."""
+    x = np.array([[-np.inf, -1e4, -800, -745, -700, -200, -103, -90, -88.5, -80.0, -1e-6, 0.0, 1e-6,
+                   80.0, 1e4, np.inf, np.nan]], np.float64).T
+    y = _C.linear(x.astype(dtype), np.ones((1, 1), dtype), None, activation)[:, 0]
+    ref = NumpyBackend().linear(x, np.ones((1, 1)), None, activation)[:, 0].astype(dtype)
+    tiny = np.finfo(dtype).smallest_subnormal
+    np.testing.assert_allclose(y, ref, rtol=1e-6 if dtype == np.float32 else 1e-13, atol=2 * tiny)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

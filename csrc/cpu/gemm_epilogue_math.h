@@ -21,9 +21,12 @@ struct EpilogueMath {
 
   // e^x = 2^n · e^r, n = round(x/ln2), r = x − n·ln2 (|r| <= ln2/2, ln2 split in two for
   // exactness), e^r by its Taylor series to r^7 (float) / r^12 (double): error < 0.5 ulp
-  // of the polynomial's own rounding. x is clamped so 2^n stays a normal number; NaN stays NaN.
+  // of the polynomial's own rounding. 2^n is applied in two halves, each a normal number, so
+  // that e^x overflows to inf above ln(max) and underflows through the subnormals to 0, as
+  // NumPy's exp (a clamp at 2^±126 made e^(−x) in σ(x) stop at e^88: σ(−200) was 6e-39).
+  // x is clamped just past both ends, which keeps n small; NaN stays NaN.
   static R exp(R x) {
-    x = V::max(V::set1(f32 ? T(-87) : T(-708)), V::min(V::set1(f32 ? T(88) : T(709)), x));
+    x = V::max(V::set1(f32 ? T(-104) : T(-746)), V::min(V::set1(f32 ? T(89) : T(710)), x));
     const R n = V::round(V::mul(x, V::set1(T(1.4426950408889634))));
     R r = V::fma(n, V::set1(f32 ? T(-0.693145751953125) : T(-6.93147180369123816490e-01)), x);
     r = V::fma(n, V::set1(f32 ? T(-1.428606765330187045e-06) : T(-1.90821492927058770002e-10)), r);
@@ -33,13 +36,16 @@ struct EpilogueMath {
     for (int i = 1; i <= degree; ++i) inv_fact[i] = inv_fact[i - 1] / T(i);
     R p = V::set1(inv_fact[degree]);
     for (int i = degree - 1; i >= 0; --i) p = V::fma(p, r, V::set1(inv_fact[i]));
-    return V::scale2(p, n);
+    const R half = V::round(V::mul(n, V::set1(T(0.5))));
+    return V::scale2(V::scale2(p, half), V::sub(n, half));
   }
 
-  // σ(x) = 1 / (1 + e^(−x)): e^(−x) → inf gives 0, → 0 gives 1, no overflow trap.
+  // σ(x) = 1/(1 + e^(−x)) for x ≥ 0, e^x/(1 + e^x) below, through e = e^(−|x|) ≤ 1: no overflow,
+  // and σ keeps its relative accuracy down to the subnormals (σ(−90) = 8.2e-40 in float).
   static R sigmoid(R x) {
     const R one = V::set1(T(1));
-    return V::div(one, V::add(one, exp(V::sub(V::set1(T(0)), x))));
+    const R e = exp(V::sub(V::set1(T(0)), V::abs(x)));
+    return V::div(V::select_lt(x, V::set1(T(0)), e, one), V::add(one, e));
   }
 
   // tanh(x) (Cephes): |x| < 0.625 an odd polynomial (float) / rational (double) in x², which
