@@ -372,3 +372,15 @@ def test_nan_state_and_targets_stay_nan(gpu, dtype):
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(np.isnan(gpu.to_numpy(g)), np.isnan(w))
         np.testing.assert_allclose(gpu.to_numpy(g)[~np.isnan(w)], w[~np.isnan(w)], **tol(dtype))
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_with_minus_inf_logits(gpu, smoothing):
+    """A −∞ logit off an index target costs nothing (the target is gathered, no 0·(−∞)); one
+    that carries smoothed target mass makes the loss +∞, as in the reference and PyTorch."""
+    logits = np.array([[0.0, 1.0, -np.inf, 2.0], [0.5, -np.inf, -np.inf, 0.0]])
+    probs = np.array([[0.7, 0.3, 0.0, 0.0], [0.5, 0.0, 0.0, 0.5]])
+    for target in [np.array([1, 3])] + ([probs] if smoothing else []):
+        got, want = run_both(gpu, "cross_entropy", logits, target, smoothing)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(gpu.to_numpy(g), w, rtol=1e-12, atol=1e-15)

@@ -4,8 +4,9 @@
 //   loss = w·log s − Σ t'ᵢ(xᵢ − m)      (= −Σ t' log p, without forming log p)
 //   grad = w·p − t' = w·e^(x − m)/s − (1−ε)t − ε/K
 // Passes over a cache-resident row: max; exp stored into grad and summed; (probabilities: Σt);
-// grad finished while the loss terms Σ t(x − m), Σ (x − m) are accumulated. Rows of up to four
-// vectors are held in registers (RegisterRow) for all of them.
+// grad finished while Σ t'(x − m) is accumulated, with t' formed first as PyTorch does (a −∞
+// logit then costs +∞ wherever ε/K > 0, not 0·(−∞) = NaN). Rows of up to four vectors are held
+// in registers (RegisterRow) for all of them.
 #include <cmath>
 
 #include "xpgrad/cross_entropy.h"
@@ -71,21 +72,22 @@ struct CrossEntropy {
   }
 
   static void with_probs(const T* logits, const T* target, T* loss, T* grad, int64_t n, int64_t k, T eps) {
+    const V off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps);
     const bool done = with_register_row<V>(k, [&](auto regs) {
       for_rows(n, k, [&](int64_t r) {
         T m;
         auto z = RegisterRow<V, regs>::minus_max(logits + r * k, k, m);
-        const RegisterRow<V, regs> tw(target + r * k, k, T(0));
+        RegisterRow<V, regs> t(target + r * k, k, T(0));
         auto e = z;
         e.apply_exp();
         const T s = e.total();
-        const T weight = (T(1) - eps) * tw.total() + eps;  // Σ t'
-        const V scale = V::set1(weight / s), off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps);
-        e.apply(tw, [&](V a, V tv) { return a * scale - keep * tv - off; });
+        const T weight = (T(1) - eps) * t.total() + eps;  // Σ t'
+        t.apply([&](V tv) { return keep * tv + off; });  // t' (its padding, ε/K, meets z's 0s)
+        const V scale = V::set1(weight / s);
+        e.apply(t, [&](V a, V tv) { return a * scale - tv; });
         e.store(grad + r * k);
-        const T shifted = z.total();
-        z.apply(tw, [](V a, V tv) { return a * tv; });
-        loss[r] = weight * std::log(s) - (T(1) - eps) * z.total() - eps / T(k) * shifted;
+        z.apply(t, [](V a, V tv) { return a * tv; });
+        loss[r] = weight * std::log(s) - z.total();
       });
     });
     if (done) return;
@@ -96,15 +98,14 @@ struct CrossEntropy {
       const T s = exp_pass(x, g, k, m);
       const T t_sum = row_sum<V, T>(k, [&](int64_t i, int c) { return load_n<V>(t + i, c); });
       const T weight = (T(1) - eps) * t_sum + eps;  // Σ t'
-      const V scale = V::set1(weight / s), off = V::set1(eps / T(k)), keep = V::set1(T(1) - eps), vm = V::set1(m);
-      V t_shifted = V::set1(T(0)), shifted = t_shifted;
+      const V scale = V::set1(weight / s), vm = V::set1(m);
+      V t_shifted = V::set1(T(0));
       simd::strips<V>(k, [&](int64_t i, int c) {
-        const V tv = load_n<V>(t + i, c), xs = load_n<V>(x + i, c, m) - vm;
-        store_n(load_n<V>(g + i, c) * scale - keep * tv - off, g + i, c);
+        const V tv = keep * load_n<V>(t + i, c) + off, xs = load_n<V>(x + i, c, m) - vm;
+        store_n(load_n<V>(g + i, c) * scale - tv, g + i, c);
         t_shifted = fma(tv, xs, t_shifted);
-        shifted = shifted + xs;
       });
-      loss[r] = weight * std::log(s) - (T(1) - eps) * reduce_add(t_shifted) - eps / T(k) * reduce_add(shifted);
+      loss[r] = weight * std::log(s) - reduce_add(t_shifted);
     });
   }
 

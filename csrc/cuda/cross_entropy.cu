@@ -29,7 +29,7 @@ cross_entropy_kernel(const T* __restrict__ logits, const int64_t* __restrict__ t
     row.write(grad + at, [&](int64_t j, T v) {
       const T log_p = (v - m) - log_s;
       const T t = (tr ? on * tr[j] : (j == c ? on : T(0))) + off;
-      tlogp.v[0] += t * log_p;
+      if (tr || t != T(0)) tlogp.v[0] += t * log_p;  // an index target gathers: no 0·(−∞) off it
       return valid ? w * exp_(log_p) - t : T(NAN);
     });
     tlogp = row.group_sum(tlogp);
