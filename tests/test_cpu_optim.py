@@ -195,3 +195,24 @@ def test_dropout_mask_bad_arguments():
         k.dropout_mask((2**40,), 0.5, 1.0, np.dtype(np.int32), 0)
     with pytest.raises(ValueError, match="too big"):
         k.dropout_mask((2**62, 2**62), 0.5, 1.0, f32, 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 0.9])
+def test_centered_rmsprop_with_a_constant_gradient_stays_finite(alpha, dtype):
+    """s − ḡ² is 0 in exact arithmetic for a constant gradient; rounded (and in the kernel
+    through a contracted FMA) it can fall below 0, whose square root was NaN. Clamped at 0.
+    (The kernel's FMA leaves the rounding error of ḡ² instead of 0, so in this ill-conditioned
+    case the two backends take different, finite, steps.)"""
+    r = rng(21)
+    g = r.uniform(0.1, 3.0, 1000).astype(dtype)
+    results = []
+    for backend in (cpu, ref):
+        param, square_avg, grad_avg = np.zeros(1000, dtype), np.zeros(1000, dtype), np.zeros(1000, dtype)
+        for _ in range(300):
+            backend.rmsprop_update(param, g, square_avg, lr=1e-6, alpha=alpha, eps=1e-8, centered=True,
+                                   grad_avg=grad_avg)
+        assert np.isfinite(param).all()
+        results.append(param)
+    if alpha == 0.0:  # the reference: ḡ = g and s = g², so s − ḡ² = 0 and every step is −η·g/ε
+        np.testing.assert_allclose(results[1], -300 * 1e-6 * g / dtype(1e-8), rtol=1e-4 if dtype == np.float32 else 1e-10)

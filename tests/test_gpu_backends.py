@@ -384,3 +384,13 @@ def test_cross_entropy_with_minus_inf_logits(gpu, smoothing):
         got, want = run_both(gpu, "cross_entropy", logits, target, smoothing)
         for g, w in zip(got, want, strict=True):
             np.testing.assert_allclose(gpu.to_numpy(g), w, rtol=1e-12, atol=1e-15)
+
+
+def test_centered_rmsprop_with_a_constant_gradient_stays_finite(gpu):
+    """s − ḡ² rounds below 0 when the gradient does not vary; it is clamped at 0 (was NaN)."""
+    g = np.random.default_rng(21).uniform(0.1, 3.0, 1000).astype(np.float32)
+    param, square_avg, grad_avg = (gpu.asarray(np.zeros(1000, np.float32)) for _ in range(3))
+    for _ in range(300):
+        gpu.rmsprop_update(param, gpu.asarray(g), square_avg, lr=1e-6, alpha=0.5, eps=1e-8, centered=True,
+                           grad_avg=grad_avg)
+    assert np.isfinite(gpu.to_numpy(param)).all()

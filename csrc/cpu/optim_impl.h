@@ -69,8 +69,9 @@ struct Optim {
     });
   }
 
-  // s = αs + (1−α)g²; d = √(s − ḡ²) (centered, ḡ = αḡ + (1−α)g) or √s, plus ε;
-  // θ −= η·g/d, or with momentum b = μb + g/d, θ −= η·b.
+  // s = αs + (1−α)g²; d = √max(s − ḡ², 0) (centered, ḡ = αḡ + (1−α)g) or √s, plus ε;
+  // θ −= η·g/d, or with momentum b = μb + g/d, θ −= η·b. (s − ḡ² rounds below 0 when the
+  // gradient hardly varies, and a contracted FMA rounds it differently from the reference.)
   static void rmsprop(T* param, const T* grad, T* square_avg, T* buf, T* grad_avg, int64_t n,
                       const RmspropArgs& a) {
     const V lr = c(a.lr), al = c(a.alpha), alc = c(1 - a.alpha), eps = c(a.eps), mu = c(a.momentum),
@@ -83,7 +84,7 @@ struct Optim {
       if (centered) {
         V ga = load_n<V>(grad_avg + i, k) * al + alc * g;
         store_n(ga, grad_avg + i, k);
-        s = s - ga * ga;
+        s = max(V::set1(T(0)), s - ga * ga);  // (a NaN passes, as relu's max)
       }
       V d = sqrt(s) + eps;
       if (momentum) {

@@ -61,7 +61,7 @@ cudaError_t adamax_update(T* param, const T* grad, T* exp_avg, T* exp_inf, int64
   });
 }
 
-// s = αs + (1−α)g²;  d = √(s − ḡ²) (centered, ḡ = αḡ + (1−α)g) or √s, plus ε;
+// s = αs + (1−α)g²;  d = √max(s − ḡ², 0) (centered, ḡ = αḡ + (1−α)g) or √s, plus ε;
 // θ −= η·g/d, or with momentum b = μb + g/d, θ −= η·b.
 template <typename T>
 cudaError_t rmsprop_update(T* param, const T* grad, T* square_avg, T* buf, T* grad_avg,
@@ -78,7 +78,7 @@ cudaError_t rmsprop_update(T* param, const T* grad, T* square_avg, T* buf, T* gr
     if (centered) {
       const T ga = grad_avg[i] * alpha + c * g;
       grad_avg[i] = ga;
-      d = sqrt_(s - ga * ga) + eps;
+      d = sqrt_(max_keep_nan(s - ga * ga, T(0))) + eps;
     } else {
       d = sqrt_(s) + eps;
     }

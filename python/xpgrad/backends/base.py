@@ -388,8 +388,9 @@ class Backend:
     def rmsprop_update(self, param, grad, square_avg, *, lr, alpha=0.99, eps=1e-8,
                        weight_decay=0.0, momentum=0.0, momentum_buffer=None, centered=False,
                        grad_avg=None):
-        """PyTorch RMSprop: s = αs + (1−α)g²; d = √(s − ḡ²) (centered) or √s, plus ε;
-        θ −= η·g/d, or with momentum b = μb + g/d, θ −= η·b."""
+        """PyTorch RMSprop: s = αs + (1−α)g²; d = √max(s − ḡ², 0) (centered) or √s, plus ε;
+        θ −= η·g/d, or with momentum b = μb + g/d, θ −= η·b. The centered variance is clamped at
+        0: exactly 0 for a constant gradient, rounding can leave it negative (PyTorch: NaN)."""
         xp = self.xp
         g = grad + weight_decay * param if weight_decay else grad
         square_avg *= alpha
@@ -397,7 +398,7 @@ class Backend:
         if centered:
             grad_avg *= alpha
             grad_avg += (1 - alpha) * g
-            denom = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
+            denom = xp.sqrt(xp.maximum(square_avg - grad_avg * grad_avg, 0)) + eps
         else:
             denom = xp.sqrt(square_avg) + eps
         if momentum:

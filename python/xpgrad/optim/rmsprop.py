@@ -14,8 +14,11 @@ class RMSprop(Optimizer):
     With gₜ = ∇L(θₜ₋₁) + λθₜ₋₁::
 
         sₜ = α sₜ₋₁ + (1 − α) gₜ ⊙ gₜ                   (s₀ = 0)
-        dₜ = √sₜ + ε,  or centered: √(sₜ − ḡₜ ⊙ ḡₜ) + ε  with ḡₜ = α ḡₜ₋₁ + (1 − α) gₜ
+        dₜ = √sₜ + ε,  or centered: √max(sₜ − ḡₜ ⊙ ḡₜ, 0) + ε  with ḡₜ = α ḡₜ₋₁ + (1 − α) gₜ
         θₜ = θₜ₋₁ − η gₜ / dₜ,  or with momentum μ: bₜ = μ bₜ₋₁ + gₜ / dₜ,  θₜ = θₜ₋₁ − η bₜ
+
+    The centered variance is clamped at 0, where PyTorch's can round below 0 and give NaN
+    (a gradient that stays constant makes it exactly 0).
     """
 
     def __init__(
