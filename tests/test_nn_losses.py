@@ -273,6 +273,18 @@ def test_nll_loss_target_errors(backend):
         F.nll_loss(xg.randn(2, 3, 4), xg.tensor([0, 1]))
     with pytest.raises(ValueError, match=r"class indices must lie in \[0, 3\)"):
         F.nll_loss(xg.randn(3), xg.tensor(3))
+    # no classes: the index check speaks (reshape(-1, 0) failed inside NumPy before it)
+    with pytest.raises(ValueError, match=r"class indices must lie in \[0, 0\)"):
+        F.nll_loss(xg.zeros(2, 0), xg.tensor([0, 0]))
+    with pytest.raises(ValueError, match=r"class indices must lie in \[0, 0\)"):
+        F.cross_entropy(xg.zeros(2, 0, 3), xg.tensor(np.zeros((2, 3), dtype=np.int64)))
+
+
+def test_nll_loss_of_2d_input_gathers_directly(backend):
+    """(N, K) input needs no classes-last transpose and reshapes: −x[n, tₙ], then the mean."""
+    x = xg.randn(4, 3, requires_grad=True)
+    dot = xg.to_dot(F.nll_loss(x, xg.tensor([0, 1, 2, 0])))
+    assert "GetItem" in dot and "Transpose" not in dot and "Reshape" not in dot
 
 
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])

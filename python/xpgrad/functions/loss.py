@@ -6,6 +6,7 @@ Every loss takes ``reduction``: "mean" (over the N rows / all elements), "sum" o
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from ..autograd import Function, creating_graph
@@ -190,9 +191,13 @@ def class_index_target(target, logits: Tensor):
 
 
 def classes_last(x):
-    """(N, K, d₁, …) → (N·d₁·…, K): every position one row, its classes last (Tensor or array)."""
+    """(N, K, d₁, …) → (N·d₁·…, K): every position one row, its classes last (Tensor or array);
+    a 2-D x is returned as it is (no graph ops)."""
+    if x.ndim == 2:
+        return x
     axes = (0, *range(2, x.ndim), 1)
-    return x.transpose(*axes).reshape(-1, x.shape[1])
+    rows = x.shape[0] * math.prod(x.shape[2:])  # not -1: it is ambiguous when K = 0
+    return x.transpose(*axes).reshape(rows, x.shape[1])
 
 
 def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) -> Tensor:
@@ -278,7 +283,9 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     rows = log_probs.reshape(1, -1) if log_probs.ndim == 1 else classes_last(log_probs)
     flat = class_index_target(target.reshape(-1), rows)
     losses = -rows[rows.backend_obj.xp.arange(flat.shape[0]), flat]
-    return reduce_loss(losses.reshape(expected), reduction)
+    if losses.shape != expected:
+        losses = losses.reshape(expected)
+    return reduce_loss(losses, reduction)
 
 
 def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") -> Tensor:
