@@ -200,6 +200,16 @@ def test_sparsemax_loss_rejects_a_multi_label_row_without_labels(backend):
     assert np.isfinite(z.grad.numpy()).all()
 
 
+def test_sparsemax_loss_of_a_nan_target_row_is_nan(backend):
+    # NaN is not "no label": the row's loss and gradient are NaN, as the backends give them
+    # (the label check counted the row as unlabelled and raised "0 of the target name none")
+    z = xg.tensor([[0.5, 0.0, -0.5], [0.0, 1.0, 0.0]], requires_grad=True)
+    loss = F.sparsemax_loss(z, [[1.0, 0.0, 0.0], [np.nan, 1.0, 0.0]], reduction="none")
+    assert np.isfinite(loss.numpy()[0]) and np.isnan(loss.numpy()[1])
+    loss.sum().backward()
+    assert np.isfinite(z.grad.numpy()[0]).all() and np.isnan(z.grad.numpy()[1]).all()
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_losses_stable_for_logits_1e4(backend, dtype):
     z = xg.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], dtype=dtype, requires_grad=True)

@@ -248,15 +248,16 @@ def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     class indices or a multi-label 0/1 matrix normalised to q = t/Σt; gradient sparsemax(z) − q.
 
     Every multi-label row must name at least one label: an all-zero row has no q (the backends
-    would report a clamped loss of 0 with the nonzero gradient sparsemax(z)).
+    would report a clamped loss of 0 with the nonzero gradient sparsemax(z)). A row holding NaN
+    gives a NaN loss and gradient, as on every backend.
     """
     target = as_target(target, logits)
     if target.ndim == logits.ndim >= 2:
-        labels = target.sum(axis=1)
-        if not bool((labels > 0).all()):
+        unlabelled = target.sum(axis=1) <= 0  # a NaN row is not unlabelled: it stays NaN
+        if bool(unlabelled.any()):
             raise ValueError(
                 f"sparsemax_loss: every row of a multi-label target must name at least one label; "
-                f"{int((labels <= 0).sum())} of the target of shape {target.shape} name none"
+                f"{int(unlabelled.sum())} of the target of shape {target.shape} name none"
             )
     return fused_row_loss(SparsemaxLoss, logits, target, reduction)
 
