@@ -61,13 +61,13 @@ class FusedRowLoss(Function):
     per row (``target_mass``: 1 unless the target is unnormalised).
     """
 
-    __slots__ = ("reduction", "mass")
+    __slots__ = ("reduction",)
 
     def forward(self, logits, *, target, reduction, **options):
         self.reduction = reduction
         losses, grad = self.kernel(logits, target, **options)
-        self.saved = grad
-        self.mass = self.target_mass(target, **options)
+        # target and options only for a create_graph backward (w): no work here
+        self.saved = (grad, target, options)
         if reduction == "mean":
             return losses.mean()
         if reduction == "sum":
@@ -75,13 +75,14 @@ class FusedRowLoss(Function):
         return losses
 
     def backward(self, gy):
-        grad = self.saved
+        grad, target, options = self.saved
         if creating_graph():
             p = self.probabilities(self.inputs[0])
-            if self.mass is not None:
-                p = p * self.mass
-            target = p.data - grad  # T = w·p − G: the (smoothed / normalised) target, a constant
-            grad = p - target
+            mass = self.target_mass(target, **options)
+            if mass is not None:
+                p = p * mass
+            constant = p.data - grad  # T = w·p − G: the (smoothed / normalised) target
+            grad = p - constant
         else:
             gy = gy.data
         n = self.inputs[0].shape[0]
