@@ -181,6 +181,16 @@ def test_maximum_minimum_split_ties_like_torch(backend, name):
     np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
 
 
+def test_maximum_backward_reads_its_inputs(backend):
+    """The shares are formed in backward from a and b: a write to b in between raises."""
+    a = xg.tensor([1.0, 2.0], requires_grad=True)
+    b = xg.tensor([1.5, 1.5])
+    y = xg.maximum(a, b).sum()
+    b[0] = 0.0
+    with pytest.raises(RuntimeError, match="inplace operation: input 1 of Maximum"):
+        y.backward()
+
+
 @pytest.mark.parametrize("name", ["max", "min"])
 def test_max_min_with_nan_send_gradient_to_the_nan(backend, name):
     """The max of [1, NaN, 3] is NaN, so ∂y/∂x = [0, 1, 0] (PyTorch); the others get no NaN."""

@@ -216,19 +216,28 @@ class Maximum(Function):
     Ties split the gradient evenly, as in PyTorch."""
 
     __slots__ = ()
-    reads_inputs = False
 
     def forward(self, a, b):
-        y = self.backend.xp.maximum(a, b)
-        self.saved = _share_of_a(self.backend.xp, a > b, a == b, y.dtype)
-        return y
+        return self.backend.xp.maximum(a, b)
+
+    @staticmethod
+    def chosen(a, b):
+        """Where a alone is selected."""
+        return a > b
 
     def backward(self, gy):
+        # The shares are formed here from the inputs (as PyTorch does), not in forward: a
+        # forward without grad or whose result is never differentiated pays only for max(a, b).
         a, b = self.inputs
-        share = self.saved
-        ga = sum_to(gy * share, a.shape) if self.needs_grad(0) else None
-        gb = sum_to(gy * (1 - share), b.shape) if self.needs_grad(1) else None
-        return ga, gb
+        # Built in place and gb as gy − ga: each array of the input's size costs (page faults
+        # of fresh allocations made ∂max 8x slower at 1e5 elements with five of them). The
+        # price: an infinite ∂L/∂y at a tie gives b ∞ − ∞ = NaN instead of ∞/2.
+        share = (a.data == b.data).astype(gy.data.dtype)
+        share *= 0.5
+        share += self.chosen(a.data, b.data)  # ½ on ties, 1 where a alone is chosen
+        ga = gy * share
+        return (sum_to(ga, a.shape) if self.needs_grad(0) else None,
+                sum_to(gy - ga, b.shape) if self.needs_grad(1) else None)
 
 
 class Minimum(Maximum):
@@ -237,14 +246,11 @@ class Minimum(Maximum):
     __slots__ = ()
 
     def forward(self, a, b):
-        y = self.backend.xp.minimum(a, b)
-        self.saved = _share_of_a(self.backend.xp, a < b, a == b, y.dtype)
-        return y
+        return self.backend.xp.minimum(a, b)
 
-
-def _share_of_a(xp, wins, ties, dtype):
-    """The part of ∂L/∂y that goes to a: 1 where a alone is chosen, ½ on ties, else 0."""
-    return xp.where(ties, 0.5, wins).astype(dtype)
+    @staticmethod
+    def chosen(a, b):
+        return a < b
 
 
 class Clip(Function):
