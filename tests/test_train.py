@@ -59,6 +59,30 @@ def test_scheduler_steps_once_per_epoch(backend):
     assert history.history["lr"] == [1.0, 0.5, 0.25]
 
 
+def test_cyclic_lr_steps_once_per_batch(backend):
+    # CyclicLR's step sizes count iterations: fit stepped it once per epoch, so with 10 batches
+    # an epoch the rate stayed at base_lr for a whole epoch and crawled up a cycle per 5 epochs
+    torch = pytest.importorskip("torch")
+    X, y = blobs()
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    cyclic = optim.lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=3,
+                                         cycle_momentum=False)
+    seen = []
+    record = xg.train.LambdaCallback(on_batch_end=lambda s, i, logs: seen.append(opt.param_groups[0]["lr"]))
+    xg.train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=2, batch_size=20,
+                 progress=False, scheduler=cyclic, callbacks=[record])
+    t_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.01)
+    t_cyclic = torch.optim.lr_scheduler.CyclicLR(t_opt, base_lr=0.01, max_lr=0.1, step_size_up=3,
+                                                 cycle_momentum=False)
+    expected = []
+    for _ in range(20):  # 2 epochs of 10 batches, the scheduler stepped after each optimizer step
+        t_opt.step()
+        t_cyclic.step()
+        expected.append(t_opt.param_groups[0]["lr"])
+    assert seen == pytest.approx(expected, rel=1e-12)
+
+
 def test_reduce_on_plateau_uses_validation_loss(backend):
     X, y = blobs()
     model = small_model()

@@ -53,6 +53,13 @@ def _is_plateau(scheduler) -> bool:
     return isinstance(scheduler, ReduceLROnPlateau)
 
 
+def _is_per_batch(scheduler) -> bool:
+    """CyclicLR counts batches (its step_size_up/down are iterations), so it steps per batch."""
+    from ..optim.lr_scheduler import CyclicLR
+
+    return isinstance(scheduler, CyclicLR)
+
+
 def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy",), callbacks=(),
         scheduler=None, regularizer=None, progress=True, batch_size=32, seed=None,
         initial_epoch=None) -> History:
@@ -61,7 +68,8 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     ``train``/``val``: DataLoaders or (X, y) pairs (pairs are batched with ``batch_size``).
     ``regularizer(model) -> Tensor`` is added to every batch loss (e.g. λ·Σw²).
     ``scheduler`` is stepped once per epoch (ReduceLROnPlateau on val_loss, or on the training
-    loss without validation data). Logged per epoch: loss, each metric, their val_ versions,
+    loss without validation data); CyclicLR, whose step sizes count batches, after every
+    optimizer step, as in PyTorch. Logged per epoch: loss, each metric, their val_ versions,
     the learning rate ("lr") and the epoch's wall time ("time").
     ``initial_epoch`` resumes a run: epochs initial_epoch+1 … epochs are trained, and a seeded
     DataLoader replays the shuffles the uninterrupted run would have used. Without it a
@@ -76,6 +84,7 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     val_loader = None if val is None else _labelled_loader(val, max(batch_size, 256), False,
                                                            "validation data")
     metric_fns = resolve_metrics(metrics)
+    per_batch = scheduler is not None and _is_per_batch(scheduler)
     history = History()
     state = FitState(model=model, optimizer=optimizer, history=history)
     for cb in callbacks:
@@ -94,6 +103,8 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
                 loss = loss + regularizer(model)
             loss.backward()
             optimizer.step()
+            if per_batch:
+                scheduler.step()
             n = xb.shape[0]
             batch_logs = {"loss": loss.item()}
             for name, fn in metric_fns.items():
@@ -110,7 +121,7 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
             logs.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn, metric_fns).items()})
         logs["lr"] = optimizer.param_groups[0]["lr"]
         logs["time"] = time.perf_counter() - start
-        if scheduler is not None:
+        if scheduler is not None and not per_batch:
             if _is_plateau(scheduler):
                 scheduler.step(logs.get("val_loss", logs["loss"]))
             else:
