@@ -227,6 +227,21 @@ def test_leaf_backward_with_seed_copies_it(backend):
     assert x.grad.tolist() == [3.0, 4.0]
 
 
+def test_gradient_copied_from_a_seed_follows_create_graph(backend):
+    """As PyTorch: with create_graph, x.grad copied from a seed that requires grad stays a
+    function of it (the copy was a detached leaf, so ∂Σx.grad/∂g was lost); without, x.grad
+    is a plain tensor that requires no grad."""
+    g = xg.tensor([3.0, 4.0], requires_grad=True)
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    x.backward(g, create_graph=True)
+    assert x.grad.tolist() == [3.0, 4.0] and x.grad.requires_grad
+    x.grad.sum().backward()
+    assert g.grad.tolist() == [1.0, 1.0]
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    (x + 0).backward(g)
+    assert x.grad.tolist() == [3.0, 4.0] and not x.grad.requires_grad
+
+
 def test_grad_of_several_outputs_sharing_a_graph(backend):
     """One backward pass from all outputs: with y = 2x, ∂(Σy + Σy²)/∂x = 2 + 8x."""
     x = xg.tensor([1.0, 2.0], requires_grad=True)

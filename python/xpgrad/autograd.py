@@ -183,7 +183,7 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
                 if node.retained is not None and wanted is None:
                     kept = node.retained()
                     if kept is not None:
-                        _accumulate_grad(kept, g, taken)
+                        _accumulate_grad(kept, g, taken, create_graph)
                 if wanted_nodes and node in wanted_nodes:
                     results[wanted_nodes[node]] = g
                 inputs = node.inputs
@@ -212,7 +212,7 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
 
     if wanted is None:
         for t, g in leaf_grads.values():
-            _accumulate_grad(t, g, taken)
+            _accumulate_grad(t, g, taken, create_graph)
     else:
         for i, t in enumerate(wanted):
             entry = leaf_grads.get(id(t))
@@ -241,7 +241,7 @@ def _add_leaf_grad(leaf_grads, leaf, g):
         entry[1] = entry[1] + g
 
 
-def _accumulate_grad(t, g, taken):
+def _accumulate_grad(t, g, taken, create_graph):
     """t.grad += g. A first gradient gets an array of its own, as in PyTorch: ``g`` is copied
     when its array is a view (e.g. a read-only broadcast), a caller's seed, or already the
     ``.grad`` of another tensor (``taken``: ids of those arrays)."""
@@ -249,8 +249,12 @@ def _accumulate_grad(t, g, taken):
         t.grad = t.grad + g
         return
     if g.data.base is not None or id(g.data) in taken:
-        # a plain copy unless g is itself differentiable (create_graph): then a graph op
-        g = g.clone() if g._node is not None else Tensor._wrap(g.data.copy(), g.backend_obj, g.requires_grad)
+        # With create_graph a differentiable g (a seed that requires grad included) is copied
+        # by a graph op, so .grad stays connected to it; otherwise a plain, detached copy.
+        if create_graph and g.requires_grad:
+            g = g.clone()
+        else:
+            g = Tensor._wrap(g.data.copy(), g.backend_obj, False)
     taken.add(id(g.data))
     t.grad = g
 
