@@ -303,6 +303,12 @@ def test_numpy_integer_arguments(backend, op_xg, op_np):
     np.testing.assert_allclose(op_xg(xg.tensor(data)).numpy(), op_np(data))
 
 
+def test_split_of_an_empty_axis_into_sections(backend):
+    """np.split(np.zeros((0, 2)), 2) gives two (0, 2) parts (the step 0 broke range())."""
+    parts = xg.zeros(0, 2).split(2)
+    assert [p.shape for p in parts] == [(0, 2), (0, 2)]
+
+
 @pytest.mark.parametrize("pad_width", [1, np.int64(1), (1,), (1, 2), [(1, 2)], ((1,), (2,)), ((0, 1), (2, 0))])
 def test_pad_width_broadcasts_like_numpy(backend, pad_width):
     data = np.arange(4.0, dtype=np.float32).reshape(2, 2)

@@ -288,7 +288,7 @@ def split(t, indices_or_sections, axis=0):
     else:
         if sections <= 0 or n % sections:
             raise ValueError(f"split: axis {axis} of shape {t.shape} does not divide into {sections} equal parts")
-        bounds = list(range(0, n + 1, n // sections))
+        bounds = [i * (n // sections) for i in range(sections + 1)]  # n = 0: empty parts
     parts = []
     for start, stop in zip(bounds[:-1], bounds[1:]):
         index = [slice(None)] * t.ndim
