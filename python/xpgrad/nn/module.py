@@ -155,14 +155,19 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter), each parameter once even when shared."""
+    def _named_tensors(self, registry: str) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, tensor) from every module's ``registry`` (``_parameters`` or
+        ``_buffers``), each tensor once even when shared."""
         seen = set()
         for prefix, module in self.named_modules():
-            for name, param in module._parameters.items():
-                if param is not None and id(param) not in seen:
-                    seen.add(id(param))
-                    yield (f"{prefix}.{name}" if prefix else name), param
+            for name, tensor in getattr(module, registry).items():
+                if tensor is not None and id(tensor) not in seen:
+                    seen.add(id(tensor))
+                    yield (f"{prefix}.{name}" if prefix else name), tensor
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter), each parameter once even when shared."""
+        return self._named_tensors("_parameters")
 
     def parameters(self) -> Iterator[Parameter]:
         for _, param in self.named_parameters():
@@ -170,12 +175,7 @@ class Module:
 
     def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer), each buffer once even when shared."""
-        seen = set()
-        for prefix, module in self.named_modules():
-            for name, buffer in module._buffers.items():
-                if buffer is not None and id(buffer) not in seen:
-                    seen.add(id(buffer))
-                    yield (f"{prefix}.{name}" if prefix else name), buffer
+        return self._named_tensors("_buffers")
 
     def buffers(self) -> Iterator[Tensor]:
         for _, buffer in self.named_buffers():
