@@ -104,7 +104,6 @@ def test_bad_inputs_raise_value_error():
         k.sgd_update(np.zeros(4, np.float32), np.zeros(4, np.float64), None, 0.1, 0.0, 0.0, False, 0.0, False)
 
 
-
 @pytest.mark.parametrize("method", ["adam_update", "adamax_update"])
 def test_adam_step_and_betas_are_checked(method):
     """step 0 divided lr by 1 - beta1**0 = 0: inf/NaN parameters without an error."""

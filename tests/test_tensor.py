@@ -160,7 +160,6 @@ def test_bad_shapes_raise_value_error_naming_them(backend, bad):
         bad()
 
 
-
 @pytest.mark.parametrize("shapes", [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (2, 3, 4)), ((2, 4, 3), (3,))])
 def test_matmul_promotes_vectors_like_numpy(backend, shapes):
     """1-D operands are promoted and the promoted axis dropped: vector @ vector is 0-d."""
@@ -258,7 +257,6 @@ def test_mean_var_without_enough_elements_match_numpy(backend, reduce_xg, reduce
     want = reduce_np(data)
     assert got.shape == want.shape
     np.testing.assert_array_equal(got, want)  # NaN compares equal to NaN here
-
 
 
 @pytest.mark.parametrize(
