@@ -65,7 +65,6 @@ class Max(Function):
     Where the maximum is NaN (a NaN was reduced), it goes to the NaN elements, as in PyTorch."""
 
     __slots__ = ()
-    reads_inputs = False
 
     def forward(self, a, axis, keepdims, use_min):
         xp = self.backend.xp
@@ -73,14 +72,14 @@ class Max(Function):
         if any(a.shape[ax] == 0 for ax in axes):
             raise ValueError(f"{'min' if use_min else 'max'} over an empty axis of shape {a.shape}")
         y = a.min(axis=axes, keepdims=True) if use_min else a.max(axis=axes, keepdims=True)
-        chosen = a == y
-        if xp.isnan(y).any():
-            chosen |= xp.isnan(a) & xp.isnan(y)
-        mask = chosen.astype(a.dtype)
-        self.saved = (axes, keepdims, mask / mask.sum(axis=axes, keepdims=True))
+        self.saved = (axes, keepdims, y)
         return y if keepdims else xp.squeeze(y, axis=axes)
 
     def backward(self, gy):
-        (a,) = self.inputs
-        axes, keepdims, share = self.saved
+        a = self.inputs[0].data
+        axes, keepdims, y = self.saved
+        # max/min propagate NaN, so a group holds a NaN exactly when its y is NaN: the NaN
+        # elements are chosen there without testing y (no device sync on a GPU).
+        chosen = ((a == y) | (a != a)).astype(a.dtype)
+        share = chosen / chosen.sum(axis=axes, keepdims=True)
         return (_expand_reduced(gy, a.shape, axes, keepdims) * share,)
