@@ -282,6 +282,15 @@ def test_out_of_range_axes_raise_like_numpy(backend, shape, name, args):
     assert isinstance(info.value, ValueError) and isinstance(info.value, IndexError)
 
 
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "max", "min", "squeeze"])
+def test_repeated_axes_raise_like_numpy(backend, name):
+    """NumPy rejects a repeated axis ('duplicate value in axis'); it was silently dropped."""
+    with pytest.raises(ValueError):
+        getattr(np, name)(np.ones((2, 1)), axis=(1, -1))
+    with pytest.raises(ValueError, match=r"repeated axis in \(1, -1\) for an array of dimension 2"):
+        getattr(xg.ones(2, 1), name)(axis=(1, -1))
+
+
 @pytest.mark.parametrize(
     "op_xg, op_np",
     [

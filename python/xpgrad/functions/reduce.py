@@ -28,7 +28,9 @@ def normalize_axes(axis, ndim: int):
         axes = (operator.index(axis),)
     except TypeError:
         axes = tuple(axis)
-    normalized = {normalize_axis(ax, max(ndim, 1)) for ax in axes}
+    normalized = [normalize_axis(ax, max(ndim, 1)) for ax in axes]
+    if len(set(normalized)) < len(normalized):
+        raise ValueError(f"repeated axis in {tuple(axes)} for an array of dimension {ndim}")
     # NumPy and PyTorch take axis 0 / -1 of a 0-d array as "reduce over nothing".
     return tuple(sorted(normalized)) if ndim else ()
 
