@@ -266,6 +266,77 @@ def test_download_helper_validates_mirrors(tmp_path, server):
         download("f.bin", tmp_path / "out2", "0" * 32, [server(src)])
 
 
+@pytest.fixture
+def raw_server():
+    """A TCP server on 127.0.0.1 that answers every connection with fixed bytes (None: reads
+    the request and never answers); yields serve(reply) -> base URL."""
+    import socket
+
+    listeners, stop = [], threading.Event()
+
+    def serve(reply):
+        listener = socket.create_server(("127.0.0.1", 0))
+        listener.settimeout(0.1)
+        listeners.append(listener)
+
+        def loop():
+            held = []
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    continue
+                conn.recv(65536)
+                if reply is None:
+                    held.append(conn)  # keep it open, silent
+                else:
+                    conn.sendall(reply)
+                    conn.close()
+            for conn in held:
+                conn.close()
+
+        threading.Thread(target=loop, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/"
+
+    yield serve
+    stop.set()
+    for listener in listeners:
+        listener.close()
+
+
+@pytest.mark.parametrize("reply,match", [
+    (b"GARBAGE\r\n\r\n", "bad HTTP response: BadStatusLine"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + b"x" * 1000 + b"\r\n",
+     "bad HTTP response: IncompleteRead"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"x" * 100,
+     "connection closed after 100 of 5000 bytes"),
+], ids=["not-http", "chunked-cut-short", "length-cut-short"])
+def test_a_broken_mirror_is_reported_and_the_next_one_tried(tmp_path, server, raw_server, reply,
+                                                            match):
+    """A reply that is not HTTP, or a body cut short, is that mirror's failure: the next mirror
+    is tried, and when none works the error names each (it was an uncaught http.client error)."""
+    payload = b"hello" * 1000
+    write(tmp_path / "src" / "f.bin", payload)
+    md5 = hashlib.md5(payload).hexdigest()
+    broken = raw_server(reply)
+    path = download("f.bin", tmp_path / "out", md5, [broken, server(tmp_path / "src")])
+    assert Path(path).read_bytes() == payload
+    with pytest.raises(RuntimeError, match=match) as err:
+        download("f.bin", tmp_path / "out2", md5, [broken])
+    assert broken + "f.bin" in str(err.value)
+    assert os.listdir(tmp_path / "out2") == []
+
+
+def test_a_server_that_never_answers_times_out(tmp_path, raw_server, monkeypatch):
+    from xpgrad.datasets import download as download_module
+
+    monkeypatch.setattr(download_module, "TIMEOUT_S", 0.3)
+    silent = raw_server(None)
+    with pytest.raises(RuntimeError, match="timed out"):
+        download("f.bin", tmp_path / "out", "0" * 32, [silent])
+    assert os.listdir(tmp_path / "out") == []
+
+
 # ---- shipped digits and synthetic sets ---------------------------------------------------------
 def test_load_digits_is_shipped_and_offline():
     X, y = D.load_digits()

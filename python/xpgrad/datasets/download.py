@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.request
@@ -52,6 +53,8 @@ def _fetch(url: str, dest: str, md5: str) -> None:
             finally:
                 if bar is not None:
                     bar.close()
+            if length and length.isdigit() and out.tell() != int(length):
+                raise ValueError(f"connection closed after {out.tell()} of {length} bytes")
             out.flush()
             os.fsync(out.fileno())
         if digest.hexdigest() != md5:
@@ -81,4 +84,6 @@ def download(filename: str, directory: str | os.PathLike, md5: str,
             return dest
         except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts are OSErrors
             failures.append(f"{url}: {exc}")
+        except http.client.HTTPException as exc:  # not HTTP (BadStatusLine), a cut chunked body
+            failures.append(f"{url}: bad HTTP response: {exc!r}")
     raise RuntimeError(f"could not download {filename}:\n  " + "\n  ".join(failures))
