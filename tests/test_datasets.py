@@ -266,6 +266,21 @@ def test_download_helper_validates_mirrors(tmp_path, server):
         download("f.bin", tmp_path / "out2", "0" * 32, [server(src)])
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_failed_downloads_leak_no_file_descriptors(tmp_path):
+    """Each failed mirror left the temporary file's descriptor open (urlopen raised before
+    os.fdopen took it over)."""
+    def open_fds():
+        return len(os.listdir("/proc/self/fd"))
+
+    before = open_fds()
+    for _ in range(5):
+        with pytest.raises(RuntimeError, match="could not download"):
+            download("f.bin", tmp_path, "0" * 32, [_closed_port_url()])
+    assert open_fds() == before
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.fixture
 def raw_server():
     """A TCP server on 127.0.0.1 that answers every connection with fixed bytes (None: reads

@@ -39,8 +39,9 @@ def _fetch(url: str, dest: str, md5: str) -> None:
                                suffix=".part")
     try:
         digest = hashlib.md5(usedforsecurity=False)
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, \
-                os.fdopen(fd, "wb") as out:
+        # the file first: when urlopen fails, leaving the with closes the descriptor
+        with os.fdopen(fd, "wb") as out, \
+                urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
             length = response.headers.get("Content-Length")
             bar = _progress(int(length) if length and length.isdigit() else None,
                             os.path.basename(dest))
