@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import http.server
 import os
+import re
 import shutil
 import struct
 import threading
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 import xpgrad.datasets as D
+from xpgrad.datasets import download as download_module
 from xpgrad.datasets import mnist
 from xpgrad.datasets.download import download
 from xpgrad.datasets.idx import read_idx
@@ -281,6 +283,27 @@ def test_failed_downloads_leak_no_file_descriptors(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_an_unwritable_directory_is_a_local_error_not_a_mirror_failure(tiny, tmp_path, server,
+                                                                        monkeypatch):
+    """A directory that cannot be created or written was reported as each mirror's failure
+    ('http://mirror/f: [Errno 13] Permission denied: .../.f.xyz.part'), after trying them all."""
+    spec, source = tiny
+    blocker = write(tmp_path / "a-file", b"")  # root/<name> cannot be created under a file
+    with pytest.raises(OSError, match=re.escape(f"cannot write into {blocker / 'out'}")):
+        download("train-labels.gz", blocker / "out", spec.files["train_labels"][1],
+                 [server(source)])
+    with pytest.raises(RuntimeError) as err:
+        mnist.load_idx_dataset(spec, blocker, mirrors=[server(source)])
+    assert f"cannot write into {blocker / 'tiny'}" in str(err.value)
+
+    def read_only(*args, **kwargs):  # what a read-only directory does to a non-root user
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(download_module.tempfile, "mkstemp", read_only)
+    with pytest.raises(PermissionError, match=re.escape(f"cannot write into {tmp_path}: Permission denied")):
+        download("train-labels.gz", tmp_path, spec.files["train_labels"][1], [server(source)])
+
+
 @pytest.fixture
 def raw_server():
     """A TCP server on 127.0.0.1 that answers every connection with fixed bytes (None: reads
@@ -343,8 +366,6 @@ def test_a_broken_mirror_is_reported_and_the_next_one_tried(tmp_path, server, ra
 
 
 def test_a_server_that_never_answers_times_out(tmp_path, raw_server, monkeypatch):
-    from xpgrad.datasets import download as download_module
-
     monkeypatch.setattr(download_module, "TIMEOUT_S", 0.3)
     silent = raw_server(None)
     with pytest.raises(RuntimeError, match="timed out"):

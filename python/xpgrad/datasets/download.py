@@ -31,12 +31,23 @@ def _progress(total: int | None, desc: str):
                 leave=False, disable=None)
 
 
-def _fetch(url: str, dest: str, md5: str) -> None:
-    """Stream ``url`` into a temporary file beside ``dest``; rename it into place only once its
-    MD5 matches, so ``dest`` is either absent, the old file, or complete and verified."""
+def _temp_beside(dest: str) -> tuple[int, str]:
+    """A new empty file in ``dest``'s directory (created if need be): its descriptor and path.
+    Raises OSError saying which directory cannot be written: a local problem, not a mirror's."""
     directory = os.path.dirname(dest) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(dest) + ".",
-                               suffix=".part")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        return tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(dest) + ".",
+                                suffix=".part")
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write into {directory}: "
+                                   f"{exc.strerror or exc}") from exc
+
+
+def _fetch(url: str, fd: int, tmp: str, dest: str, md5: str) -> None:
+    """Stream ``url`` into ``tmp`` (open as ``fd``, beside ``dest``); rename it into place only
+    once its MD5 matches, so ``dest`` is either absent, the old file, or complete and verified.
+    ``tmp`` is removed on any failure."""
     try:
         digest = hashlib.md5(usedforsecurity=False)
         # the file first: when urlopen fails, leaving the with closes the descriptor
@@ -72,16 +83,16 @@ def download(filename: str, directory: str | os.PathLike, md5: str,
     """Download ``filename`` into ``directory`` from the first mirror that serves it with the
     expected MD5 (each mirror is a base URL; the file's URL is mirror + filename).
 
-    Returns the path. Raises RuntimeError listing every mirror's failure when none worked.
+    Returns the path. Raises RuntimeError listing every mirror's failure when none worked, and
+    OSError at once when ``directory`` cannot be created or written (no mirror is to blame).
     """
-    directory = os.fspath(directory)
-    os.makedirs(directory, exist_ok=True)
-    dest = os.path.join(directory, filename)
+    dest = os.path.join(os.fspath(directory), filename)
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + filename
+        fd, tmp = _temp_beside(dest)
         try:
-            _fetch(url, dest, md5)
+            _fetch(url, fd, tmp, dest, md5)
             return dest
         except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts are OSErrors
             failures.append(f"{url}: {exc}")
