@@ -296,12 +296,30 @@ def test_an_unwritable_directory_is_a_local_error_not_a_mirror_failure(tiny, tmp
         mnist.load_idx_dataset(spec, blocker, mirrors=[server(source)])
     assert f"cannot write into {blocker / 'tiny'}" in str(err.value)
 
-    def read_only(*args, **kwargs):  # what a read-only directory does to a non-root user
-        raise PermissionError(13, "Permission denied")
+    def read_only(path, *args, **kwargs):  # what a read-only directory does to a non-root user
+        raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(download_module.tempfile, "mkstemp", read_only)
-    with pytest.raises(PermissionError, match=re.escape(f"cannot write into {tmp_path}: Permission denied")):
-        download("train-labels.gz", tmp_path, spec.files["train_labels"][1], [server(source)])
+    mirror = server(source)
+    with monkeypatch.context() as patch:
+        patch.setattr(download_module.os, "open", read_only)
+        with pytest.raises(PermissionError) as err:
+            download("train-labels.gz", tmp_path, spec.files["train_labels"][1], [mirror])
+    assert f"cannot write into {tmp_path}: Permission denied" in str(err.value)
+    assert mirror not in str(err.value)
+
+
+def test_downloaded_files_get_the_usual_permissions(tmp_path, server):
+    """Downloads were left with mkstemp's mode 0o600: a data directory shared through
+    XPGRAD_DATA was unreadable to everyone but the user who downloaded it."""
+    payload = b"shared" * 100
+    write(tmp_path / "src" / "f.bin", payload)
+    old = os.umask(0o022)
+    try:
+        path = download("f.bin", tmp_path / "out", hashlib.md5(payload).hexdigest(),
+                        [server(tmp_path / "src")])
+    finally:
+        os.umask(old)
+    assert os.stat(path).st_mode & 0o777 == 0o644
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
+import secrets
 import urllib.request
 from collections.abc import Sequence
 
@@ -35,10 +35,16 @@ def _temp_beside(dest: str) -> tuple[int, str]:
     """A new empty file in ``dest``'s directory (created if need be): its descriptor and path.
     Raises OSError saying which directory cannot be written: a local problem, not a mirror's."""
     directory = os.path.dirname(dest) or "."
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
         os.makedirs(directory, exist_ok=True)
-        return tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(dest) + ".",
-                                suffix=".part")
+        while True:
+            tmp = os.path.join(directory, f".{os.path.basename(dest)}.{secrets.token_hex(4)}.part")
+            try:  # mode 0o666 less the umask, like any new file (mkstemp's 0o600 would leave the
+                # renamed file unreadable to the other users of a shared data directory)
+                return os.open(tmp, flags, 0o666), tmp
+            except FileExistsError:
+                continue
     except OSError as exc:
         raise type(exc)(exc.errno, f"cannot write into {directory}: "
                                    f"{exc.strerror or exc}") from exc
