@@ -391,6 +391,16 @@ def test_a_server_that_never_answers_times_out(tmp_path, raw_server, monkeypatch
     assert os.listdir(tmp_path / "out") == []
 
 
+def test_one_mirror_given_as_a_string_and_no_mirrors(tmp_path, server, tiny):
+    """mirrors="http://host/" was iterated letter by letter ('h/f.bin: unknown url type' for
+    each character); an empty list gave 'could not download f.bin:' and no reason."""
+    spec, source = tiny
+    _, (Xt, _) = mnist.load_idx_dataset(spec, tmp_path / "r", mirrors=server(source))
+    assert Xt.shape == (2, 28, 28)
+    with pytest.raises(RuntimeError, match="could not download f.bin: no mirrors given"):
+        download("f.bin", tmp_path / "out", "0" * 32, [])
+
+
 # ---- shipped digits and synthetic sets ---------------------------------------------------------
 def test_load_digits_is_shipped_and_offline():
     X, y = D.load_digits()

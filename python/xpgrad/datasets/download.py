@@ -87,11 +87,16 @@ def _fetch(url: str, fd: int, tmp: str, dest: str, md5: str) -> None:
 def download(filename: str, directory: str | os.PathLike, md5: str,
              mirrors: Sequence[str]) -> str:
     """Download ``filename`` into ``directory`` from the first mirror that serves it with the
-    expected MD5 (each mirror is a base URL; the file's URL is mirror + filename).
+    expected MD5 (each mirror is a base URL, a single string is one mirror; the file's URL is
+    mirror + filename).
 
     Returns the path. Raises RuntimeError listing every mirror's failure when none worked, and
     OSError at once when ``directory`` cannot be created or written (no mirror is to blame).
     """
+    if isinstance(mirrors, str):  # one base URL, not a sequence of one-letter "mirrors"
+        mirrors = [mirrors]
+    if not mirrors:
+        raise RuntimeError(f"could not download {filename}: no mirrors given")
     dest = os.path.join(os.fspath(directory), filename)
     failures = []
     for mirror in mirrors:
