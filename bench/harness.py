@@ -16,8 +16,12 @@ import sys
 import time
 from pathlib import Path
 
-# bench/results in a checkout; `xpgrad bench --out DIR` redirects it through this variable.
-RESULTS_DIR = Path(os.environ.get("XPGRAD_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
+
+def results_dir() -> Path:
+    """bench/results in a checkout; `xpgrad bench --out DIR` redirects it through the variable
+    XPGRAD_BENCH_RESULTS, read on every write (not once at import: `xpgrad bench` called twice
+    in one process with two --out directories must write into each)."""
+    return Path(os.environ.get("XPGRAD_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 
 
 # Seconds to wait before timing: the worker threads of whatever library ran before spin-wait
@@ -101,11 +105,12 @@ def try_import_torch():
 
 def write_results(name: str, title: str, rows: list[dict], columns: list[str], notes: str = "") -> Path:
     """Write rows as ``results/<name>.json`` and a Markdown table ``results/<name>.md``."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = results_dir()
+    out.mkdir(parents=True, exist_ok=True)
     meta = machine()
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     payload = {"benchmark": name, "title": title, "date": date, "machine": meta, "rows": rows, "notes": notes}
-    json_path = RESULTS_DIR / f"{name}.json"
+    json_path = out / f"{name}.json"
     tmp = json_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, indent=2) + "\n")
     os.replace(tmp, json_path)
@@ -128,6 +133,6 @@ def write_results(name: str, title: str, rows: list[dict], columns: list[str], n
     lines += ["| " + " | ".join(fmt(row.get(c)) for c in columns) + " |" for row in rows]
     if notes:
         lines += ["", notes]
-    md_path = RESULTS_DIR / f"{name}.md"
+    md_path = out / f"{name}.md"
     md_path.write_text("\n".join(lines) + "\n")
     return md_path

@@ -1,6 +1,8 @@
 """The command line: demo, train, info, bench."""
 
 import functools
+import importlib
+import os
 import subprocess
 import sys
 
@@ -114,3 +116,22 @@ def test_demo_says_why_it_fails(capsys, monkeypatch):
     monkeypatch.setattr(cli, "run_training", lambda args: 0.5)
     assert cli.main(["demo", "--quiet"]) == 1
     assert "test accuracy 0.5000 is below 0.9" in capsys.readouterr().err
+
+
+def test_bench_writes_into_each_calls_out_directory(monkeypatch, tmp_path):
+    """Two `bench` calls in one process: the second wrote into the first's --out (the results
+    directory was read from XPGRAD_BENCH_RESULTS once, when bench.harness was first imported),
+    and the variable stayed set in the caller's environment."""
+    _, package = cli._bench_package()
+
+    harness = importlib.import_module(f"{package}.harness")
+
+    def fake_main(argv):
+        harness.write_results("fake", "Fake", [{"x": 1.0}], ["x"])
+
+    monkeypatch.setattr(importlib.import_module(f"{package}.bench_autograd"), "main", fake_main)
+    monkeypatch.delenv("XPGRAD_BENCH_RESULTS", raising=False)
+    for out in ("a", "b"):
+        assert cli.main(["bench", "--only", "bench_autograd", "--out", str(tmp_path / out)]) == 0
+        assert (tmp_path / out / "fake.json").is_file()
+    assert "XPGRAD_BENCH_RESULTS" not in os.environ

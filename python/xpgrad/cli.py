@@ -158,17 +158,24 @@ def _bench_package():
 
 
 def cmd_bench(args) -> int:
-    os.environ["XPGRAD_BENCH_RESULTS"] = str(Path(args.out).resolve())
     _, package = _bench_package()
     names = args.only or [b for b in BENCHMARKS if b != "bench_gpu" or args.gpu]
-    for name in names:
-        try:
-            module = importlib.import_module(f"{package}.{name}")
-        except ImportError as exc:
-            print(f"skipping {name}: {exc}")
-            continue
-        print(f"== {name}")
-        module.main(["--quick"] if args.quick else [])
+    previous = os.environ.get("XPGRAD_BENCH_RESULTS")
+    os.environ["XPGRAD_BENCH_RESULTS"] = str(Path(args.out).resolve())
+    try:
+        for name in names:
+            try:
+                module = importlib.import_module(f"{package}.{name}")
+            except ImportError as exc:
+                print(f"skipping {name}: {exc}")
+                continue
+            print(f"== {name}")
+            module.main(["--quick"] if args.quick else [])
+    finally:  # the variable is for the benchmarks run here, not for the caller's process
+        if previous is None:
+            os.environ.pop("XPGRAD_BENCH_RESULTS", None)
+        else:
+            os.environ["XPGRAD_BENCH_RESULTS"] = previous
     print(f"results in {args.out}")
     return 0
 
