@@ -118,6 +118,28 @@ def test_demo_says_why_it_fails(capsys, monkeypatch):
     assert "test accuracy 0.5000 is below 0.9" in capsys.readouterr().err
 
 
+def test_bench_skips_what_cannot_run_here(capsys, monkeypatch, tmp_path):
+    """A benchmark that needs xpgrad._C or the cpu backend where they are missing: a skip
+    line, the next benchmark still runs, no traceback (bench_gemm raised ImportError from
+    main, bench_activations BackendUnavailableError, which ended the whole run)."""
+    _, package = cli._bench_package()
+
+    def no_extension(argv):
+        raise ImportError("No module named 'xpgrad._C'")
+
+    def no_cpu_backend(argv):
+        raise xg.backends.errors.BackendUnavailableError("backend 'cpu' is unavailable")
+
+    monkeypatch.setattr(importlib.import_module(f"{package}.bench_gemm"), "main", no_extension)
+    monkeypatch.setattr(importlib.import_module(f"{package}.bench_softmax"), "main", no_cpu_backend)
+    out = tmp_path / "results"
+    assert cli.main(["bench", "--only", "bench_gemm", "bench_softmax", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "skipping bench_gemm: No module named 'xpgrad._C'" in printed
+    assert "skipping bench_softmax: backend 'cpu' is unavailable" in printed
+    assert "no results written" in printed and not out.exists()
+
+
 def test_bench_writes_into_each_calls_out_directory(monkeypatch, tmp_path):
     """Two `bench` calls in one process: the second wrote into the first's --out (the results
     directory was read from XPGRAD_BENCH_RESULTS once, when bench.harness was first imported),
