@@ -140,6 +140,13 @@ def test_bench_skips_what_cannot_run_here(capsys, monkeypatch, tmp_path):
     assert "no results written" in printed and not out.exists()
 
 
+def test_bench_only_needs_a_name(capsys):
+    """`--only` with no name ran every benchmark (minutes) instead of saying what it needs."""
+    with pytest.raises(SystemExit, match="2"):
+        cli.main(["bench", "--only"])
+    assert "argument --only: expected at least one argument" in capsys.readouterr().err
+
+
 def test_bench_writes_into_each_calls_out_directory(monkeypatch, tmp_path):
     """Two `bench` calls in one process: the second wrote into the first's --out (the results
     directory was read from XPGRAD_BENCH_RESULTS once, when bench.harness was first imported),

@@ -305,9 +305,10 @@ def parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train, command_parser=train)
 
     bench = sub.add_parser("bench", help="kernel microbenchmarks (vs NumPy, and PyTorch when installed)")
-    bench.add_argument("--quick", action="store_true")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions and sizes")
     bench.add_argument("--gpu", action="store_true", help="also the GPU benchmarks")
-    bench.add_argument("--only", nargs="*", choices=BENCHMARKS)
+    bench.add_argument("--only", nargs="+", choices=BENCHMARKS, metavar="NAME",
+                       help=f"run only these ({', '.join(BENCHMARKS)})")
     bench.add_argument("--out", default="bench-results", help="results directory")
     bench.set_defaults(func=cmd_bench)
 
