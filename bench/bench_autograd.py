@@ -45,7 +45,7 @@ def torch_step(torch):
 
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (results as <name>_quick)")
     args = parser.parse_args(argv)
     repeat = 5 if args.quick else 21
     import xpgrad as xg
@@ -68,7 +68,7 @@ def main(argv=None) -> list[dict]:
             "goal_us_per_op": 10.0,
         })
     columns = ["case", "backend", "us_per_op", "torch_us_per_op", "vs_torch", "goal_us_per_op"]
-    path = write_results("autograd_overhead", "Autograd per-op overhead (tiny tensors)", rows, columns,
+    path = write_results("autograd_overhead" + ("_quick" if args.quick else ""), "Autograd per-op overhead (tiny tensors)", rows, columns,
                          notes="vs_torch < 1 means xpgrad is faster. PyTorch single-threaded.")
     for row in rows:
         print(f"{row['backend']:>6}: {row['us_per_op']:.2f} µs/op" +

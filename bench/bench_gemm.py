@@ -64,7 +64,7 @@ def measure(m, k, n, layout, dtype, rounds, repeat, kernels, torch):
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds, squares up to 1024")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, squares up to 1024 (results as <name>_quick)")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     args = parser.parse_args(argv)
     torch = try_import_torch()  # first: xpgrad's GOMP_SPINCOUNT default must not reach torch's libgomp
@@ -91,7 +91,7 @@ def main(argv=None) -> None:
              f"**{mlp_geomean:.2f}×**. GFLOP/s and ratios are medians over {rounds} rounds. "
              f"Load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}.")
     print(notes)
-    suffix = "" if args.dtype == "float32" else "_f64"
+    suffix = ("" if args.dtype == "float32" else "_f64") + ("_quick" if args.quick else "")
     write_results("gemm" + suffix, f"GEMM ({args.dtype})", rows, columns, notes)
 
 

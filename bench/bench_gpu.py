@@ -178,7 +178,7 @@ def gpu_or_reason():
 
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions and shapes")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and shapes (results as <name>_quick)")
     args = parser.parse_args(argv)
     found = gpu_or_reason()
     if isinstance(found, str):
@@ -196,7 +196,7 @@ def main(argv=None) -> list[dict]:
     columns = ["case", "impl", "time_ms", "throughput", "unit", "ratio", "goal"]
     notes = (f"GPU: {gpu_name}. ratio: GEMM = cuBLAS time / time (fraction of cuBLAS); row ops = "
              "achieved GB/s / copy GB/s; MLP = xpgrad time / torch time (<= 1 is no slower).")
-    path = write_results("gpu", f"GPU kernels on {gpu_name}", rows, columns, notes=notes)
+    path = write_results("gpu" + ("_quick" if args.quick else ""), f"GPU kernels on {gpu_name}", rows, columns, notes=notes)
     for row in rows:
         ratio = f"  ratio {row['ratio']:.2f}" if row.get("ratio") is not None else ""
         value = f"{row['throughput']:.0f} {row['unit']}" if "throughput" in row else f"{row['time_ms']:.3f} ms"

@@ -118,7 +118,7 @@ def check_agreement(cpu_params, ref_params) -> float:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (results as <name>_quick)")
     args = parser.parse_args(argv)
     torch = try_import_torch()  # first: xpgrad's GOMP_SPINCOUNT default must not reach torch's libgomp
     from xpgrad import _C
@@ -159,7 +159,7 @@ def main(argv=None) -> None:
              f"{_C.num_threads()} threads, ISA {_C.isa()}. Ratios are medians of same-round ratios "
              f"over {rounds} rounds. the three xpgrad variants agree to {diff:.1e} after 3 steps. "
              f"Load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}.")
-    write_results("mlp_step", "MLP training step", rows, ["implementation", "ms / step", f"time vs {base}"], notes)
+    write_results("mlp_step" + ("_quick" if args.quick else ""), "MLP training step", rows, ["implementation", "ms / step", f"time vs {base}"], notes)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,10 @@ def test_info_lists_backends_and_reasons():
 def test_bench_runs_a_quick_benchmark(tmp_path):
     result = run_cli("bench", "--quick", "--only", "bench_autograd", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "autograd_overhead.json").exists() and (tmp_path / "autograd_overhead.md").exists()
+    # quick numbers under their own name: they must not replace a full run's bench/results files
+    assert (tmp_path / "autograd_overhead_quick.json").exists()
+    assert (tmp_path / "autograd_overhead_quick.md").exists()
+    assert not (tmp_path / "autograd_overhead.json").exists()
 
 
 @pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax"])
