@@ -22,7 +22,15 @@ from xpgrad.datasets import mnist
 from xpgrad.datasets.download import download
 from xpgrad.datasets.idx import read_idx
 
-SHARED = Path(os.environ.get("XPGRAD_DATA", "/nonexistent"))
+SHARED = Path(os.environ["XPGRAD_DATA"]) if os.environ.get("XPGRAD_DATA") else None
+
+
+def shared_files(name: str, spec) -> Path:
+    """XPGRAD_DATA/<name> when it holds all of spec's real files, else skip the test."""
+    folder = SHARED / name if SHARED else None
+    if folder is None or not all((folder / f).is_file() for f, _ in spec.files.values()):
+        pytest.skip(f"real {name} files not found under XPGRAD_DATA={SHARED}")
+    return folder
 MNIST_HIST = {"train": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
               "test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]}
 FASHION_HIST = {"train": [6000] * 10, "test": [1000] * 10}
@@ -101,11 +109,12 @@ def test_idx_never_trusts_declared_sizes(tmp_path):
 
 
 # ---- MNIST / Fashion-MNIST from the real files ------------------------------------------------
-@pytest.mark.parametrize("loader,name,hist", [(D.load_mnist, "mnist", MNIST_HIST),
-                                              (D.load_fashion_mnist, "fashion-mnist", FASHION_HIST)])
-def test_real_dataset_from_xpgrad_data(loader, name, hist):
-    if not (SHARED / name).is_dir():
-        pytest.skip(f"real {name} files not found under XPGRAD_DATA={SHARED}")
+@pytest.mark.parametrize("loader,name,spec,hist", [
+    (D.load_mnist, "mnist", mnist.MNIST, MNIST_HIST),
+    (D.load_fashion_mnist, "fashion-mnist", mnist.FASHION_MNIST, FASHION_HIST),
+])
+def test_real_dataset_from_xpgrad_data(loader, name, spec, hist):
+    shared_files(name, spec)
     (X, y), (Xt, yt) = loader(download=False)  # root from $XPGRAD_DATA
     assert X.shape == (60000, 28, 28) and Xt.shape == (10000, 28, 28)
     assert X.dtype == np.uint8 and y.dtype == np.int64
@@ -234,9 +243,8 @@ def test_corrupt_local_copy_is_reported_or_replaced(tiny, tmp_path, server):
 
 
 def test_load_mnist_downloads_real_files_from_a_local_mirror(tmp_path, server):
-    if not (SHARED / "mnist").is_dir():
-        pytest.skip(f"real mnist files not found under XPGRAD_DATA={SHARED}")
-    (X, y), (Xt, yt) = D.load_mnist(tmp_path, mirrors=[server(SHARED / "mnist")])
+    source = shared_files("mnist", mnist.MNIST)
+    (X, y), (Xt, yt) = D.load_mnist(tmp_path, mirrors=[server(source)])
     assert X.shape == (60000, 28, 28) and Xt.shape == (10000, 28, 28)
     assert np.bincount(y).tolist() == MNIST_HIST["train"]
     assert np.bincount(yt).tolist() == MNIST_HIST["test"]
