@@ -22,6 +22,7 @@ class _Scheduler:
     """What every schedule shares: the optimizer, the last rates set, and checkpointing."""
 
     _not_saved: tuple[str, ...] = ("optimizer",)
+    per_batch = False  # True: step() after every optimizer step (the schedule counts batches)
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -203,6 +204,8 @@ class CyclicLR(LRScheduler):
     With ``cycle_momentum`` the momentum (or Adam's β₁) runs inversely, from max_momentum
     down to base_momentum, as in PyTorch.
     """
+
+    per_batch = True
 
     _not_saved = ("optimizer", "_scale_fn_custom")
 

@@ -53,13 +53,6 @@ def _is_plateau(scheduler) -> bool:
     return isinstance(scheduler, ReduceLROnPlateau)
 
 
-def _is_per_batch(scheduler) -> bool:
-    """CyclicLR counts batches (its step_size_up/down are iterations), so it steps per batch."""
-    from ..optim.lr_scheduler import CyclicLR
-
-    return isinstance(scheduler, CyclicLR)
-
-
 def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy",), callbacks=(),
         scheduler=None, regularizer=None, progress=True, batch_size=32, seed=None,
         initial_epoch=None) -> History:
@@ -84,7 +77,7 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     val_loader = None if val is None else _labelled_loader(val, max(batch_size, 256), False,
                                                            "validation data")
     metric_fns = resolve_metrics(metrics)
-    per_batch = scheduler is not None and _is_per_batch(scheduler)
+    per_batch = getattr(scheduler, "per_batch", False)  # (any object with step() may be passed)
     history = History()
     state = FitState(model=model, optimizer=optimizer, history=history)
     for cb in callbacks:
