@@ -2,10 +2,12 @@
 the shipped digits and the synthetic sets. No test reaches the network: downloads come from
 a local HTTP server on 127.0.0.1."""
 
+import errno
 import functools
 import gzip
 import hashlib
 import http.server
+import io
 import os
 import re
 import shutil
@@ -328,6 +330,39 @@ def test_downloaded_files_get_the_usual_permissions(tmp_path, server):
     finally:
         os.umask(old)
     assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+class _FullDisk(io.FileIO):
+    """A file on a full disk: every write fails with ENOSPC."""
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _no_space(*args):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("call,replacement", [
+    ("fdopen", _FullDisk), ("fsync", _no_space), ("replace", _no_space),
+], ids=["write", "fsync", "rename"])
+def test_a_full_disk_is_a_local_error_not_a_mirror_failure(tmp_path, server, monkeypatch, call,
+                                                           replacement):
+    """ENOSPC (any OSError) writing the download was reported as the mirror's failure
+    ('could not download f.bin: http://mirror/f.bin: [Errno 28] ...') and the next mirror tried,
+    to fail the same way. It is now raised at once, as the OSError it is, naming the file; no
+    temporary file is left and the file the user had is untouched."""
+    payload = b"hello" * 1000
+    write(tmp_path / "src" / "f.bin", payload)
+    old = write(tmp_path / "out" / "f.bin", b"the file before")
+    mirrors = [server(tmp_path / "src"), server(tmp_path / "src")]
+    with monkeypatch.context() as patch:
+        patch.setattr(download_module.os, call, replacement)
+        with pytest.raises(OSError) as err:  # not RuntimeError: no list of mirror failures
+            download("f.bin", tmp_path / "out", hashlib.md5(payload).hexdigest(), mirrors)
+    assert err.value.errno == errno.ENOSPC
+    assert str(err.value) == f"[Errno 28] writing {old} failed: No space left on device"
+    assert os.listdir(tmp_path / "out") == ["f.bin"] and old.read_bytes() == b"the file before"
 
 
 @pytest.fixture

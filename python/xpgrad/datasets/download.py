@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
@@ -11,6 +12,27 @@ from collections.abc import Sequence
 
 _CHUNK = 1 << 16
 TIMEOUT_S = 30.0
+
+
+class _MirrorFailure(Exception):
+    """One mirror did not deliver the file (unreachable, not HTTP, cut short, wrong checksum):
+    the next one is worth trying."""
+
+
+@contextlib.contextmanager
+def _mirror_side():
+    """Errors of the network calls inside become the mirror's _MirrorFailure."""
+    try:
+        yield
+    except http.client.HTTPException as exc:  # not HTTP (BadStatusLine), a cut chunked body
+        raise _MirrorFailure(f"bad HTTP response: {exc!r}") from exc
+    except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts; unknown url type
+        raise _MirrorFailure(str(exc)) from exc
+
+
+def _local_error(exc: OSError, doing: str) -> OSError:
+    """``exc`` (same type and errno) saying what was being done on the local disk."""
+    return type(exc)(exc.errno, f"{doing}: {exc.strerror or exc}")
 
 
 def md5sum(path: str | os.PathLike) -> str:
@@ -46,37 +68,52 @@ def _temp_beside(dest: str) -> tuple[int, str]:
             except FileExistsError:
                 continue
     except OSError as exc:
-        raise type(exc)(exc.errno, f"cannot write into {directory}: "
-                                   f"{exc.strerror or exc}") from exc
+        raise _local_error(exc, f"cannot write into {directory}") from exc
+
+
+def _receive(url: str, out, desc: str) -> str:
+    """Write the body of ``url`` into the open file ``out``; returns its MD5 hex digest.
+    What the mirror does wrong raises _MirrorFailure; an error writing ``out`` passes through."""
+    digest = hashlib.md5(usedforsecurity=False)
+    received = 0
+    with _mirror_side():
+        response = urllib.request.urlopen(url, timeout=TIMEOUT_S)
+    with response:
+        length = response.headers.get("Content-Length")
+        expected = int(length) if length and length.isdigit() else None
+        bar = _progress(expected, desc)
+        try:
+            while True:
+                with _mirror_side():
+                    chunk = response.read(_CHUNK)
+                if not chunk:
+                    break
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()
+    if expected is not None and received != expected:
+        raise _MirrorFailure(f"connection closed after {received} of {expected} bytes")
+    return digest.hexdigest()
 
 
 def _fetch(url: str, fd: int, tmp: str, dest: str, md5: str) -> None:
     """Stream ``url`` into ``tmp`` (open as ``fd``, beside ``dest``); rename it into place only
     once its MD5 matches, so ``dest`` is either absent, the old file, or complete and verified.
-    ``tmp`` is removed on any failure."""
+    ``tmp`` is removed on any failure. Raises _MirrorFailure for what the mirror did wrong; an
+    OSError is the local disk's (full, read-only, ...)."""
     try:
-        digest = hashlib.md5(usedforsecurity=False)
         # the file first: when urlopen fails, leaving the with closes the descriptor
-        with os.fdopen(fd, "wb") as out, \
-                urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
-            length = response.headers.get("Content-Length")
-            bar = _progress(int(length) if length and length.isdigit() else None,
-                            os.path.basename(dest))
-            try:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
-            finally:
-                if bar is not None:
-                    bar.close()
-            if length and length.isdigit() and out.tell() != int(length):
-                raise ValueError(f"connection closed after {out.tell()} of {length} bytes")
+        with os.fdopen(fd, "wb") as out:
+            digest = _receive(url, out, os.path.basename(dest))
             out.flush()
             os.fsync(out.fileno())
-        if digest.hexdigest() != md5:
-            raise ValueError(f"checksum mismatch: MD5 {digest.hexdigest()}, expected {md5}")
+        if digest != md5:
+            raise _MirrorFailure(f"checksum mismatch: MD5 {digest}, expected {md5}")
         os.replace(tmp, dest)
     except BaseException:
         if os.path.exists(tmp):
@@ -91,7 +128,8 @@ def download(filename: str, directory: str | os.PathLike, md5: str,
     mirror + filename).
 
     Returns the path. Raises RuntimeError listing every mirror's failure when none worked, and
-    OSError at once when ``directory`` cannot be created or written (no mirror is to blame).
+    OSError at once when ``directory`` cannot be created or written, or writing the file fails
+    (a full disk): no mirror is to blame, and the next would fail the same way.
     """
     if isinstance(mirrors, str):  # one base URL, not a sequence of one-letter "mirrors"
         mirrors = [mirrors]
@@ -105,8 +143,8 @@ def download(filename: str, directory: str | os.PathLike, md5: str,
         try:
             _fetch(url, fd, tmp, dest, md5)
             return dest
-        except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts are OSErrors
+        except _MirrorFailure as exc:
             failures.append(f"{url}: {exc}")
-        except http.client.HTTPException as exc:  # not HTTP (BadStatusLine), a cut chunked body
-            failures.append(f"{url}: bad HTTP response: {exc!r}")
+        except OSError as exc:  # every network error is a _MirrorFailure by now
+            raise _local_error(exc, f"writing {dest} failed") from exc
     raise RuntimeError(f"could not download {filename}:\n  " + "\n  ".join(failures))
