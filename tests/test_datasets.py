@@ -2,6 +2,7 @@
 the shipped digits and the synthetic sets. No test reaches the network: downloads come from
 a local HTTP server on 127.0.0.1."""
 
+import contextlib
 import errno
 import functools
 import gzip
@@ -13,6 +14,7 @@ import re
 import shutil
 import struct
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -367,32 +369,37 @@ def test_a_full_disk_is_a_local_error_not_a_mirror_failure(tmp_path, server, mon
 
 @pytest.fixture
 def raw_server():
-    """A TCP server on 127.0.0.1 that answers every connection with fixed bytes (None: reads
-    the request and never answers); yields serve(reply) -> base URL."""
+    """A TCP server on 127.0.0.1 that answers every connection with fixed bytes, then sends
+    ``drip`` one byte every 10 ms (reply None: reads the request and never answers); yields
+    serve(reply, drip=b"") -> base URL."""
     import socket
 
     listeners, stop = [], threading.Event()
 
-    def serve(reply):
+    def answer(conn, reply, drip):
+        with conn, contextlib.suppress(OSError):  # the client hung up
+            conn.recv(65536)
+            if reply is None:
+                stop.wait()  # keep it open, silent
+                return
+            conn.sendall(reply)
+            for i in range(len(drip)):
+                if stop.wait(0.01):
+                    return
+                conn.sendall(drip[i:i + 1])
+
+    def serve(reply, drip=b""):
         listener = socket.create_server(("127.0.0.1", 0))
         listener.settimeout(0.1)
         listeners.append(listener)
 
         def loop():
-            held = []
             while not stop.is_set():
                 try:
                     conn, _ = listener.accept()
                 except OSError:
                     continue
-                conn.recv(65536)
-                if reply is None:
-                    held.append(conn)  # keep it open, silent
-                else:
-                    conn.sendall(reply)
-                    conn.close()
-            for conn in held:
-                conn.close()
+                threading.Thread(target=answer, args=(conn, reply, drip), daemon=True).start()
 
         threading.Thread(target=loop, daemon=True).start()
         return f"http://127.0.0.1:{listener.getsockname()[1]}/"
@@ -432,6 +439,27 @@ def test_a_server_that_never_answers_times_out(tmp_path, raw_server, monkeypatch
     with pytest.raises(RuntimeError, match="timed out"):
         download("f.bin", tmp_path / "out", "0" * 32, [silent])
     assert os.listdir(tmp_path / "out") == []
+
+
+def test_a_dripping_mirror_is_given_up_at_the_deadline(tmp_path, server, raw_server,
+                                                      monkeypatch):
+    """A server sending one byte every 10 ms never trips the per-read TIMEOUT_S, so the download
+    took as long as the server liked. DEADLINE_S bounds the whole file: past it, that mirror has
+    failed (named, with the bytes received and the deadline), nothing is left, the next is tried."""
+    monkeypatch.setattr(download_module, "DEADLINE_S", 0.1)
+    payload = b"hello" * 1000
+    write(tmp_path / "src" / "f.bin", payload)
+    md5 = hashlib.md5(payload).hexdigest()
+    dripping = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", drip=payload)
+    start = time.monotonic()
+    path = download("f.bin", tmp_path / "out", md5, [dripping, server(tmp_path / "src")])
+    assert Path(path).read_bytes() == payload
+    with pytest.raises(RuntimeError) as err:
+        download("f.bin", tmp_path / "out2", md5, [dripping])
+    assert time.monotonic() - start < 5  # 50 s of dripping without the deadline
+    assert re.search(re.escape(dripping) + r"f\.bin: not complete within the 0\.1 s deadline "
+                     r"\(\d+ bytes received\)", str(err.value))
+    assert os.listdir(tmp_path / "out2") == []
 
 
 def test_one_mirror_given_as_a_string_and_no_mirrors(tmp_path, server, tiny):

@@ -7,16 +7,18 @@ import hashlib
 import http.client
 import os
 import secrets
+import time
 import urllib.request
 from collections.abc import Sequence
 
 _CHUNK = 1 << 16
-TIMEOUT_S = 30.0
+TIMEOUT_S = 30.0  # for connecting, and for each read
+DEADLINE_S = 1200.0  # for a whole file: the largest (Fashion-MNIST's 26 MB) needs 22 kB/s
 
 
 class _MirrorFailure(Exception):
-    """One mirror did not deliver the file (unreachable, not HTTP, cut short, wrong checksum):
-    the next one is worth trying."""
+    """One mirror did not deliver the file (unreachable, not HTTP, cut short, too slow, wrong
+    checksum): the next one is worth trying."""
 
 
 @contextlib.contextmanager
@@ -73,7 +75,12 @@ def _temp_beside(dest: str) -> tuple[int, str]:
 
 def _receive(url: str, out, desc: str) -> str:
     """Write the body of ``url`` into the open file ``out``; returns its MD5 hex digest.
-    What the mirror does wrong raises _MirrorFailure; an error writing ``out`` passes through."""
+    What the mirror does wrong raises _MirrorFailure; an error writing ``out`` passes through.
+
+    TIMEOUT_S bounds each read, so a server that sends a byte now and then is never timed out:
+    DEADLINE_S bounds the whole file, checked after each read (so overrun by TIMEOUT_S at most).
+    """
+    give_up = time.monotonic() + DEADLINE_S
     digest = hashlib.md5(usedforsecurity=False)
     received = 0
     with _mirror_side():
@@ -85,7 +92,7 @@ def _receive(url: str, out, desc: str) -> str:
         try:
             while True:
                 with _mirror_side():
-                    chunk = response.read(_CHUNK)
+                    chunk = response.read1(_CHUNK)  # what one read got, not a full _CHUNK
                 if not chunk:
                     break
                 out.write(chunk)
@@ -93,6 +100,9 @@ def _receive(url: str, out, desc: str) -> str:
                 received += len(chunk)
                 if bar is not None:
                     bar.update(len(chunk))
+                if time.monotonic() > give_up:
+                    raise _MirrorFailure(f"not complete within the {DEADLINE_S:g} s deadline "
+                                         f"({received} bytes received)")
         finally:
             if bar is not None:
                 bar.close()
@@ -126,6 +136,9 @@ def download(filename: str, directory: str | os.PathLike, md5: str,
     """Download ``filename`` into ``directory`` from the first mirror that serves it with the
     expected MD5 (each mirror is a base URL, a single string is one mirror; the file's URL is
     mirror + filename).
+
+    A mirror fails when it cannot be reached, sends no byte for TIMEOUT_S, has not sent the
+    whole file within DEADLINE_S, or sends the wrong bytes.
 
     Returns the path. Raises RuntimeError listing every mirror's failure when none worked, and
     OSError at once when ``directory`` cannot be created or written, or writing the file fails
