@@ -223,6 +223,24 @@ def test_download_from_local_mirror_with_fallback(tiny, tmp_path, server):
         assert (root / "tiny" / filename).read_bytes() == (source / filename).read_bytes()
 
 
+def test_a_failed_download_names_only_the_files_still_missing(tiny, tmp_path, server):
+    """The error listed every file missing before downloading, so when only the last download
+    failed it called the three files just downloaded missing (and their replaced bad copies
+    corrupt)."""
+    spec, source = tiny
+    (source / "test-labels.gz").unlink()  # the mirror lacks one file
+    root = tmp_path / "r"
+    write(root / "tiny" / "train-labels.gz", b"corrupt")
+    write(root / "tiny" / "test-labels.gz", b"corrupt")
+    with pytest.raises(RuntimeError) as err:
+        mnist.load_idx_dataset(spec, root, mirrors=[server(source)])
+    message = str(err.value)
+    assert message.startswith("tiny: missing files test-labels.gz\n")
+    assert "wrong MD5 checksum" in message and str(root / "tiny" / "test-labels.gz") in message
+    assert "train-labels.gz" not in message
+    assert "test-labels.gz: HTTP Error 404" in message
+
+
 def test_download_rejects_a_wrong_checksum_and_leaves_nothing(tiny, tmp_path, server):
     spec, source = tiny
     bad = tmp_path / "bad"

@@ -76,7 +76,11 @@ def _find(spec: IdxDataset, root: str, filename: str, md5: str) -> tuple[str | N
     return None, bad
 
 
-def _missing_message(spec: IdxDataset, root: str, missing: list[str], bad: list[str]) -> str:
+def _missing_message(spec: IdxDataset, root: str, paths: dict[str, str | None],
+                     bad_copies: list[str]) -> str:
+    """What is missing now (``paths[role]`` None) and where it was looked for."""
+    missing = [filename for role, (filename, _) in spec.files.items() if paths[role] is None]
+    bad = [path for path in bad_copies if os.path.basename(path) in missing]
     lines = [f"{spec.name}: missing files {', '.join(missing)}",
              f"looked in {os.path.join(root, spec.name)} and {root}"]
     if bad:
@@ -99,14 +103,12 @@ def load_idx_dataset(spec: IdxDataset, root: str | os.PathLike | None = None,
     ``XPGRAD_DATA``.
     """
     root = data_root(root)
-    paths, missing, bad_copies = {}, [], []
+    paths, bad_copies = {}, []
     for role, (filename, md5) in spec.files.items():
         paths[role], bad = _find(spec, root, filename, md5)
         bad_copies += bad
-        if paths[role] is None:
-            missing.append(filename)
-    if missing and not download:
-        raise FileNotFoundError(_missing_message(spec, root, missing, bad_copies))
+    if None in paths.values() and not download:
+        raise FileNotFoundError(_missing_message(spec, root, paths, bad_copies))
     target = os.path.join(root, spec.name)
     for role, (filename, md5) in spec.files.items():
         if paths[role] is None:
@@ -114,7 +116,7 @@ def load_idx_dataset(spec: IdxDataset, root: str | os.PathLike | None = None,
                 paths[role] = download_file(filename, target, md5,
                                             spec.mirrors if mirrors is None else mirrors)
             except (RuntimeError, OSError) as exc:
-                raise RuntimeError(_missing_message(spec, root, missing, bad_copies)
+                raise RuntimeError(_missing_message(spec, root, paths, bad_copies)
                                    + f"\ndownloading into {target} failed:\n{exc}") from None
     arrays = {role: read_idx(path) for role, path in paths.items()}
     for part in ("train", "test"):
