@@ -24,18 +24,59 @@ Tensor = None
 
 _grad_enabled = contextvars.ContextVar("xpgrad_grad_enabled", default=True)
 
-# Counts in-place writes. A tensor's ``_version`` is the count at its last write and a node's
-# ``epoch`` the count when it was recorded, so ``t._version > node.epoch`` means that t changed
-# after the node saw it; while no write happened since, backward compares nothing else.
+# Counts in-place writes. A node's ``epoch`` is the count when it was recorded; a write stamps
+# the count into the VersionCounter of the memory written, so ``stamp > node.epoch`` means that
+# memory changed after the node saw it. While no write happened since, backward compares nothing.
 _write_clock = 0
+
+
+class VersionCounter:
+    """When a piece of memory was last written in place (the write clock's count, 0: never).
+
+    One counter is shared by a tensor and every tensor viewing its memory (basic slices,
+    reshapes and transposes that NumPy makes without a copy, ``detach()``), as PyTorch shares a
+    version counter between a base and its views: a write through any of them is a write to
+    all. It holds no reference to a tensor, so a view keeps no graph alive.
+    """
+
+    __slots__ = ("stamp",)
+
+    def __init__(self) -> None:
+        self.stamp = 0
+
+
+def version_counter(tensor) -> VersionCounter:
+    """``tensor``'s counter, made on first need (most tensors are never written or viewed)."""
+    counter = tensor._version
+    if counter is None:
+        counter = tensor._version = VersionCounter()
+    return counter
+
+
+def share_version(view, source) -> None:
+    """Make ``view``, whose data is a view of ``source``'s memory, share its version counter."""
+    view._version = version_counter(source)
+
+
+def memory_owner(array):
+    """The object owning ``array``'s memory: itself, or the end of its chain of ``base``s. A
+    view and the array it views have the same owner; an array with its own memory does not."""
+    base = getattr(array, "base", None)
+    while base is not None:
+        array, base = base, getattr(base, "base", None)
+    return array
 
 
 def mark_modified(tensor) -> None:
     """Record an in-place write to ``tensor`` (``t[i] = v`` and other in-place updates): backward
-    through an op that needs its old values then raises instead of using the new ones."""
+    through an op that needs the old values of that memory (an input, seen through ``tensor`` or
+    any view sharing its memory) then raises instead of using the new ones.
+
+    Writes to the raw array (``t.data[i] = v``) are not recorded, as PyTorch's ``.data``.
+    """
     global _write_clock
     _write_clock += 1
-    tensor._version = _write_clock
+    version_counter(tensor).stamp = _write_clock
 
 
 def is_grad_enabled() -> bool:
@@ -85,6 +126,7 @@ class Function:
 
     __slots__ = ("inputs", "saved", "backend", "retained", "history", "epoch", "__weakref__")
     reads_inputs = True  # backward uses the inputs' values (False: only shapes and flags)
+    may_view = False  # the output may be a view of input 0's memory (slicing, reshape, transpose)
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
@@ -117,8 +159,11 @@ class Function:
             fn.epoch = _write_clock
             out = Tensor._wrap(data, fn.backend, True)
             out._node = fn
-            return out
-        return Tensor._wrap(data, fn.backend, False)
+        else:
+            out = Tensor._wrap(data, fn.backend, False)
+        if cls.may_view and memory_owner(out.data) is memory_owner(inputs[0].data):
+            share_version(out, inputs[0])  # a view: a write to either is a write to both
+        return out
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -222,9 +267,10 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
 
 
 def _check_unmodified(node):
-    """Raise if an input that ``node``'s backward reads was written in place after the forward."""
+    """Raise if an input that ``node``'s backward reads was written in place after the forward,
+    directly or through a view sharing its memory."""
     for i, t in enumerate(node.inputs):
-        if t._version > node.epoch:
+        if t._version is not None and t._version.stamp > node.epoch:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: input {i} of {type(node).__name__} (shape {t.shape}) was "

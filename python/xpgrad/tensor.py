@@ -34,8 +34,8 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad=False, backend=None, copy=False):
         backend = get_backend(backend) if backend is None or isinstance(backend, str) else backend
-        if isinstance(data, Tensor):
-            source = data
+        source = data if isinstance(data, Tensor) else None
+        if source is not None:
             data = source.data if source.backend_obj is backend else source.backend_obj.to_numpy(source.data)
         array = backend.asarray(data)
         wanted = resolve_dtype(array.dtype, dtype)
@@ -50,7 +50,9 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._node = None
-        self._version = 0  # see autograd.mark_modified
+        self._version = None  # an autograd.VersionCounter once written or viewed
+        if source is not None and autograd.memory_owner(array) is autograd.memory_owner(source.data):
+            autograd.share_version(self, source)  # Tensor(t) without a copy is a view of t
 
     @classmethod
     def _wrap(cls, data, backend, requires_grad):
@@ -65,7 +67,7 @@ class Tensor:
         t.grad = None
         t.requires_grad = requires_grad
         t._node = None
-        t._version = 0
+        t._version = None
         return t
 
     # ---- attributes -------------------------------------------------------------------------
@@ -177,8 +179,11 @@ class Tensor:
         return ToBackend.apply(self, target=target)
 
     def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor._wrap(self.data, self.backend_obj, False)
+        """The same data, cut from the graph. It shares this tensor's version counter, as in
+        PyTorch: writing it in place is writing this tensor (see autograd.mark_modified)."""
+        detached = Tensor._wrap(self.data, self.backend_obj, False)
+        autograd.share_version(detached, self)
+        return detached
 
     def clone(self):
         """A copy of the data that stays in the graph."""
@@ -323,10 +328,12 @@ del _name
 
 
 class ToBackend(Function):
-    """The same values on another backend; the gradient travels back to the source backend."""
+    """The same values on another backend (the same memory between the numpy and cpu backends);
+    the gradient travels back to the source backend."""
 
     __slots__ = ()
     reads_inputs = False
+    may_view = True
 
     def forward(self, a, target):
         self.saved = self.backend  # the source; outputs are wrapped on self.backend

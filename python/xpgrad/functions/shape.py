@@ -38,6 +38,7 @@ class BroadcastTo(Function):
 
     __slots__ = ()
     reads_inputs = False
+    may_view = True
 
     def forward(self, a, shape):
         return self.backend.xp.broadcast_to(a, shape)
@@ -51,6 +52,7 @@ class Reshape(Function):
 
     __slots__ = ()
     reads_inputs = False
+    may_view = True
 
     def forward(self, a, shape):
         return a.reshape(shape)
@@ -64,6 +66,7 @@ class Transpose(Function):
 
     __slots__ = ()
     reads_inputs = False
+    may_view = True
 
     def forward(self, a, axes):
         self.saved = axes
@@ -84,6 +87,7 @@ class GetItem(Function):
 
     __slots__ = ()
     reads_inputs = False
+    may_view = True
 
     def forward(self, a, index):
         self.saved = index

@@ -1,0 +1,222 @@
+"""In-place writes that backward must see, as PyTorch's version counters do: writes through
+views (slices, reshapes, transposes, detach()) of the memory an op used. Each scenario states
+PyTorch's behaviour; with torch installed a test checks it."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import xpgrad as xg
+import xpgrad.nn as nn
+
+RAISES = "raises"
+
+
+# ---- scenarios written once for both libraries (``lib`` is xpgrad or torch) -----------------
+def input_written_through_a_slice(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = lib.tensor([3.0, 4.0, 5.0])
+    loss = (x * w).sum()
+    w[1:][0] = 100.0
+    loss.backward()
+    return x.grad
+
+
+def base_written_after_its_view_was_used(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.tensor([3.0, 4.0, 5.0])
+    loss = (x * w[0:2]).sum()
+    w[2] = 0.0  # outside the slice, but one version counter covers the whole memory
+    loss.backward()
+    return x.grad
+
+
+def sibling_view_written(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.tensor([1.0, 1.0, 1.0, 1.0])
+    loss = (x * w[2:4]).sum()
+    w[0:2][0] = 5.0
+    loss.backward()
+    return x.grad
+
+
+def view_of_unrelated_tensor_written(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.tensor([3.0, 4.0])
+    other = lib.ones((2, 3))
+    loss = (x * w).sum()
+    other[0:1][0, 0] = 7.0
+    other.T[1, 1] = 7.0
+    other.reshape(6)[5] = 7.0
+    other.detach()[0, 2] = 7.0
+    loss.backward()
+    return x.grad  # w = [3, 4]
+
+
+def input_written_through_detach(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.tensor([3.0, 4.0])
+    loss = (x * w).sum()
+    w.detach().detach()[0] = 9.0
+    loss.backward()
+    return x.grad
+
+
+def input_written_through_a_transpose(lib):
+    x = lib.ones((2, 3), requires_grad=True)
+    w = lib.ones((2, 3))
+    loss = (x * w).sum()
+    w.T[0, 1] = 7.0
+    loss.backward()
+    return x.grad
+
+
+def base_written_after_its_reshape_was_used(lib):
+    x = lib.ones(6, requires_grad=True)
+    w = lib.ones((2, 3))
+    loss = (x * w.reshape(6)).sum()
+    w[1, 1] = 7.0
+    loss.backward()
+    return x.grad
+
+
+def base_written_after_a_reshaped_copy_was_used(lib):
+    """w.T is not contiguous, so reshape copies (in NumPy and PyTorch): no shared memory."""
+    x = lib.ones(6, requires_grad=True)
+    w = lib.ones((2, 3))
+    loss = (x * w.T.reshape(6)).sum()
+    w[1, 1] = 7.0
+    loss.backward()
+    return x.grad
+
+
+def parameter_written_by_a_no_grad_update(lib):
+    """The optimizer pattern: the update runs under no_grad after the forward."""
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with lib.no_grad():
+        w[0] = 0.0
+    loss.backward()
+    return w.grad
+
+
+def parameter_row_used_then_parameter_written(lib):
+    w = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    row = w[0]
+    loss = (row * row).sum()
+    with lib.no_grad():
+        w[1, 1] = 0.0
+    loss.backward()
+    return w.grad
+
+
+def written_through_a_view_before_the_op(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.tensor([3.0, 4.0, 5.0])
+    v = w[0:2]
+    v[0] = 10.0
+    w.detach()[1] = 20.0
+    (x * v).sum().backward()
+    return x.grad  # the new values: [10, 20]
+
+
+SCENARIOS = {
+    input_written_through_a_slice: RAISES,
+    base_written_after_its_view_was_used: RAISES,
+    sibling_view_written: RAISES,
+    view_of_unrelated_tensor_written: [3.0, 4.0],
+    input_written_through_detach: RAISES,
+    input_written_through_a_transpose: RAISES,
+    base_written_after_its_reshape_was_used: RAISES,
+    base_written_after_a_reshaped_copy_was_used: [1.0] * 6,
+    parameter_written_by_a_no_grad_update: RAISES,
+    parameter_row_used_then_parameter_written: RAISES,
+    written_through_a_view_before_the_op: [10.0, 20.0],
+}
+
+
+def check(scenario, lib):
+    expected = SCENARIOS[scenario]
+    if expected == RAISES:
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            scenario(lib)
+    else:
+        np.testing.assert_allclose(np.array(scenario(lib).tolist()), np.array(expected))
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
+def test_inplace_writes_as_pytorch(backend, scenario):
+    check(scenario, xg)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
+def test_the_expectations_are_pytorchs(scenario):
+    check(scenario, pytest.importorskip("torch"))
+
+
+# ---- xpgrad only ---------------------------------------------------------------------------
+def test_optimizer_step_through_a_view_raises(backend):
+    w = nn.Parameter(xg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    opt = xg.optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    loss = (w[0] * w[0]).sum()  # recorded before the step
+    opt.step()
+    with pytest.raises(RuntimeError, match="input 0 of Mul"):
+        loss.backward()
+
+
+def test_a_tensor_wrapping_another_shares_its_counter(backend):
+    w = xg.ones(2)
+    p = nn.Parameter(w)  # same memory (Tensor(w) without a copy)
+    x = xg.ones(2, requires_grad=True)
+    loss = (x * p).sum()
+    w[0] = 3.0
+    with pytest.raises(RuntimeError, match="input 1 of Mul"):
+        loss.backward()
+    copied = xg.tensor(w)  # xg.tensor copies: a write to w is no longer one to it
+    loss = (x * copied).sum()
+    w[0] = 4.0
+    loss.backward()
+
+
+def test_to_a_backend_on_the_same_memory_shares_the_counter(backend):
+    """numpy and cpu both hold NumPy arrays: .to() between them moves no data."""
+    if backend not in ("numpy", "cpu"):
+        pytest.skip("only numpy and cpu share host memory")
+    other = "cpu" if backend == "numpy" else "numpy"
+    if other not in xg.available_backends():
+        pytest.skip(f"backend {other!r} unavailable")
+    x = xg.tensor([1.0, 2.0], requires_grad=True, backend=other)
+    w = xg.tensor([3.0, 4.0])
+    loss = (x * w.to(other)).sum()
+    w[0] = 9.0
+    with pytest.raises(RuntimeError, match="input 1 of Mul"):
+        loss.backward()
+
+
+def test_writes_to_data_are_not_seen(backend):
+    """As PyTorch's ``.data``: the raw array bypasses the version counter."""
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    w = xg.tensor([3.0, 4.0])
+    loss = (x * w).sum()
+    w.data[0] = 9.0
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [9.0, 4.0])
+
+
+def test_a_detached_tensor_keeps_no_graph_alive(backend):
+    """detach() shares the counter, not the tensor: the graph is freed by reference counting."""
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    gc.disable()
+    try:
+        y = x.exp()
+        detached = y.detach()
+        detached[0] = 1.0
+        node, output = weakref.ref(y._node), weakref.ref(y)
+        del y
+        assert output() is None and node() is None
+        assert detached[0].item() == 1.0
+    finally:
+        gc.enable()
