@@ -1,6 +1,6 @@
-"""In-place writes that backward must see, as PyTorch's version counters do: writes through
-views (slices, reshapes, transposes, detach()) of the memory an op used. Each scenario states
-PyTorch's behaviour; with torch installed a test checks it."""
+"""In-place writes that backward must see, as PyTorch's version counters do: writes to an op's
+saved output, and writes through views (slices, reshapes, transposes, detach()) of the memory
+an op used. Each scenario states PyTorch's behaviour; with torch installed a test checks it."""
 
 import gc
 import weakref
@@ -10,11 +10,59 @@ import pytest
 
 import xpgrad as xg
 import xpgrad.nn as nn
+import xpgrad.nn.functional as F
 
 RAISES = "raises"
 
 
 # ---- scenarios written once for both libraries (``lib`` is xpgrad or torch) -----------------
+def exp_output_written(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()  # backward: ∂L/∂x = g·y, read from the saved output
+    with lib.no_grad():
+        y[0] = 5.0
+    y.sum().backward()
+    return x.grad
+
+
+def sigmoid_output_written_through_a_slice(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.sigmoid()
+    with lib.no_grad():
+        y[1:][0] = 0.5
+    y.sum().backward()
+    return x.grad
+
+
+def tanh_output_written_through_detach(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x.tanh()
+    y.detach()[0] = 0.0
+    y.sum().backward()
+    return x.grad
+
+
+def add_output_written(lib):
+    """Add's backward reads nothing: y[0] = 5 is simply a new value of y."""
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x + 1.0
+    with lib.no_grad():
+        y[0] = 5.0
+    (y * y).sum().backward()  # 2y = [10, 6]
+    return x.grad
+
+
+def mul_output_written_after_use(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.tensor([3.0, 4.0])
+    y = x * w  # Mul's backward reads its inputs, not y
+    loss = y.sum()
+    with lib.no_grad():
+        y[0] = 7.0
+    loss.backward()
+    return x.grad
+
+
 def input_written_through_a_slice(lib):
     x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
     w = lib.tensor([3.0, 4.0, 5.0])
@@ -122,7 +170,23 @@ def written_through_a_view_before_the_op(lib):
     return x.grad  # the new values: [10, 20]
 
 
+def saved_output_written_between_retained_backwards(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    loss = y.sum()
+    loss.backward(retain_graph=True)
+    with lib.no_grad():
+        y[0] = 0.0
+    loss.backward()
+    return x.grad
+
+
 SCENARIOS = {
+    exp_output_written: RAISES,
+    sigmoid_output_written_through_a_slice: RAISES,
+    tanh_output_written_through_detach: RAISES,
+    add_output_written: [10.0, 6.0],
+    mul_output_written_after_use: [3.0, 4.0],
     input_written_through_a_slice: RAISES,
     base_written_after_its_view_was_used: RAISES,
     sibling_view_written: RAISES,
@@ -134,6 +198,7 @@ SCENARIOS = {
     parameter_written_by_a_no_grad_update: RAISES,
     parameter_row_used_then_parameter_written: RAISES,
     written_through_a_view_before_the_op: [10.0, 20.0],
+    saved_output_written_between_retained_backwards: RAISES,
 }
 
 
@@ -157,6 +222,53 @@ def test_the_expectations_are_pytorchs(scenario):
 
 
 # ---- xpgrad only ---------------------------------------------------------------------------
+# Ops whose backward reads their output: writing it raises. (PyTorch raises for each of these
+# too, max over an axis as torch.amax does, except elu, whose backward there reads the input.)
+OUTPUT_READERS = {
+    "sqrt": lambda x: x.sqrt(),
+    "relu": lambda x: x.relu(),
+    "elu": lambda x: F.elu(x),
+    "softmax": lambda x: F.softmax(x),
+    "log_softmax": lambda x: F.log_softmax(x),
+    "sparsemax": lambda x: F.sparsemax(x),
+    "max": lambda x: x.max(),
+    "max_axis": lambda x: x.max(axis=1),
+    "linear_relu": lambda x: F.relu(F.linear(x, xg.ones((2, 3)))),
+}
+
+# Ops that keep no output: a write to it is a new value, the gradient is that of the new graph.
+OUTPUT_IGNORERS = {
+    "linear": lambda x: F.linear(x, xg.ones((2, 3))),
+    "leaky_relu": lambda x: F.leaky_relu(x),
+    "sum_axis": lambda x: x.sum(axis=1),
+    "getitem_copy": lambda x: x[[1, 0]],
+}
+
+
+def _output_written(op):
+    x = xg.tensor([[1.0, 4.0], [0.5, 2.0]], requires_grad=True)
+    y = op(x)
+    with xg.no_grad():
+        y[(0,) * y.ndim] = 0.25
+    y.sum().backward()
+    return x
+
+
+@pytest.mark.parametrize("name", OUTPUT_READERS)
+def test_writing_an_output_that_backward_reads_raises(backend, name):
+    with pytest.raises(RuntimeError, match="the output of .* was written"):
+        _output_written(OUTPUT_READERS[name])
+
+
+@pytest.mark.parametrize("name", OUTPUT_IGNORERS)
+def test_writing_an_output_that_backward_ignores_is_fine(backend, name):
+    op = OUTPUT_IGNORERS[name]
+    x = _output_written(op)
+    fresh = xg.tensor(x.numpy(), requires_grad=True)
+    op(fresh).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), fresh.grad.numpy())
+
+
 def test_optimizer_step_through_a_view_raises(backend):
     w = nn.Parameter(xg.tensor([[1.0, 2.0], [3.0, 4.0]]))
     opt = xg.optim.SGD([w], lr=0.1)
@@ -206,14 +318,16 @@ def test_writes_to_data_are_not_seen(backend):
     np.testing.assert_array_equal(x.grad.numpy(), [9.0, 4.0])
 
 
-def test_a_detached_tensor_keeps_no_graph_alive(backend):
-    """detach() shares the counter, not the tensor: the graph is freed by reference counting."""
+def test_counters_keep_no_tensor_alive(backend):
+    """A node keeps its output's counter, not the output (no cycle output → node → output), and
+    a detached view keeps the counter, not the graph: both are freed by reference counting."""
     x = xg.tensor([1.0, 2.0], requires_grad=True)
     gc.disable()
     try:
         y = x.exp()
         detached = y.detach()
-        detached[0] = 1.0
+        detached[0] = 1.0  # gives the counter to y's node
+        assert y._node.output_version is detached._version
         node, output = weakref.ref(y._node), weakref.ref(y)
         del y
         assert output() is None and node() is None

@@ -46,10 +46,14 @@ class VersionCounter:
 
 
 def version_counter(tensor) -> VersionCounter:
-    """``tensor``'s counter, made on first need (most tensors are never written or viewed)."""
+    """``tensor``'s counter, made on first need (most tensors are never written or viewed). An
+    op whose backward reads its output (``reads_output``) gets its output's counter then."""
     counter = tensor._version
     if counter is None:
         counter = tensor._version = VersionCounter()
+        node = tensor._node
+        if node is not None and node.reads_output:
+            node.output_version = counter
     return counter
 
 
@@ -69,8 +73,8 @@ def memory_owner(array):
 
 def mark_modified(tensor) -> None:
     """Record an in-place write to ``tensor`` (``t[i] = v`` and other in-place updates): backward
-    through an op that needs the old values of that memory (an input, seen through ``tensor`` or
-    any view sharing its memory) then raises instead of using the new ones.
+    through an op that needs the old values of that memory (an input, or its own output, seen
+    through ``tensor`` or any view sharing its memory) then raises instead of using the new ones.
 
     Writes to the raw array (``t.data[i] = v``) are not recorded, as PyTorch's ``.data``.
     """
@@ -124,8 +128,11 @@ class Function:
     ``backward(grad) -> tuple of Tensor | None`` (one entry per input).
     """
 
-    __slots__ = ("inputs", "saved", "backend", "retained", "history", "epoch", "__weakref__")
+    __slots__ = (
+        "inputs", "saved", "backend", "retained", "history", "epoch", "output_version", "__weakref__"
+    )
     reads_inputs = True  # backward uses the inputs' values (False: only shapes and flags)
+    reads_output = False  # backward uses the values of the output (saved: exp, sigmoid, ...)
     may_view = False  # the output may be a view of input 0's memory (slicing, reshape, transpose)
 
     def forward(self, *arrays, **options):
@@ -157,6 +164,7 @@ class Function:
         if requires_grad and _grad_enabled.get() and data.dtype.kind == "f":
             fn.inputs = inputs
             fn.epoch = _write_clock
+            fn.output_version = None  # the output's VersionCounter, once it has one
             out = Tensor._wrap(data, fn.backend, True)
             out._node = fn
         else:
@@ -232,7 +240,7 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
                 if wanted_nodes and node in wanted_nodes:
                     results[wanted_nodes[node]] = g
                 inputs = node.inputs
-                if node.epoch < _write_clock and node.reads_inputs:
+                if node.epoch < _write_clock:
                     _check_unmodified(node)
                 for t, tg in zip(inputs, node.backward(g)):
                     if tg is None or not t.requires_grad:
@@ -267,16 +275,29 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
 
 
 def _check_unmodified(node):
-    """Raise if an input that ``node``'s backward reads was written in place after the forward,
-    directly or through a view sharing its memory."""
-    for i, t in enumerate(node.inputs):
-        if t._version is not None and t._version.stamp > node.epoch:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: input {i} of {type(node).__name__} (shape {t.shape}) was "
-                "written after the op used it; compute with a copy (t.clone()) or write it after "
-                "backward()"
-            )
+    """Raise if memory that ``node``'s backward reads (its inputs', or its output's when it reads
+    that) was written in place after the forward, directly or through a view sharing it."""
+    name = type(node).__name__
+    if node.reads_inputs:
+        for i, t in enumerate(node.inputs):
+            if t._version is not None and t._version.stamp > node.epoch:
+                raise _modified_error(
+                    f"input {i} of {name} (shape {t.shape}) was written after the op used it; "
+                    "compute with a copy (t.clone())"
+                )
+    if node.output_version is not None and node.output_version.stamp > node.epoch:
+        raise _modified_error(
+            f"the output of {name}, which its backward reads, was written after the op made it; "
+            "write a copy (y.clone()) instead"
+        )
+
+
+def _modified_error(what: str) -> RuntimeError:
+    """PyTorch's message, saying what was written and how to avoid it."""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: {what}, or write after backward()"
+    )
 
 
 def _add_leaf_grad(leaf_grads, leaf, g):

@@ -11,6 +11,7 @@ class Sigmoid(Function):
     """σ(a) = 1/(1 + e⁻ᵃ);  σ' = σ(1 − σ)."""
 
     __slots__ = ()
+    reads_output = True
 
     def forward(self, a):
         y = self.backend.sigmoid(a)
@@ -28,6 +29,7 @@ class Tanh(Function):
     """tanh(a);  tanh' = 1 − tanh²."""
 
     __slots__ = ()
+    reads_output = True
 
     def forward(self, a):
         y = self.backend.tanh(a)
@@ -45,6 +47,7 @@ class Relu(Function):
     """relu(a) = max(a, 0);  relu' = [a > 0] (0 at 0, as PyTorch)."""
 
     __slots__ = ()
+    reads_output = True
 
     def forward(self, a):
         y = self.backend.relu(a)
@@ -83,6 +86,7 @@ class Elu(Function):
     """y = a if a > 0 else α(eᵃ − 1);  y' = 1 if a > 0 else y + α = α·eᵃ."""
 
     __slots__ = ("alpha",)
+    reads_output = True
 
     def forward(self, a, *, alpha=1.0):
         self.alpha = alpha
@@ -102,6 +106,7 @@ class Softmax(Function):
     """yᵢ = e^(aᵢ − max a) / Σⱼ e^(aⱼ − max a) along ``axis``;  ∂L/∂a = y ⊙ (g − Σ g⊙y)."""
 
     __slots__ = ("axis",)
+    reads_output = True
 
     def forward(self, a, *, axis=-1):
         self.axis = axis
@@ -120,6 +125,7 @@ class LogSoftmax(Function):
     """yᵢ = aᵢ − max a − log Σⱼ e^(aⱼ − max a);  ∂L/∂a = g − softmax(a)·Σ g."""
 
     __slots__ = ("axis",)
+    reads_output = True
 
     def forward(self, a, *, axis=-1):
         self.axis = axis
@@ -142,6 +148,7 @@ class Sparsemax(Function):
     """
 
     __slots__ = ("axis",)
+    reads_output = True
 
     def forward(self, a, *, axis=-1):
         self.axis = axis

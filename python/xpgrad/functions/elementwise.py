@@ -134,6 +134,7 @@ class Exp(Function):
     """y = eᵃ;  ∂y/∂a = eᵃ = y."""
 
     __slots__ = ()
+    reads_output = True
 
     def forward(self, a):
         y = self.backend.xp.exp(a)
@@ -162,6 +163,7 @@ class Sqrt(Function):
     """y = √a;  ∂y/∂a = 1/(2√a)."""
 
     __slots__ = ()
+    reads_output = True
 
     def forward(self, a):
         y = self.backend.xp.sqrt(a)

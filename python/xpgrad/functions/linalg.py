@@ -31,6 +31,11 @@ class Linear(Function):
 
     __slots__ = ("activation",)
 
+    @property
+    def reads_output(self) -> bool:
+        """act' is a function of Y, except for the identity (act' = 1)."""
+        return self.activation != "identity"
+
     def forward(self, x, weight, bias=None, *, activation="identity"):
         self.activation = activation
         y = self.backend.linear(x, weight, bias, activation)

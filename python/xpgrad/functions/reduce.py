@@ -67,6 +67,7 @@ class Max(Function):
     Where the maximum is NaN (a NaN was reduced), it goes to the NaN elements, as in PyTorch."""
 
     __slots__ = ()
+    reads_output = True
 
     def forward(self, a, axis, keepdims, use_min):
         xp = self.backend.xp
