@@ -62,13 +62,16 @@ XPGRAD_AVX2_TRAITS(VecF64, double, __m256d, pd, 4, epi64, epi64x, _mm256_setr_ep
 
 namespace xpgrad::cpu {
 
+// No software prefetch in the k loop: on a Zen 3 the hardware prefetchers keep both panels
+// coming, and the three prefetch instructions per k step cost 1-12% of the float32 product
+// (interleaved runs, one core: 2-7% on the MLP shapes, 6-10% on squares).
 const GemmKernels<float>& gemm_kernels_avx2_f32() {
-  static const auto k = avx2::make_gemm_kernels<avx2::VecF32, 6, 2>(120, 256, 4096);
+  static const auto k = avx2::make_gemm_kernels<avx2::VecF32, 6, 2, 0>(120, 256, 4096);
   return k;
 }
 
 const GemmKernels<double>& gemm_kernels_avx2_f64() {
-  static const auto k = avx2::make_gemm_kernels<avx2::VecF64, 6, 2>(120, 256, 4096);
+  static const auto k = avx2::make_gemm_kernels<avx2::VecF64, 6, 2, 0>(120, 256, 4096);
   return k;
 }
 

@@ -52,13 +52,14 @@ XPGRAD_AVX512_TRAITS(VecF64, double, __m512d, pd, 8, __mmask8, -0.0)
 
 namespace xpgrad::cpu {
 
+// Both panels prefetched 8 k steps ahead: the B sliver of a long K (512 × 32 floats) outgrows L1.
 const GemmKernels<float>& gemm_kernels_avx512_f32() {
-  static const auto k = avx512::make_gemm_kernels<avx512::VecF32, 14, 2>(168, 512, 4096);
+  static const auto k = avx512::make_gemm_kernels<avx512::VecF32, 14, 2, 8>(168, 512, 4096);
   return k;
 }
 
 const GemmKernels<double>& gemm_kernels_avx512_f64() {
-  static const auto k = avx512::make_gemm_kernels<avx512::VecF64, 14, 2>(168, 256, 4096);
+  static const auto k = avx512::make_gemm_kernels<avx512::VecF64, 14, 2, 8>(168, 256, 4096);
   return k;
 }
 

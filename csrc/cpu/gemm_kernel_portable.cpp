@@ -72,12 +72,12 @@ using VecF64 = VecPortable<double, 2>;
 namespace xpgrad::cpu {
 
 const GemmKernels<float>& gemm_kernels_portable_f32() {
-  static const auto k = portable::make_gemm_kernels<portable::VecF32, 4, 4>(128, 256, 4096);
+  static const auto k = portable::make_gemm_kernels<portable::VecF32, 4, 4, 8>(128, 256, 4096);
   return k;
 }
 
 const GemmKernels<double>& gemm_kernels_portable_f64() {
-  static const auto k = portable::make_gemm_kernels<portable::VecF64, 4, 4>(128, 256, 4096);
+  static const auto k = portable::make_gemm_kernels<portable::VecF64, 4, 4, 8>(128, 256, 4096);
   return k;
 }
 

@@ -50,14 +50,15 @@ void gemm_write_back(const typename V::R (&acc)[MR][NV], int n_eff, typename V::
   }
 }
 
-template <class V, int MR, int NV, bool PackedA>
+// Prefetch: how many k iterations ahead the k loop fetches both panels by hand (0: leave it to
+// the hardware prefetchers), an ISA's choice (make_gemm_kernels).
+template <class V, int MR, int NV, int Prefetch, bool PackedA>
 void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int64_t a_cs,
                 const typename V::T* b, int64_t ldb, typename V::T* c, int64_t ldc,
                 const Epilogue<typename V::T>& ep) {
   using T = typename V::T;
   using R = typename V::R;
   constexpr int L = V::L;
-  constexpr int64_t kPrefetch = 8;  // k iterations ahead
   R acc[MR][NV];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i)
@@ -73,10 +74,11 @@ void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int
     for (int v = 0; v < NV; ++v) __builtin_prefetch(c + i * ldc + v * L, 1);
 #pragma GCC unroll 2
   for (int64_t p = 0; p < kc; ++p) {
-    // Long K: stream both panels from L2 ahead of use (the B sliver outgrows L1).
-    __builtin_prefetch(b + kPrefetch * ldb);
-    if constexpr (NV * L * sizeof(T) > 64) __builtin_prefetch(b + kPrefetch * ldb + 64 / sizeof(T));
-    __builtin_prefetch(a + kPrefetch * step_a);
+    if constexpr (Prefetch > 0) {
+      __builtin_prefetch(b + Prefetch * ldb);
+      if constexpr (NV * L * sizeof(T) > 64) __builtin_prefetch(b + Prefetch * ldb + 64 / sizeof(T));
+      __builtin_prefetch(a + Prefetch * step_a);
+    }
     R bv[NV];
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * L);
@@ -110,7 +112,7 @@ void gemm_micro(int n_eff, int64_t kc, const typename V::T* a, int64_t a_rs, int
 
 // Dispatch on the tile's actual shape, so row tails run an exact-height kernel (no wasted
 // FMAs on padding rows) and column tails the fewest vectors that cover them.
-template <class V, int MR, int NV>
+template <class V, int MR, int NV, int Prefetch>
 struct MicroTable {
   using T = typename V::T;
   using Fn = void (*)(int, int64_t, const T*, int64_t, int64_t, const T*, int64_t, T*, int64_t,
@@ -125,8 +127,8 @@ struct MicroTable {
   }
   template <int M, int N>
   void fill_nv() {
-    fn[M - 1][N - 1][0] = &gemm_micro<V, M, N, false>;
-    fn[M - 1][N - 1][1] = &gemm_micro<V, M, N, true>;
+    fn[M - 1][N - 1][0] = &gemm_micro<V, M, N, Prefetch, false>;
+    fn[M - 1][N - 1][1] = &gemm_micro<V, M, N, Prefetch, true>;
     if constexpr (N < NV) fill_nv<M, N + 1>();
   }
 
@@ -210,9 +212,9 @@ void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int wid
     for (int r = 0; r < rows; ++r) dst[p * width + r] = x[r * rs + p * ks];
 }
 
-template <class V, int MR, int NV>
+template <class V, int MR, int NV, int Prefetch>
 GemmKernels<typename V::T> make_gemm_kernels(int64_t mc, int64_t kc, int64_t nc) {
-  return {MR, NV * V::L, V::L, mc, kc, nc, &gemm_pack<V>, &MicroTable<V, MR, NV>::run};
+  return {MR, NV * V::L, V::L, mc, kc, nc, &gemm_pack<V>, &MicroTable<V, MR, NV, Prefetch>::run};
 }
 
 }  // namespace xpgrad::cpu::XPGRAD_GEMM_ISA
