@@ -266,15 +266,21 @@ def test_models_deep_copy_and_pickle(backend):
 
 def test_in_place_weight_writes_invalidate_recorded_graphs(backend):
     """load_state_dict and nn.init write parameters in place: a loss recorded before either
-    cannot be differentiated any more (PyTorch raises the same), one recorded after can."""
+    cannot be differentiated any more when its backward reads the weight (∂L/∂x = G·Wᵀ; PyTorch
+    raises the same), one recorded after can. With a constant x, ∂L/∂W = xᵀ·G alone is
+    computed, which reads no weight: that backward works, as in PyTorch."""
     with xg.use_backend(backend):
         layer = nn.Linear(3, 2)
-        x = xg.ones(4, 3)
+        x = xg.ones(4, 3, requires_grad=True)
     for write in (lambda: layer.load_state_dict(layer.state_dict()), lambda: nn.init.zeros_(layer.weight)):
         stale = layer(x).sum()
+        of_constant = layer(x.detach()).sum()
         write()
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             stale.backward()
+        layer.zero_grad()
+        of_constant.backward()
+        np.testing.assert_allclose(layer.weight.grad.numpy(), np.full((3, 2), 4.0))
         layer.zero_grad()
         layer(x).sum().backward()
         np.testing.assert_allclose(layer.weight.grad.numpy(), np.full((3, 2), 4.0))

@@ -202,23 +202,101 @@ SCENARIOS = {
 }
 
 
-def check(scenario, lib):
-    expected = SCENARIOS[scenario]
+def check(expected, run):
+    """``run()``'s gradient is ``expected``, or it raises PyTorch's error when that is RAISES."""
     if expected == RAISES:
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-            scenario(lib)
+            run()
     else:
-        np.testing.assert_allclose(np.array(scenario(lib).tolist()), np.array(expected))
+        np.testing.assert_allclose(np.array(run().tolist()), np.array(expected), atol=1e-4)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
 def test_inplace_writes_as_pytorch(backend, scenario):
-    check(scenario, xg)
+    check(SCENARIOS[scenario], lambda: scenario(xg))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
 def test_the_expectations_are_pytorchs(scenario):
-    check(scenario, pytest.importorskip("torch"))
+    torch = pytest.importorskip("torch")
+    check(SCENARIOS[scenario], lambda: scenario(torch))
+
+
+# ---- inputs read only for another input's gradient. Each scenario returns
+# (leaf, forward, written, index, value): ``written[index] = value`` happens before the op, between
+# the op and backward, or after backward (of ``forward().sum()``), and leaf.grad is compared.
+def mul_factor_that_wants_a_gradient(lib):
+    """∂(w·x)/∂w = x: w's own values are needed only for a gradient of x, which wants none."""
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    x = lib.tensor([3.0, 4.0])
+    return w, lambda: w * x, w, 0, 0.0
+
+
+def div_numerator_that_wants_a_gradient(lib):
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    x = lib.tensor([3.0, 4.0])
+    return w, lambda: w / x, w, 0, 0.0
+
+
+def div_denominator_that_wants_a_gradient(lib):
+    """∂(x/w)/∂w = −x/w² reads w."""
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    x = lib.tensor([3.0, 4.0])
+    return w, lambda: x / w, w, 0, 5.0
+
+
+def matmul_weight_that_wants_a_gradient(lib):
+    w = lib.ones((2, 2), requires_grad=True)
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    return w, lambda: x @ w, w, (0, 0), 5.0
+
+
+WHEN = ("before_the_op", "before_backward", "after_backward")
+
+# PyTorch's outcome for each time of the write, in the order of WHEN.
+WRITTEN_READ_SCENARIOS = {
+    mul_factor_that_wants_a_gradient: ([3.0, 4.0],) * 3,
+    div_numerator_that_wants_a_gradient: ([1 / 3, 1 / 4],) * 3,
+    div_denominator_that_wants_a_gradient: ([-0.12, -1.0], RAISES, [-3.0, -1.0]),
+    matmul_weight_that_wants_a_gradient: ([[9.0, 9.0], [12.0, 12.0]],) * 3,
+}
+WRITTEN_READ_CASES = [(s, i) for s in WRITTEN_READ_SCENARIOS for i in range(len(WHEN))]
+
+
+def _case_id(case):
+    return f"{case[0].__name__}-{WHEN[case[1]]}" if isinstance(case, tuple) else None
+
+
+def run_writing(scenario, lib, when):
+    """leaf.grad of ``scenario`` with its write done at ``WHEN[when]``."""
+    leaf, forward, written, index, value = scenario(lib)
+
+    def write():
+        with lib.no_grad():
+            written[index] = value
+
+    if when == 0:
+        write()
+    loss = forward().sum()
+    if when == 1:
+        write()
+    loss.backward()
+    if when == 2:
+        write()
+    return leaf.grad
+
+
+@pytest.mark.parametrize("case", WRITTEN_READ_CASES, ids=_case_id)
+def test_writes_to_what_backward_reads_as_pytorch(backend, case):
+    scenario, when = case
+    check(WRITTEN_READ_SCENARIOS[scenario][when], lambda: run_writing(scenario, xg, when))
+
+
+@pytest.mark.parametrize("case", WRITTEN_READ_CASES, ids=_case_id)
+def test_those_expectations_are_pytorchs(case):
+    torch = pytest.importorskip("torch")
+    scenario, when = case
+    check(WRITTEN_READ_SCENARIOS[scenario][when], lambda: run_writing(scenario, torch, when))
 
 
 # ---- xpgrad only ---------------------------------------------------------------------------
@@ -334,3 +412,28 @@ def test_counters_keep_no_tensor_alive(backend):
         assert detached[0].item() == 1.0
     finally:
         gc.enable()
+
+
+def test_linear_reads_the_input_whose_gradient_needs_it(backend):
+    """As matmul: ∂L/∂W reads x, ∂L/∂x reads W, and the fused activation's derivative the saved
+    output; a create_graph backward recomputes act'(x·W + b) from every input."""
+    x, w, b = xg.ones((3, 2)), xg.ones((2, 2), requires_grad=True), xg.zeros(2, requires_grad=True)
+    for activation in ("identity", "relu"):
+        loss = F.linear(x, w, b, activation).sum()
+        with xg.no_grad():
+            w[0, 0] = 2.0
+            b[0] = 1.0
+        w.grad = None
+        loss.backward()
+        np.testing.assert_array_equal(w.grad.numpy(), np.full((2, 2), 3.0))
+    loss = F.linear(x, w, b, "relu").sum()
+    with xg.no_grad():
+        w[0, 0] = 3.0
+    with pytest.raises(RuntimeError, match="input 1 of Linear"):
+        xg.grad(loss, [w], create_graph=True)
+    x.requires_grad_()
+    loss = F.linear(x, w, b).sum()
+    with xg.no_grad():
+        w[0, 0] = 4.0
+    with pytest.raises(RuntimeError, match="input 1 of Linear"):
+        loss.backward()

@@ -131,7 +131,12 @@ class Function:
     __slots__ = (
         "inputs", "saved", "backend", "retained", "history", "epoch", "output_version", "__weakref__"
     )
-    reads_inputs = True  # backward uses the inputs' values (False: only shapes and flags)
+    # Which inputs' values backward reads: True (all), False (none: only shapes and flags), or
+    # for each input the indices of the inputs whose gradients read it, so that a write to it
+    # matters only while one of those wants a gradient (as PyTorch saves a tensor only for the
+    # gradients that need it: ∂(w·x)/∂w reads x alone). Inputs past the tuple are read by
+    # every gradient.
+    reads_inputs = True
     reads_output = False  # backward uses the values of the output (saved: exp, sigmoid, ...)
     may_view = False  # the output may be a view of input 0's memory (slicing, reshape, transpose)
 
@@ -278,13 +283,20 @@ def _check_unmodified(node):
     """Raise if memory that ``node``'s backward reads (its inputs', or its output's when it reads
     that) was written in place after the forward, directly or through a view sharing it."""
     name = type(node).__name__
-    if node.reads_inputs:
-        for i, t in enumerate(node.inputs):
-            if t._version is not None and t._version.stamp > node.epoch:
-                raise _modified_error(
-                    f"input {i} of {name} (shape {t.shape}) was written after the op used it; "
-                    "compute with a copy (t.clone())"
-                )
+    reads = node.reads_inputs
+    if reads:
+        inputs = node.inputs
+        for i, t in enumerate(inputs):
+            if t._version is None or t._version.stamp <= node.epoch:
+                continue
+            if reads is not True and i < len(reads) and not any(
+                inputs[j].requires_grad for j in reads[i]
+            ):
+                continue  # no gradient that reads it is wanted
+            raise _modified_error(
+                f"input {i} of {name} (shape {t.shape}) was written after the op used it; "
+                "compute with a copy (t.clone())"
+            )
     if node.output_version is not None and node.output_version.stamp > node.epoch:
         raise _modified_error(
             f"the output of {name}, which its backward reads, was written after the op made it; "

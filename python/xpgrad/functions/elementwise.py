@@ -42,6 +42,7 @@ class Mul(Function):
     """y = a·b;  ∂y/∂a = b, ∂y/∂b = a."""
 
     __slots__ = ()
+    reads_inputs = ((1,), (0,))  # a is read by ∂L/∂b, b by ∂L/∂a
 
     def forward(self, a, b):
         return a * b
@@ -57,6 +58,7 @@ class Div(Function):
     """y = a / b;  ∂y/∂a = 1/b, ∂y/∂b = −a/b²."""
 
     __slots__ = ()
+    reads_inputs = ((1,), (0, 1))  # a is read by ∂L/∂b, b by both
 
     def forward(self, a, b):
         return a / b

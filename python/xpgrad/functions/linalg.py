@@ -11,6 +11,7 @@ class MatMul(Function):
     ∂L/∂A = ∂L/∂Y · Bᵀ,  ∂L/∂B = Aᵀ · ∂L/∂Y."""
 
     __slots__ = ()
+    reads_inputs = ((1,), (0,))  # A is read by ∂L/∂B, B by ∂L/∂A
 
     def forward(self, a, b):
         return self.backend.matmul(a, b)
@@ -35,6 +36,14 @@ class Linear(Function):
     def reads_output(self) -> bool:
         """act' is a function of Y, except for the identity (act' = 1)."""
         return self.activation != "identity"
+
+    @property
+    def reads_inputs(self):
+        """X is read by ∂L/∂W, W by ∂L/∂X, b by neither; but every input by a create_graph
+        backward through an activation, which recomputes act'(X·W + b) from them."""
+        if self.activation != "identity" and creating_graph():
+            return True
+        return ((1,), (0,), ())
 
     def forward(self, x, weight, bias=None, *, activation="identity"):
         self.activation = activation
