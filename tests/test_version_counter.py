@@ -222,9 +222,72 @@ def test_the_expectations_are_pytorchs(scenario):
     check(SCENARIOS[scenario], lambda: scenario(torch))
 
 
-# ---- inputs read only for another input's gradient. Each scenario returns
+# ---- tensors an op reads but does not differentiate (a loss target, where's condition, an
+# index), and inputs read only for another input's gradient. Each scenario returns
 # (leaf, forward, written, index, value): ``written[index] = value`` happens before the op, between
 # the op and backward, or after backward (of ``forward().sum()``), and leaf.grad is compared.
+def bce_target(lib):
+    p = lib.tensor([0.3, 0.6], requires_grad=True)
+    t = lib.tensor([0.0, 1.0])
+    return p, lambda: lib.nn.functional.binary_cross_entropy(p, t), t, 0, 1.0
+
+
+def bce_with_logits_target(lib):
+    x = lib.tensor([0.5, -1.0], requires_grad=True)
+    t = lib.tensor([0.0, 1.0])
+    return x, lambda: lib.nn.functional.binary_cross_entropy_with_logits(x, t), t, 0, 1.0
+
+
+def cross_entropy_class_indices(lib):
+    z = lib.tensor([[1.0, 2.0, 3.0], [1.0, 0.0, 0.0]], requires_grad=True)
+    t = lib.tensor([0, 1])
+    return z, lambda: lib.nn.functional.cross_entropy(z, t), t, 0, 2
+
+
+def cross_entropy_probabilities(lib):
+    z = lib.tensor([[1.0, 2.0, 3.0], [1.0, 0.0, 0.0]], requires_grad=True)
+    t = lib.tensor([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])
+    return z, lambda: lib.nn.functional.cross_entropy(z, t), t, (0, 0), 0.0
+
+
+def nll_loss_target(lib):
+    z = lib.tensor([[-1.0, -2.0, -3.0], [-1.0, -0.5, -0.2]], requires_grad=True)
+    t = lib.tensor([0, 1])
+    return z, lambda: lib.nn.functional.nll_loss(z, t, reduction="sum"), t, 0, 2
+
+
+def l1_loss_target(lib):
+    """l1 is |p − t| as two ops there and here: the subtraction keeps nothing."""
+    p = lib.tensor([0.3, 0.6], requires_grad=True)
+    t = lib.tensor([0.0, 1.0])
+    return p, lambda: lib.nn.functional.l1_loss(p, t), t, 0, 1.0
+
+
+def where_condition(lib):
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    c = lib.tensor([True, False])
+    return a, lambda: lib.where(c, a, lib.zeros(2)), c, 1, True
+
+
+def index_tensor(lib):
+    a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    i = lib.tensor([0, 1])
+    return a, lambda: a[i], i, 1, 2
+
+
+def second_of_two_index_tensors(lib):
+    a = lib.ones((2, 3), requires_grad=True)
+    i, j = lib.tensor([0, 1]), lib.tensor([2, 0])
+    return a, lambda: a[i, j], j, 0, 1
+
+
+def indexed_tensor(lib):
+    """Indexing keeps the indices, not the tensor indexed."""
+    a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    i = lib.tensor([0, 2])
+    return a, lambda: a[i], a, 0, 7.0
+
+
 def mul_factor_that_wants_a_gradient(lib):
     """∂(w·x)/∂w = x: w's own values are needed only for a gradient of x, which wants none."""
     w = lib.tensor([1.0, 2.0], requires_grad=True)
@@ -255,6 +318,22 @@ WHEN = ("before_the_op", "before_backward", "after_backward")
 
 # PyTorch's outcome for each time of the write, in the order of WHEN.
 WRITTEN_READ_SCENARIOS = {
+    bce_target: ([-1.6667, -0.8333], RAISES, [0.7143, -0.8333]),
+    bce_with_logits_target: ([-0.1888, -0.3655], RAISES, [0.3112, -0.3655]),
+    cross_entropy_class_indices: (
+        [[0.045, 0.1224, -0.1674], [0.2881, -0.394, 0.106]], RAISES,
+        [[-0.455, 0.1224, 0.3326], [0.2881, -0.394, 0.106]],
+    ),
+    cross_entropy_probabilities: (
+        [[0.0225, -0.1888, 0.1663], [0.2881, -0.394, 0.106]], RAISES,
+        [[-0.205, -0.1276, 0.3326], [0.2881, -0.394, 0.106]],
+    ),
+    nll_loss_target: ([[0, 0, -1], [0, -1, 0]], RAISES, [[-1, 0, 0], [0, -1, 0]]),
+    l1_loss_target: ([-0.5, -0.5], [0.5, -0.5], [0.5, -0.5]),
+    where_condition: ([1.0, 1.0], RAISES, [1.0, 0.0]),
+    index_tensor: ([1.0, 0.0, 1.0], RAISES, [1.0, 1.0, 0.0]),
+    second_of_two_index_tensors: ([[0, 1, 0], [1, 0, 0]], RAISES, [[0, 0, 1], [1, 0, 0]]),
+    indexed_tensor: ([1.0, 0.0, 1.0],) * 3,
     mul_factor_that_wants_a_gradient: ([3.0, 4.0],) * 3,
     div_numerator_that_wants_a_gradient: ([1 / 3, 1 / 4],) * 3,
     div_denominator_that_wants_a_gradient: ([-0.12, -1.0], RAISES, [-3.0, -1.0]),
@@ -414,6 +493,16 @@ def test_counters_keep_no_tensor_alive(backend):
         gc.enable()
 
 
+@pytest.mark.parametrize("target", [[2, 0], [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]]])
+def test_writing_a_sparsemax_loss_target_raises(backend, target):
+    z = xg.tensor([[1.0, 2.0, 3.0], [1.0, 0.0, 0.0]], requires_grad=True)
+    t = xg.tensor(target)
+    loss = F.sparsemax_loss(z, t)
+    t[0] = 1 if t.ndim == 1 else 0.0
+    with pytest.raises(RuntimeError, match="input 1 of SparsemaxLoss"):
+        loss.backward()
+
+
 def test_linear_reads_the_input_whose_gradient_needs_it(backend):
     """As matmul: ∂L/∂W reads x, ∂L/∂x reads W, and the fused activation's derivative the saved
     output; a create_graph backward recomputes act'(x·W + b) from every input."""
@@ -437,3 +526,24 @@ def test_linear_reads_the_input_whose_gradient_needs_it(backend):
         w[0, 0] = 4.0
     with pytest.raises(RuntimeError, match="input 1 of Linear"):
         loss.backward()
+
+
+# PyTorch raises for these (its fused ops keep the tensor written); here the ops that keep
+# anything keep a result computed from it, so the gradient is that of the forward's values.
+CONSTANTS_NOT_READ = {
+    "mse_target": lambda x, c: F.mse_loss(x[0], c),
+    "batch_norm_running_var": lambda x, c: F.batch_norm(x, xg.zeros(2), c) ** 2,
+}
+
+
+@pytest.mark.parametrize("name", CONSTANTS_NOT_READ)
+def test_writing_a_constant_backward_does_not_read_is_fine(backend, name):
+    op = CONSTANTS_NOT_READ[name]
+    x = xg.tensor([[1.0, 4.0], [0.5, 2.0]], requires_grad=True)
+    c = xg.ones(2)
+    loss = op(x, c).sum()
+    c[0] = 4.0
+    loss.backward()
+    fresh = xg.tensor(x.numpy(), requires_grad=True)
+    op(fresh, xg.ones(2)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), fresh.grad.numpy())

@@ -125,7 +125,11 @@ class Function:
     """One node of the graph: the op that produced a Tensor, its inputs, what backward needs.
 
     Subclasses implement ``forward(*arrays, **options) -> array`` and
-    ``backward(grad) -> tuple of Tensor | None`` (one entry per input).
+    ``backward(grad) -> tuple of Tensor | None`` (one entry per input; trailing constant inputs,
+    which need no gradient, may be left out).
+
+    A Tensor whose values backward reads (a condition, indices, a loss target) is passed as an
+    input, never inside the options: as an input it is checked for in-place writes at backward.
     """
 
     __slots__ = (
@@ -134,8 +138,8 @@ class Function:
     # Which inputs' values backward reads: True (all), False (none: only shapes and flags), or
     # for each input the indices of the inputs whose gradients read it, so that a write to it
     # matters only while one of those wants a gradient (as PyTorch saves a tensor only for the
-    # gradients that need it: ∂(w·x)/∂w reads x alone). Inputs past the tuple are read by
-    # every gradient.
+    # gradients that need it: ∂(w·x)/∂w reads x alone). Inputs past the tuple (constants
+    # appended by the op) are read by every gradient.
     reads_inputs = True
     reads_output = False  # backward uses the values of the output (saved: exp, sigmoid, ...)
     may_view = False  # the output may be a view of input 0's memory (slicing, reshape, transpose)

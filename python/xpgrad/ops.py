@@ -143,16 +143,17 @@ def clip(t, min=None, max=None):  # noqa: A002 - NumPy/PyTorch names
 
 
 def where(condition, a, b):
-    """Elementwise ``a if condition else b``; the gradient flows to the chosen side."""
+    """Elementwise ``a if condition else b``; the gradient flows to the chosen side. A boolean
+    Tensor condition is an input of the op: writing it between the op and backward raises, as
+    in PyTorch."""
     a = a if isinstance(a, Tensor) else lift(a, b)
     b = lift(b, a)
-    if not isinstance(condition, Tensor):
-        cond = a.backend_obj.asarray(condition)
-    elif condition.backend_obj is a.backend_obj:
-        cond = condition.data
-    else:
-        raise autograd.backend_mismatch("where", condition.backend_obj, a.backend_obj)
-    return ew.Where.apply(a, b, cond=cond.astype(bool, copy=False))
+    cond = lift(condition, a)
+    if cond.backend_obj is not a.backend_obj:
+        raise autograd.backend_mismatch("where", cond.backend_obj, a.backend_obj)
+    if cond.data.dtype != bool:
+        cond = Tensor._wrap(cond.data.astype(bool), a.backend_obj, False)
+    return ew.Where.apply(a, b, cond)
 
 
 # ---- reductions ----------------------------------------------------------------------------
@@ -327,11 +328,15 @@ def _pad_pairs(pad_width, ndim):
 
 
 def getitem(t, index):
-    """Basic and integer-array indexing; Tensor indices are used by value."""
+    """Basic and integer-array indexing. Tensor indices are used by value and are inputs of the
+    op too: writing one between the op and backward raises, as in PyTorch."""
+    if isinstance(index, Tensor):
+        return shape_fn.GetItem.apply(t, index, index=index.data)
     if isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, Tensor):
-        index = index.data
+        indices = [i for i in index if isinstance(i, Tensor)]
+        if indices:
+            arrays = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+            return shape_fn.GetItem.apply(t, *indices, index=arrays)
     elif isinstance(index, list):
         index = t.backend_obj.asarray(index)
     return shape_fn.GetItem.apply(t, index=index)

@@ -278,18 +278,18 @@ class Clip(Function):
 
 
 class Where(Function):
-    """y = a where cond else b (cond is a constant boolean array)."""
+    """y = a where cond else b, for inputs (a, b, cond) with cond a constant boolean tensor;
+    ∂L/∂a = ∂L/∂y ⊙ cond,  ∂L/∂b = ∂L/∂y ⊙ ¬cond."""
 
     __slots__ = ()
-    reads_inputs = False
+    reads_inputs = ((), ())  # only cond, input 2
 
     def forward(self, a, b, cond):
-        self.saved = cond
         return self.backend.xp.where(cond, a, b)
 
     def backward(self, gy):
-        a, b = self.inputs
-        cond = self.saved
+        a, b, cond = self.inputs
+        cond = cond.data
         ga = sum_to(gy * cond, a.shape) if self.needs_grad(0) else None
         gb = sum_to(gy * ~cond, b.shape) if self.needs_grad(1) else None
         return ga, gb

@@ -31,30 +31,34 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def as_target(target, like: Tensor):
-    """The target's raw array on ``like``'s backend (Tensors, arrays and lists accepted);
-    floating targets take ``like``'s dtype, integer targets (class indices) stay integers."""
+def as_target(target, like: Tensor) -> Tensor:
+    """The target as a constant Tensor on ``like``'s backend (Tensors, arrays and lists
+    accepted); floating targets take ``like``'s dtype, integer targets (class indices) stay
+    integers. A Tensor target is detached, not copied: the losses take it as an input of their
+    op, so writing it between the op and backward raises (as in PyTorch), unless a conversion
+    here (dtype, backend, layout) copied it."""
     if isinstance(target, Tensor):
+        target = target.detach()
         if target.backend_obj is not like.backend_obj:
             target = target.to(like.backend_obj)
-        array = target.data
     else:
-        array = like.backend_obj.asarray(target)
-    if array.dtype.kind in "fb" and array.dtype != like.dtype:
-        array = array.astype(like.dtype)
-    return array
+        target = Tensor._wrap(like.backend_obj.asarray(target), like.backend_obj, False)
+    if target.dtype.kind in "fb" and target.dtype != like.dtype:
+        target = target.astype(like.dtype)
+    return target
 
 
 def as_tensor_target(target, like: Tensor) -> Tensor:
     """``target`` as a Tensor beside ``like`` (kept as is, graph included, when already one)."""
     if isinstance(target, Tensor):
         return target
-    return Tensor._wrap(as_target(target, like), like.backend_obj, False)
+    return as_target(target, like)
 
 
 class FusedRowLoss(Function):
-    """Base of the fused row losses on logits Z (N, K): the backend returns the row losses ℓₙ and
-    G = ∂ℓₙ/∂Zₙ together; backward is G scaled by ∂L/∂ℓₙ (1/N for "mean", 1 for "sum").
+    """Base of the fused row losses on logits Z (N, K) and a target (class indices (N,) or
+    (N, K)), its two inputs: the backend returns the row losses ℓₙ and G = ∂ℓₙ/∂Zₙ together;
+    backward is G scaled by ∂L/∂ℓₙ (1/N for "mean", 1 for "sum").
 
     With ``create_graph`` the gradient G = w·p(Z) − T is rebuilt from Tensor ops
     (``probabilities``) so that it can be differentiated again; w (N, 1) is the target's mass
@@ -63,11 +67,10 @@ class FusedRowLoss(Function):
 
     __slots__ = ("reduction",)
 
-    def forward(self, logits, *, target, reduction, **options):
+    def forward(self, logits, target, *, reduction, **options):
         self.reduction = reduction
         losses, grad = self.kernel(logits, target, **options)
-        # target and options only for a create_graph backward (w): no work here
-        self.saved = (grad, target, options)
+        self.saved = (grad, options)  # options only for a create_graph backward (w)
         if reduction == "mean":
             return losses.mean()
         if reduction == "sum":
@@ -75,10 +78,10 @@ class FusedRowLoss(Function):
         return losses
 
     def backward(self, gy):
-        grad, target, options = self.saved
+        grad, options = self.saved
         if creating_graph():
             p = self.probabilities(self.inputs[0])
-            mass = self.target_mass(target, **options)
+            mass = self.target_mass(self.inputs[1].data, **options)
             if mass is not None:
                 p = p * mass
             constant = p.data - grad  # T = w·p − G: the (smoothed / normalised) target
@@ -138,13 +141,12 @@ class SparsemaxLoss(FusedRowLoss):
 
 
 class BinaryCrossEntropy(Function):
-    """ℓ = −[t·log p + (1 − t)·log(1 − p)], each log clamped at −100 as PyTorch does so that
-    p ∈ {0, 1} gives a finite loss;  ∂ℓ/∂p = (p − t) / max(p(1 − p), 10⁻¹²)."""
+    """ℓ = −[t·log p + (1 − t)·log(1 − p)] for inputs (p, t), each log clamped at −100 as PyTorch
+    does so that p ∈ {0, 1} gives a finite loss;  ∂ℓ/∂p = (p − t) / max(p(1 − p), 10⁻¹²)."""
 
     __slots__ = ()
 
-    def forward(self, p, *, target):
-        self.saved = target
+    def forward(self, p, target):
         return -(target * self._clamped_log(p) + (1 - target) * self._clamped_log(1 - p))
 
     def _clamped_log(self, a):
@@ -156,37 +158,38 @@ class BinaryCrossEntropy(Function):
         return xp.maximum(xp.log(xp.maximum(a, tiny)), -100)
 
     def backward(self, gy):
-        p = self.inputs[0]
-        return (gy * (p - self.saved) / (p * (1 - p)).maximum(1e-12),)
+        p, target = self.inputs
+        return (gy * (p - target) / (p * (1 - p)).maximum(1e-12),)
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """ℓ = −[t·log σ(x) + (1 − t)·log(1 − σ(x))] = max(x, 0) − x·t + log(1 + e^(−|x|)), which
-    never overflows;  ∂ℓ/∂x = σ(x) − t."""
+    """ℓ = −[t·log σ(x) + (1 − t)·log(1 − σ(x))] = max(x, 0) − x·t + log(1 + e^(−|x|)) for
+    inputs (x, t), which never overflows;  ∂ℓ/∂x = σ(x) − t."""
 
     __slots__ = ()
 
-    def forward(self, x, *, target):
+    def forward(self, x, target):
         xp = self.backend.xp
-        self.saved = target
         return xp.maximum(x, 0) - x * target + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, gy):
-        return (gy * (self.inputs[0].sigmoid() - self.saved),)
+        x, target = self.inputs
+        return (gy * (x.sigmoid() - target),)
 
 
-def class_index_target(target, logits: Tensor):
-    """Validate a target of class indices (N,) against logits (N, K); returns the raw array."""
+def class_index_target(target: Tensor, logits: Tensor) -> Tensor:
+    """Validate a target of class indices (N,) against logits (N, K); returns it."""
     n, k = logits.shape
     if target.shape != (n,):
         raise ValueError(
             f"class-index target of shape {target.shape} does not match logits of shape "
             f"{logits.shape}"
         )
-    if n and (int(target.min()) < 0 or int(target.max()) >= k):
+    indices = target.data
+    if n and (int(indices.min()) < 0 or int(indices.max()) >= k):
         raise ValueError(
             f"class indices must lie in [0, {k}), "
-            f"got values in [{int(target.min())}, {int(target.max())}]"
+            f"got values in [{int(indices.min())}, {int(indices.max())}]"
         )
     return target
 
@@ -216,7 +219,7 @@ def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) 
             raise ValueError(
                 f"target of shape {target.shape} does not match logits of shape {logits.shape}"
             )
-        target = target.astype(logits.dtype, copy=False)
+        target = target.astype(logits.dtype)
     elif target.dtype.kind not in "iu":
         raise ValueError(
             f"a target of shape {target.shape} for logits {logits.shape} "
@@ -228,7 +231,7 @@ def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) 
         target = classes_last(target) if is_distribution else target.reshape(-1)
     if not is_distribution:
         target = class_index_target(target, logits)
-    loss = function.apply(logits, target=target, reduction=reduction, **options)
+    loss = function.apply(logits, target, reduction=reduction, **options)
     if reduction == "none" and extra_shape:
         loss = loss.reshape(-1, *extra_shape)
     return loss
@@ -254,7 +257,7 @@ def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """
     target = as_target(target, logits)
     if target.ndim == logits.ndim >= 2:
-        unlabelled = target.sum(axis=1) <= 0  # a NaN row is not unlabelled: it stays NaN
+        unlabelled = target.data.sum(axis=1) <= 0  # a NaN row is not unlabelled: it stays NaN
         if bool(unlabelled.any()):
             raise ValueError(
                 f"sparsemax_loss: every row of a multi-label target must name at least one label; "
@@ -315,7 +318,7 @@ def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tens
             f"in [{float(p.min())}, {float(p.max())}]"
         )
     return reduce_loss(
-        BinaryCrossEntropy.apply(probs, target=_same_shape(as_target(target, probs), probs)),
+        BinaryCrossEntropy.apply(probs, _same_shape(as_target(target, probs), probs)),
         reduction,
     )
 
@@ -324,7 +327,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "m
     """BCE of σ(x) from the logits x without overflow: max(x, 0) − x·t + log(1 + e^(−|x|))."""
     check_reduction(reduction)
     target = _same_shape(as_target(target, logits), logits)
-    return reduce_loss(BinaryCrossEntropyWithLogits.apply(logits, target=target), reduction)
+    return reduce_loss(BinaryCrossEntropyWithLogits.apply(logits, target), reduction)
 
 
 def _broadcast_target(target, pred: Tensor) -> Tensor:

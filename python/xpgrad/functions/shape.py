@@ -83,27 +83,32 @@ class Transpose(Function):
 
 
 class GetItem(Function):
-    """y = a[index] (basic or integer-array indexing);  ∂L/∂a = scatter-add of ∂L/∂y."""
+    """y = a[index] (basic or integer-array indexing);  ∂L/∂a = scatter-add of ∂L/∂y.
+
+    Inputs: a, then the index Tensors whose arrays ``index`` holds (read by backward, hence
+    checked for writes); the same for IndexAdd.
+    """
 
     __slots__ = ()
-    reads_inputs = False
+    reads_inputs = ((),)  # only the index Tensors
     may_view = True
 
-    def forward(self, a, index):
+    def forward(self, a, *indices, index):
         self.saved = index
         return a[index]
 
     def backward(self, gy):
-        return (IndexAdd.apply(gy, index=self.saved, shape=self.inputs[0].shape),)
+        shape = self.inputs[0].shape
+        return (IndexAdd.apply(gy, *self.inputs[1:], index=self.saved, shape=shape),)
 
 
 class IndexAdd(Function):
     """y = zeros(shape) with g added at ``index`` (repeated indices accumulate): GetItem's adjoint."""
 
     __slots__ = ()
-    reads_inputs = False
+    reads_inputs = ((),)  # only the index Tensors
 
-    def forward(self, g, index, shape):
+    def forward(self, g, *indices, index, shape):
         self.saved = index
         xp = self.backend.xp
         out = xp.zeros(shape, dtype=g.dtype)
@@ -114,7 +119,7 @@ class IndexAdd(Function):
         return out
 
     def backward(self, gy):
-        return (gy[self.saved],)
+        return (GetItem.apply(gy, *self.inputs[1:], index=self.saved),)
 
 
 def _is_basic(index) -> bool:
