@@ -314,6 +314,32 @@ def matmul_weight_that_wants_a_gradient(lib):
     return w, lambda: x @ w, w, (0, 0), 5.0
 
 
+def sigmoid_input(lib):
+    """σ' = σ(1 − σ) is read from the saved output: the input's later values do not matter."""
+    x = lib.tensor([0.5, -1.0], requires_grad=True)
+    return x, lambda: x.sigmoid(), x, 0, 2.0
+
+
+def tanh_input(lib):
+    x = lib.tensor([0.5, -1.0], requires_grad=True)
+    return x, lambda: x.tanh(), x, 0, 2.0
+
+
+def relu_input(lib):
+    x = lib.tensor([0.5, -1.0], requires_grad=True)
+    return x, lambda: x.relu(), x, 0, -2.0
+
+
+def exp_input(lib):
+    x = lib.tensor([0.5, -1.0], requires_grad=True)
+    return x, lambda: x.exp(), x, 0, 2.0
+
+
+def log_softmax_input(lib):
+    x = lib.tensor([0.5, -1.0], requires_grad=True)
+    return x, lambda: lib.nn.functional.log_softmax(x, -1), x, 0, 2.0
+
+
 WHEN = ("before_the_op", "before_backward", "after_backward")
 
 # PyTorch's outcome for each time of the write, in the order of WHEN.
@@ -338,6 +364,11 @@ WRITTEN_READ_SCENARIOS = {
     div_numerator_that_wants_a_gradient: ([1 / 3, 1 / 4],) * 3,
     div_denominator_that_wants_a_gradient: ([-0.12, -1.0], RAISES, [-3.0, -1.0]),
     matmul_weight_that_wants_a_gradient: ([[9.0, 9.0], [12.0, 12.0]],) * 3,
+    sigmoid_input: ([0.104994, 0.196612], [0.235004, 0.196612], [0.235004, 0.196612]),
+    tanh_input: ([0.070651, 0.419974], [0.786448, 0.419974], [0.786448, 0.419974]),
+    relu_input: ([0.0, 0.0], [1.0, 0.0], [1.0, 0.0]),
+    exp_input: ([7.389056, 0.367879], [1.648721, 0.367879], [1.648721, 0.367879]),
+    log_softmax_input: ([-0.905148, 0.905148], [-0.635148, 0.635148], [-0.635148, 0.635148]),
 }
 WRITTEN_READ_CASES = [(s, i) for s in WRITTEN_READ_SCENARIOS for i in range(len(WHEN))]
 
@@ -547,3 +578,19 @@ def test_writing_a_constant_backward_does_not_read_is_fine(backend, name):
     fresh = xg.tensor(x.numpy(), requires_grad=True)
     op(fresh, xg.ones(2)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), fresh.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "exp", "sqrt", "softmax", "log_softmax"])
+def test_a_create_graph_backward_reads_the_input_of_an_output_reader(backend, name):
+    """A first-order backward of these reads only the saved output (the input may be written
+    after the op, as in PyTorch); a create_graph backward rebuilds the derivative from the input,
+    so there a write to it raises rather than differentiate the new values."""
+    op = {"sigmoid": lambda x: x.sigmoid(), "tanh": lambda x: x.tanh(), "relu": lambda x: x.relu(),
+          "exp": lambda x: x.exp(), "sqrt": lambda x: x.sqrt(), "softmax": lambda x: F.softmax(x),
+          "log_softmax": lambda x: F.log_softmax(x)}[name]
+    x = xg.tensor([[0.5, 2.0], [1.5, 0.25]], requires_grad=True)
+    loss = (op(x) * xg.tensor([[1.0, 2.0], [3.0, 4.0]])).sum()
+    with xg.no_grad():
+        x[0, 0] = 0.75
+    with pytest.raises(RuntimeError, match="input 0 of"):
+        xg.grad(loss, x, create_graph=True)

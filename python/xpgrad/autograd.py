@@ -113,6 +113,13 @@ def creating_graph() -> bool:
     return _grad_enabled.get()
 
 
+# ``reads_inputs`` of a Function whose backward reads only its saved output, except that a
+# create_graph backward rebuilds the derivative from the input (so that it can be differentiated):
+# a write to the input after the op matters only then (PyTorch: sigmoid, tanh, exp... save their
+# result alone).
+reads_inputs_when_creating_graph = property(lambda self: creating_graph())
+
+
 def backend_mismatch(op: str, first, second) -> BackendMismatchError:
     """The error for an op whose operands live on two backends, naming both."""
     return BackendMismatchError(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from .. import autograd, ops
-from ..autograd import Function, creating_graph
+from ..autograd import Function, creating_graph, reads_inputs_when_creating_graph
 
 
 class Sigmoid(Function):
@@ -12,6 +12,7 @@ class Sigmoid(Function):
 
     __slots__ = ()
     reads_output = True
+    reads_inputs = reads_inputs_when_creating_graph
 
     def forward(self, a):
         y = self.backend.sigmoid(a)
@@ -30,6 +31,7 @@ class Tanh(Function):
 
     __slots__ = ()
     reads_output = True
+    reads_inputs = reads_inputs_when_creating_graph
 
     def forward(self, a):
         y = self.backend.tanh(a)
@@ -48,6 +50,7 @@ class Relu(Function):
 
     __slots__ = ()
     reads_output = True
+    reads_inputs = reads_inputs_when_creating_graph
 
     def forward(self, a):
         y = self.backend.relu(a)
@@ -107,6 +110,7 @@ class Softmax(Function):
 
     __slots__ = ("axis",)
     reads_output = True
+    reads_inputs = reads_inputs_when_creating_graph
 
     def forward(self, a, *, axis=-1):
         self.axis = axis
@@ -126,6 +130,7 @@ class LogSoftmax(Function):
 
     __slots__ = ("axis",)
     reads_output = True
+    reads_inputs = reads_inputs_when_creating_graph
 
     def forward(self, a, *, axis=-1):
         self.axis = axis
@@ -149,6 +154,7 @@ class Sparsemax(Function):
 
     __slots__ = ("axis",)
     reads_output = True
+    reads_inputs = False  # both backward paths read the saved output only
 
     def forward(self, a, *, axis=-1):
         self.axis = axis

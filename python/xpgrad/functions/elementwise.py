@@ -6,7 +6,7 @@ shape (``sum_to``), since a broadcast input was used once per copy: ∂L/∂a = 
 
 from __future__ import annotations
 
-from ..autograd import Function, creating_graph
+from ..autograd import Function, creating_graph, reads_inputs_when_creating_graph
 from .shape import sum_to
 
 
@@ -137,6 +137,7 @@ class Exp(Function):
 
     __slots__ = ()
     reads_output = True
+    reads_inputs = reads_inputs_when_creating_graph
 
     def forward(self, a):
         y = self.backend.xp.exp(a)
@@ -166,6 +167,7 @@ class Sqrt(Function):
 
     __slots__ = ()
     reads_output = True
+    reads_inputs = reads_inputs_when_creating_graph
 
     def forward(self, a):
         y = self.backend.xp.sqrt(a)
