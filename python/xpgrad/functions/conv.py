@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..tensor import Tensor
+from .shape import GetItem
 
 # The smallest value each geometry argument may take.
 _MINIMUM = {"kernel_size": 1, "stride": 1, "padding": 0}
@@ -137,5 +138,5 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     cols, oh, ow = _windows(x.reshape(n * c, 1, h, w), kernel_size, stride, (0, 0), "max_pool2d")
     xp = x.backend_obj.xp
     winners = xp.argmax(cols.data, axis=1)
-    y = cols[xp.arange(cols.shape[0]), winners]
+    y = GetItem.apply(cols, index=(xp.arange(cols.shape[0]), winners), distinct=True)
     return y.reshape(c, oh, ow) if unbatched else y.reshape(n, c, oh, ow)
