@@ -13,6 +13,7 @@ void bind_softmax(py::module_& m);
 void bind_sparsemax(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_dropout(py::module_& m);
+void bind_conv(py::module_& m);
 void bind_threads(py::module_& m);
 }
 
@@ -33,5 +34,6 @@ PYBIND11_MODULE(_C, m) {
   xpgrad::bind_sparsemax(m);
   xpgrad::bind_optim(m);
   xpgrad::bind_dropout(m);
+  xpgrad::bind_conv(m);
   xpgrad::bind_threads(m);
 }

@@ -159,6 +159,17 @@ class CpuBackend(Backend):
         out = self._on_last_axis(self.kernels.sparsemax_backward, axis, y, gy) if _like(y, gy) else None
         return super().sparsemax_backward(y, gy, axis) if out is None else out
 
+    # ---- convolution and pooling (im2col) ---------------------------------------------------
+    def im2col(self, x, kernel_size, stride, padding):
+        if not (_is_float(x) and x.ndim == 4):
+            return super().im2col(x, kernel_size, stride, padding)
+        return self.kernels.im2col(_c(x), tuple(kernel_size), tuple(stride), tuple(padding))
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding):
+        if not (_is_float(cols) and cols.ndim == 2):
+            return super().col2im(cols, x_shape, kernel_size, stride, padding)
+        return self.kernels.col2im(_c(cols), tuple(x_shape), tuple(kernel_size), tuple(stride), tuple(padding))
+
     # ---- randomness -------------------------------------------------------------------------
     def dropout_mask(self, shape, p: float, scale: float, dtype):
         dtype = numpy.dtype(dtype)

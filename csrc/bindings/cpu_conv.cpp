@@ -1,0 +1,103 @@
+// Bindings for im2col / col2im (csrc/cpu/im2col.cpp): the geometry is checked here, with
+// overflow-checked sizes, so that the kernels may index without bounds checks.
+#include <array>
+#include <string>
+
+#include <pybind11/stl.h>
+
+#include "xpgrad/array_checks.h"
+#include "xpgrad/im2col.h"
+
+namespace xpgrad {
+namespace {
+
+using Pair = std::array<int64_t, 2>;
+using Shape4 = std::array<py::ssize_t, 4>;
+
+std::string pair_str(const Pair& p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
+
+// a·b + c, or ValueError when it leaves int64.
+int64_t mul_add(const char* op, int64_t a, int64_t b, int64_t c = 0) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r) || __builtin_add_overflow(r, c, &r))
+    throw py::value_error(std::string(op) + ": sizes overflow int64");
+  return r;
+}
+
+// The geometry of x (n, c, h, w) under the kernel, stride and padding, after checking them.
+cpu::ConvGeometry geometry(const char* op, const Shape4& x, const Pair& kernel, const Pair& stride,
+                           const Pair& padding) {
+  for (auto d : x)
+    if (d < 0) throw py::value_error(std::string(op) + ": input shape " + shape_str(x.data(), 4) + " has a negative dimension");
+  const std::pair<const char*, const Pair*> limits[] = {{"kernel_size", &kernel}, {"stride", &stride}, {"padding", &padding}};
+  for (const auto& [name, p] : limits) {
+    const int64_t lowest = p == &padding ? 0 : 1;
+    if ((*p)[0] < lowest || (*p)[1] < lowest)
+      throw py::value_error(std::string(op) + ": " + name + " must be at least " + std::to_string(lowest) + ", got " +
+                            pair_str(*p));
+  }
+  Pair out;
+  for (int d = 0; d < 2; ++d) {
+    const int64_t padded = mul_add(op, 2, padding[d], x[2 + d]);
+    if (padded < kernel[d])
+      throw py::value_error(std::string(op) + ": kernel " + pair_str(kernel) + " is larger than the padded input " +
+                            pair_str({mul_add(op, 2, padding[0], x[2]), mul_add(op, 2, padding[1], x[3])}));
+    out[d] = (padded - kernel[d]) / stride[d] + 1;
+  }
+  mul_add(op, mul_add(op, x[0], out[0]), out[1]);  // rows, and the columns below, fit int64
+  mul_add(op, mul_add(op, x[1], kernel[0]), kernel[1]);
+  return {x[0], x[1], x[2], x[3], kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], out[0], out[1]};
+}
+
+py::array im2col(const py::array& x, const Pair& kernel_size, const Pair& stride, const Pair& padding) {
+  const char* op = "im2col";
+  const DType dt = float_dtype(x, op, "x");
+  if (x.ndim() != 4) throw py::value_error(std::string(op) + ": x must be (N, C, H, W), got shape " + shape_str(x));
+  require_contiguous(x, op, "x");
+  const cpu::ConvGeometry g =
+      geometry(op, {x.shape(0), x.shape(1), x.shape(2), x.shape(3)}, kernel_size, stride, padding);
+  py::array cols(x.dtype(), std::vector<py::ssize_t>{g.n * g.oh * g.ow, g.c * g.kh * g.kw});
+  with_float(dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = cptr<T>(x);
+    T* pc = mptr<T>(cols);
+    py::gil_scoped_release nogil;
+    cpu::im2col(px, pc, g);
+  });
+  return cols;
+}
+
+py::array col2im(const py::array& cols, const Shape4& x_shape, const Pair& kernel_size,
+                  const Pair& stride, const Pair& padding) {
+  const char* op = "col2im";
+  const DType dt = float_dtype(cols, op, "cols");
+  require_contiguous(cols, op, "cols");
+  const cpu::ConvGeometry g = geometry(op, x_shape, kernel_size, stride, padding);
+  const py::ssize_t want[2] = {g.n * g.oh * g.ow, g.c * g.kh * g.kw};
+  if (cols.ndim() != 2 || cols.shape(0) != want[0] || cols.shape(1) != want[1])
+    throw py::value_error(std::string(op) + ": cols has shape " + shape_str(cols) + ", expected " + shape_str(want, 2) +
+                          " for input " + shape_str(x_shape.data(), 4) + ", kernel " + pair_str(kernel_size) +
+                          ", stride " + pair_str(stride) + ", padding " + pair_str(padding));
+  py::array x(cols.dtype(), std::vector<py::ssize_t>(x_shape.begin(), x_shape.end()));
+  with_float(dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pc = cptr<T>(cols);
+    T* px = mptr<T>(x);
+    py::gil_scoped_release nogil;
+    cpu::col2im(pc, px, g);
+  });
+  return x;
+}
+
+}  // namespace
+
+void bind_conv(py::module_& m) {
+  using py::arg;
+  m.def("im2col", &im2col, arg("x"), arg("kernel_size"), arg("stride"), arg("padding"),
+        "(N, C, H, W) -> (N*OH*OW, C*kH*kW): row (n, oy, ox) is the zero-padded window "
+        "x[n, :, oy*sH - pH : +kH, ox*sW - pW : +kW]");
+  m.def("col2im", &col2im, arg("cols"), arg("x_shape"), arg("kernel_size"), arg("stride"), arg("padding"),
+        "Adjoint of im2col: scatter-add the rows of cols (N*OH*OW, C*kH*kW) into a new (N, C, H, W) array");
+}
+
+}  // namespace xpgrad

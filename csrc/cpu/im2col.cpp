@@ -1,0 +1,123 @@
+// im2col / col2im (see xpgrad/im2col.h). Along a kernel row the window's elements are
+// contiguous in x whatever the stride, so both directions move runs of kW elements; the
+// window's overlap with the unpadded image, [i_lo, i_hi) × [j_lo, j_hi), is computed once per
+// output position and the rest is zero (im2col) or skipped (col2im).
+#include <algorithm>
+#include <type_traits>
+
+#include "xpgrad/im2col.h"
+#include "xpgrad/parallel.h"
+
+namespace xpgrad::cpu {
+namespace {
+
+// The part [lo, hi) of a window of k starting at `start` (may be negative) inside [0, size).
+struct Span {
+  int64_t lo, hi;
+};
+inline Span inside(int64_t start, int64_t k, int64_t size) {
+  const int64_t lo = std::clamp<int64_t>(-start, 0, k);
+  return {lo, std::clamp<int64_t>(size - start, lo, k)};
+}
+
+// op(j) over the run [lo, hi) of a kernel row. With the width KW known at compile time (0:
+// known only at run time) a whole row is a fixed-length loop, unrolled: runs of 2 or 3 in a
+// loop with run-time bounds cost more in loop overhead than in the copy itself.
+template <int KW, class Op>
+inline void kernel_row(const Span& s, Op op) {
+  if (KW && s.lo == 0 && s.hi == KW) {
+    for (int64_t j = 0; j < KW; ++j) op(j);
+  } else {
+    for (int64_t j = s.lo; j < s.hi; ++j) op(j);
+  }
+}
+
+template <int KW, class T>
+void im2col_rows(const T* x, T* cols, const ConvGeometry& g, int64_t b, int64_t e) {
+  const int64_t kw = KW ? KW : g.kw, k = g.c * g.kh * kw, plane = g.h * g.w;
+  // (n, oy, ox) of row r, stepped along instead of divided out per row (three 64-bit divisions
+  // per row took more time than copying a 2×2 pooling window).
+  int64_t ox = b % g.ow, oy = b / g.ow % g.oh, n = b / (g.ow * g.oh);
+  for (int64_t r = b; r < e; ++r) {
+    const int64_t y0 = oy * g.sh - g.ph, x0 = ox * g.sw - g.pw;
+    const Span si = inside(y0, g.kh, g.h), sj = inside(x0, kw, g.w);
+    T* out = cols + r * k;
+    if (si.hi - si.lo < g.kh || sj.hi - sj.lo < kw) std::fill(out, out + k, T(0));
+    for (int64_t c = 0; c < g.c; ++c) {
+      const int64_t at = (n * g.c + c) * plane + y0 * g.w + x0;  // the window's (0, 0), maybe outside
+      T* dst = out + c * g.kh * kw;
+      for (int64_t i = si.lo; i < si.hi; ++i)
+        kernel_row<KW>(sj, [&](int64_t j) { dst[i * kw + j] = x[at + i * g.w + j]; });
+    }
+    if (++ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) oy = 0, ++n;
+    }
+  }
+}
+
+// Adds the rows of images [n_b, n_e] into the (n, c) planes [b, e) (zeroed first); each image's
+// rows are read once, for the channels of that image in the range.
+template <int KW, class T>
+void col2im_planes(const T* cols, T* x, const ConvGeometry& g, int64_t b, int64_t e) {
+  const int64_t kw = KW ? KW : g.kw, kk = g.kh * kw, k = g.c * kk, plane = g.h * g.w;
+  std::fill(x + b * plane, x + e * plane, T(0));
+  for (int64_t n = b / g.c; n * g.c < e; ++n) {
+    const int64_t c_lo = std::max(b - n * g.c, int64_t(0)), c_hi = std::min(e - n * g.c, g.c);
+    for (int64_t oy = 0; oy < g.oh; ++oy) {
+      const int64_t y0 = oy * g.sh - g.ph;
+      const Span si = inside(y0, g.kh, g.h);
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        const int64_t x0 = ox * g.sw - g.pw;
+        const Span sj = inside(x0, kw, g.w);
+        const T* row = cols + ((n * g.oh + oy) * g.ow + ox) * k;
+        for (int64_t c = c_lo; c < c_hi; ++c) {
+          const T* src = row + c * kk;
+          const int64_t at = (n * g.c + c) * plane + y0 * g.w + x0;
+          for (int64_t i = si.lo; i < si.hi; ++i)
+            kernel_row<KW>(sj, [&](int64_t j) { x[at + i * g.w + j] += src[i * kw + j]; });
+        }
+      }
+    }
+  }
+}
+
+// f(std::integral_constant<int, KW>) with KW = kw for the common widths 1, 2 and 3, else 0.
+template <class F>
+void with_kernel_width(int64_t kw, F&& f) {
+  switch (kw) {
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    default: return f(std::integral_constant<int, 0>{});
+  }
+}
+
+}  // namespace
+
+template <class T>
+void im2col(const T* x, T* cols, const ConvGeometry& g) {
+  const int64_t k = std::max<int64_t>(g.c * g.kh * g.kw, 1);
+  with_kernel_width(g.kw, [&](auto kw) {
+    parallel_for(g.n * g.oh * g.ow, std::max<int64_t>(1, kStreamingGrain / k), [&](int64_t b, int64_t e) {
+      im2col_rows<decltype(kw)::value>(x, cols, g, b, e);
+    });
+  });
+}
+
+template <class T>
+void col2im(const T* cols, T* x, const ConvGeometry& g) {
+  const int64_t adds_per_plane = std::max<int64_t>(g.oh * g.ow * g.kh * g.kw, 1);
+  with_kernel_width(g.kw, [&](auto kw) {
+    parallel_for(g.n * g.c, std::max<int64_t>(1, kStreamingGrain / adds_per_plane), [&](int64_t b, int64_t e) {
+      col2im_planes<decltype(kw)::value>(cols, x, g, b, e);
+    });
+  });
+}
+
+template void im2col<float>(const float*, float*, const ConvGeometry&);
+template void im2col<double>(const double*, double*, const ConvGeometry&);
+template void col2im<float>(const float*, float*, const ConvGeometry&);
+template void col2im<double>(const double*, double*, const ConvGeometry&);
+
+}  // namespace xpgrad::cpu
