@@ -107,6 +107,7 @@ void im2col(const T* x, T* cols, const ConvGeometry& g) {
 
 template <class T>
 void col2im(const T* cols, T* x, const ConvGeometry& g) {
+  if (g.n * g.c == 0) return;  // no planes (and C = 0 must not reach the division by C)
   const int64_t adds_per_plane = std::max<int64_t>(g.oh * g.ow * g.kh * g.kw, 1);
   with_kernel_width(g.kw, [&](auto kw) {
     parallel_for(g.n * g.c, std::max<int64_t>(1, kStreamingGrain / adds_per_plane), [&](int64_t b, int64_t e) {
