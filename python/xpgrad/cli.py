@@ -24,7 +24,7 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu")
 DATASETS = ("digits", "mnist", "fashion-mnist")
 DEMO_MIN_ACCURACY = 0.9  # the demo's MLP reaches about 0.97; less means something is broken
 BENCHMARKS = ("bench_autograd", "bench_gemm", "bench_activations", "bench_softmax", "bench_optim",
-              "bench_mlp_step", "bench_gpu")
+              "bench_mlp_step", "bench_conv", "bench_gpu")
 
 
 class CommandError(Exception):
