@@ -87,11 +87,14 @@ def test_adjoint_identity():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_threaded_size_matches_one_thread(dtype):
-    """Big enough for several chunks per thread; C = 7 puts col2im's plane ranges across images."""
+@pytest.mark.parametrize("shape,geometry", [
+    ((8, 7, 40, 40), ((3, 3), (1, 1), (1, 1))),  # long rows; C = 7: plane ranges cross images
+    ((201, 1, 63, 63), ((2, 2), (2, 2), (0, 0))),  # short rows (along ox); chunks end mid image row
+])
+def test_threaded_size_matches_one_thread(shape, geometry, dtype):
+    """Big enough for several chunks per thread."""
     k = cpu.kernels
-    x = rng(6).standard_normal((8, 7, 40, 40)).astype(dtype)
-    geometry = ((3, 3), (1, 1), (1, 1))
+    x = rng(6).standard_normal(shape).astype(dtype)
     cols = rng(7).standard_normal(ref.im2col(x, *geometry).shape).astype(dtype)
     threaded = cpu.im2col(x, *geometry), cpu.col2im(cols, x.shape, *geometry)
     before = k.pool_threads()
