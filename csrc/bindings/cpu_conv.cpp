@@ -1,5 +1,6 @@
-// Bindings for im2col / col2im (csrc/cpu/im2col.cpp): the geometry is checked here, with
-// overflow-checked sizes, so that the kernels may index without bounds checks.
+// Bindings for im2col / col2im (csrc/cpu/im2col.cpp) and max pooling (csrc/cpu/max_pool.cpp):
+// the geometry is checked here, with overflow-checked sizes, so that the kernels may index
+// without bounds checks.
 #include <array>
 #include <string>
 
@@ -7,6 +8,7 @@
 
 #include "xpgrad/array_checks.h"
 #include "xpgrad/im2col.h"
+#include "xpgrad/max_pool.h"
 
 namespace xpgrad {
 namespace {
@@ -89,6 +91,63 @@ py::array col2im(const py::array& cols, const Shape4& x_shape, const Pair& kerne
   return x;
 }
 
+py::tuple max_pool2d(const py::array& x, const Pair& kernel_size, const Pair& stride, const Pair& padding) {
+  const char* op = "max_pool2d";
+  const DType dt = float_dtype(x, op, "x");
+  if (x.ndim() != 4) throw py::value_error(std::string(op) + ": x must be (N, C, H, W), got shape " + shape_str(x));
+  require_contiguous(x, op, "x");
+  const cpu::ConvGeometry g =
+      geometry(op, {x.shape(0), x.shape(1), x.shape(2), x.shape(3)}, kernel_size, stride, padding);
+  if (2 * padding[0] > kernel_size[0] || 2 * padding[1] > kernel_size[1])
+    throw py::value_error(std::string(op) + ": padding " + pair_str(padding) + " should be at most half of kernel_size " +
+                          pair_str(kernel_size));
+  const std::vector<py::ssize_t> out{g.n, g.c, g.oh, g.ow};
+  mul_add(op, mul_add(op, g.n * g.oh * g.ow, g.c), 8);  // y's bytes, argmax's (int64) too
+  py::array y(x.dtype(), out);
+  py::array_t<int64_t> argmax(out);
+  with_float(dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = cptr<T>(x);
+    T* py_ = mptr<T>(y);
+    int64_t* pa = argmax.mutable_data();
+    py::gil_scoped_release nogil;
+    cpu::max_pool2d(px, py_, pa, g);
+  });
+  return py::make_tuple(y, argmax);
+}
+
+py::array max_pool2d_backward(const py::array& gy, const py::array& argmax, const Shape4& x_shape) {
+  const char* op = "max_pool2d_backward";
+  const DType dt = float_dtype(gy, op, "gy");
+  if (gy.ndim() != 4) throw py::value_error(std::string(op) + ": gy must be (N, C, OH, OW), got shape " + shape_str(gy));
+  require_contiguous(gy, op, "gy");
+  if (!argmax.dtype().equal(py::dtype::of<int64_t>()))
+    throw py::value_error(std::string(op) + ": argmax must be int64, got " + dtype_str(argmax));
+  require_contiguous(argmax, op, "argmax");
+  require_same_shape(gy, argmax, op);
+  for (auto d : x_shape)
+    if (d < 0) throw py::value_error(std::string(op) + ": x_shape " + shape_str(x_shape.data(), 4) + " has a negative dimension");
+  if (x_shape[0] != gy.shape(0) || x_shape[1] != gy.shape(1))
+    throw py::value_error(std::string(op) + ": gy has shape " + shape_str(gy) + ", x_shape " +
+                          shape_str(x_shape.data(), 4) + " (N, C differ)");
+  mul_add(op, mul_add(op, mul_add(op, x_shape[0], x_shape[1]), x_shape[2]), x_shape[3]);
+  const cpu::ConvGeometry g{x_shape[0], x_shape[1], x_shape[2], x_shape[3], 1, 1, 1, 1, 0, 0, gy.shape(2), gy.shape(3)};
+  py::array gx(gy.dtype(), std::vector<py::ssize_t>(x_shape.begin(), x_shape.end()));
+  bool ok = true;
+  with_float(dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pg = cptr<T>(gy);
+    const int64_t* pa = static_cast<const int64_t*>(argmax.data());
+    T* px = mptr<T>(gx);
+    py::gil_scoped_release nogil;
+    ok = cpu::max_pool2d_backward(pg, pa, px, g);
+  });
+  if (!ok)
+    throw py::value_error(std::string(op) + ": argmax holds an index outside [0, H*W) for x_shape " +
+                          shape_str(x_shape.data(), 4));
+  return gx;
+}
+
 }  // namespace
 
 void bind_conv(py::module_& m) {
@@ -98,6 +157,11 @@ void bind_conv(py::module_& m) {
         "x[n, :, oy*sH - pH : +kH, ox*sW - pW : +kW]");
   m.def("col2im", &col2im, arg("cols"), arg("x_shape"), arg("kernel_size"), arg("stride"), arg("padding"),
         "Adjoint of im2col: scatter-add the rows of cols (N*OH*OW, C*kH*kW) into a new (N, C, H, W) array");
+  m.def("max_pool2d", &max_pool2d, arg("x"), arg("kernel_size"), arg("stride"), arg("padding"),
+        "(N, C, H, W) -> (y, argmax), both (N, C, OH, OW): the maxima of the -inf-padded windows and the "
+        "flat H*W index of each window's first maximal element (a NaN wins)");
+  m.def("max_pool2d_backward", &max_pool2d_backward, arg("gy"), arg("argmax"), arg("x_shape"),
+        "gx (x_shape) = zeros with gy (N, C, OH, OW) added at argmax in each (n, c) plane");
 }
 
 }  // namespace xpgrad

@@ -344,6 +344,39 @@ class Backend:
                 )
         return out[:, :, ph : ph + h, pw : pw + w]
 
+    def max_pool2d(self, x, kernel_size, stride, padding):
+        """(N, C, H, W) → (y, argmax), both (N, C, OH, OW): y the maximum of each −∞-padded
+        window, argmax the flat H·W index of its first maximal element (a NaN wins, the first
+        one), as PyTorch. The padding is at most half the kernel (every window holds an element)."""
+        xp = self.xp
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+        n, c, h, w = x.shape
+        padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-xp.inf)
+        cols = self.im2col(padded.reshape(n * c, 1, h + 2 * ph, w + 2 * pw), kernel_size, stride, (0, 0))
+        winners = xp.argmax(cols, axis=1)
+        y = cols[xp.arange(cols.shape[0]), winners]
+        oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+        i, j = winners.reshape(n * c, oh, ow) // kw, winners.reshape(n * c, oh, ow) % kw
+        rows = xp.arange(oh).reshape(oh, 1) * sh - ph + i  # the winner's row and column in x
+        columns = xp.arange(ow) * sw - pw + j
+        if ph or pw:  # a window of −∞ only: its first element inside x, not the padding before it
+            first_row = xp.maximum(xp.arange(oh).reshape(oh, 1) * sh - ph, 0)
+            first_column = xp.maximum(xp.arange(ow) * sw - pw, 0)
+            outside = (rows < 0) | (rows >= h) | (columns < 0) | (columns >= w)
+            rows = xp.where(outside, first_row, rows)
+            columns = xp.where(outside, first_column, columns)
+        argmax = (rows * w + columns).astype(xp.int64)
+        return y.reshape(n, c, oh, ow), argmax.reshape(n, c, oh, ow)
+
+    def max_pool2d_backward(self, gy, argmax, x_shape):
+        """∂L/∂x (x_shape) = zeros with ∂L/∂y added at argmax in each (n, c) plane (overlapping
+        windows may pick one element twice)."""
+        xp = self.xp
+        n, c, h, w = x_shape
+        planes = xp.arange(n * c, dtype=xp.int64).reshape(n, c, 1, 1) * (h * w)
+        gx = xp.bincount((planes + argmax).ravel(), weights=gy.ravel(), minlength=n * c * h * w)
+        return gx.astype(gy.dtype, copy=False).reshape(x_shape)
+
     # ---- optimizer updates (in place on param and state) -------------------------------------
     def sgd_update(self, param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0,
                    nesterov=False, weight_decay=0.0, first_step=False):

@@ -170,6 +170,16 @@ class CpuBackend(Backend):
             return super().col2im(cols, x_shape, kernel_size, stride, padding)
         return self.kernels.col2im(_c(cols), tuple(x_shape), tuple(kernel_size), tuple(stride), tuple(padding))
 
+    def max_pool2d(self, x, kernel_size, stride, padding):
+        if not (_is_float(x) and x.ndim == 4):
+            return super().max_pool2d(x, kernel_size, stride, padding)
+        return self.kernels.max_pool2d(_c(x), tuple(kernel_size), tuple(stride), tuple(padding))
+
+    def max_pool2d_backward(self, gy, argmax, x_shape):
+        if not (_is_float(gy) and gy.ndim == 4 and argmax.dtype == numpy.int64):
+            return super().max_pool2d_backward(gy, argmax, x_shape)
+        return self.kernels.max_pool2d_backward(_c(gy), _c(argmax), tuple(x_shape))
+
     # ---- randomness -------------------------------------------------------------------------
     def dropout_mask(self, shape, p: float, scale: float, dtype):
         dtype = numpy.dtype(dtype)

@@ -1,0 +1,23 @@
+// Max pooling without im2col (see python/xpgrad/functions/conv.py): y[n, c, oy, ox] = the
+// maximum of x[n, c, oy·sH − pH + i, ox·sW − pW + j] over the kernel window (i, j), the padding
+// being −∞, and argmax the flat index into x's (unpadded) H·W plane of the first maximal element
+// in row-major window order (a NaN wins: the first NaN), as PyTorch.
+#pragma once
+#include <cstdint>
+
+#include "xpgrad/im2col.h"
+
+namespace xpgrad::cpu {
+
+// y and argmax (N, C, OH, OW) from contiguous x (N, C, H, W); the padding is at most half the
+// kernel, so that every window holds an element of x. (n, c) planes split over threads.
+template <class T>
+void max_pool2d(const T* x, T* y, int64_t* argmax, const ConvGeometry& g);
+
+// gx (N, C, H, W) = zeros with gy (N, C, OH, OW) added at argmax in each plane (overlapping
+// windows may pick one element twice). Returns false, leaving gx partly written, when an index
+// lies outside [0, H·W); threads own disjoint planes.
+template <class T>
+bool max_pool2d_backward(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g);
+
+}  // namespace xpgrad::cpu
