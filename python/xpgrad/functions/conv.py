@@ -1,17 +1,16 @@
-"""2-D convolution and max pooling through im2col.
+"""2-D convolution through im2col, and max pooling.
 
 im2col turns every receptive field of x (N, C, H, W) into one row of a matrix X̂
-(N·OH·OW, C·kH·kW); a convolution is then one GEMM with the flattened kernels, and pooling a
-reduction over each row. The adjoint of im2col is col2im (scatter-add of the rows back into
-the image), so ∂L/∂x = col2im(∂L/∂X̂) — and col2im's adjoint is im2col again, which makes both
-differentiable to any order.
+(N·OH·OW, C·kH·kW); a convolution is then one GEMM with the flattened kernels. The adjoint of
+im2col is col2im (scatter-add of the rows back into the image), so ∂L/∂x = col2im(∂L/∂X̂) —
+and col2im's adjoint is im2col again, which makes both differentiable to any order. Max
+pooling is a backend op of its own (the window maxima and their indices in x, no im2col).
 """
 
 from __future__ import annotations
 
 from ..autograd import Function
 from ..tensor import Tensor
-from .shape import GetItem
 
 # The smallest value each geometry argument may take.
 _MINIMUM = {"kernel_size": 1, "stride": 1, "padding": 0}
@@ -77,18 +76,15 @@ def _batched(x: Tensor, name: str) -> tuple[Tensor, bool]:
     return x, False
 
 
-def _windows(x: Tensor, kernel_size, stride, padding, name: str):
-    """im2col of x (N, C, H, W), with the size check shared by conv2d and max_pool2d;
-    returns (cols, OH, OW)."""
-    kh, kw = kernel_size
-    oh = output_size(x.shape[2], kh, stride[0], padding[0])
-    ow = output_size(x.shape[3], kw, stride[1], padding[1])
+def _output_hw(x: Tensor, kernel_size, stride, padding, name: str) -> tuple[int, int]:
+    """(OH, OW) of x (N, C, H, W) under the geometry; ValueError when the kernel does not fit."""
+    oh = output_size(x.shape[2], kernel_size[0], stride[0], padding[0])
+    ow = output_size(x.shape[3], kernel_size[1], stride[1], padding[1])
     if oh < 1 or ow < 1:
         raise ValueError(
             f"{name}: kernel {kernel_size} is larger than the padded input {x.shape[2:]}"
         )
-    cols = Im2Col.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
-    return cols, oh, ow
+    return oh, ow
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
@@ -108,7 +104,9 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     x, unbatched = _batched(x, "conv2d")
     if x.shape[1] != in_channels:
         raise ValueError(f"conv2d: input has {x.shape[1]} channels, weight expects {in_channels}")
-    cols, oh, ow = _windows(x, (kh, kw), pair(stride, "stride"), pair(padding, "padding"), "conv2d")
+    stride, padding = pair(stride, "stride"), pair(padding, "padding")
+    oh, ow = _output_hw(x, (kh, kw), stride, padding, "conv2d")
+    cols = Im2Col.apply(x, kernel_size=(kh, kw), stride=stride, padding=padding)
     y = cols @ weight.reshape(out_channels, in_channels * kh * kw).T
     if bias is not None:
         y = y + bias
@@ -116,13 +114,49 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     return y.reshape(y.shape[1:]) if unbatched else y
 
 
+class MaxPool2d(Function):
+    """y, argmax = backend.max_pool2d(x): the window maxima and where they are;
+    ∂L/∂x = ∂L/∂y added at argmax (MaxPool2dBackward)."""
+
+    __slots__ = ()
+    reads_inputs = False  # backward reads the saved argmax only
+
+    def forward(self, x, *, kernel_size, stride, padding):
+        y, argmax = self.backend.max_pool2d(x, kernel_size, stride, padding)
+        self.saved = argmax, x.shape
+        return y
+
+    def backward(self, gy):
+        argmax, x_shape = self.saved
+        return (MaxPool2dBackward.apply(gy, argmax=argmax, x_shape=x_shape),)
+
+
+class MaxPool2dBackward(Function):
+    """gx = zeros(x_shape) with gy added at argmax in each (n, c) plane; its adjoint gathers:
+    ∂L/∂gy[n, c, i, j] = ∂L/∂gx[n, c, argmax[n, c, i, j]] (the double backward)."""
+
+    __slots__ = ()
+    reads_inputs = False
+
+    def forward(self, gy, *, argmax, x_shape):
+        self.saved = argmax, x_shape
+        return self.backend.max_pool2d_backward(gy, argmax, x_shape)
+
+    def backward(self, ggx):
+        argmax, (n, c, h, w) = self.saved
+        xp = self.backend.xp
+        planes = xp.arange(n * c).reshape(n * c, 1)
+        picked = ggx.reshape(n * c, h * w)[planes, argmax.reshape(n * c, -1)]
+        return (picked.reshape(argmax.shape),)
+
+
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     """y[n, c, i, j] = max over the kH×kW window at (s·i, s·j) (stride defaults to the kernel size).
 
     x is (N, C, H, W), or (C, H, W) for one unbatched image. The padding (with −∞) may be at
     most half the kernel, as in PyTorch, so that every window holds an input element.
-    The gradient goes to the first maximal element of each window (as PyTorch), through the
-    adjoint of the gather and col2im.
+    The gradient goes to the first maximal element of each window (as PyTorch; a NaN wins),
+    added at its index in x: ∂L/∂x[n, c, argmax[n, c, i, j]] += ∂L/∂y[n, c, i, j].
     """
     kernel_size = pair(kernel_size, "kernel_size")
     stride = kernel_size if stride is None else pair(stride, "stride")
@@ -132,11 +166,6 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
             f"max_pool2d: padding {padding} should be at most half of kernel_size {kernel_size}"
         )
     x, unbatched = _batched(x, "max_pool2d")
-    if padding[0] or padding[1]:  # pad with −∞ so that padding never wins the max
-        x = x.pad(((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), value=float("-inf"))
-    n, c, h, w = x.shape
-    cols, oh, ow = _windows(x.reshape(n * c, 1, h, w), kernel_size, stride, (0, 0), "max_pool2d")
-    xp = x.backend_obj.xp
-    winners = xp.argmax(cols.data, axis=1)
-    y = GetItem.apply(cols, index=(xp.arange(cols.shape[0]), winners), distinct=True)
-    return y.reshape(c, oh, ow) if unbatched else y.reshape(n, c, oh, ow)
+    _output_hw(x, kernel_size, stride, padding, "max_pool2d")
+    y = MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+    return y.reshape(y.shape[1:]) if unbatched else y
