@@ -86,23 +86,20 @@ class GetItem(Function):
     """y = a[index] (basic or integer-array indexing);  ∂L/∂a = scatter-add of ∂L/∂y.
 
     Inputs: a, then the index Tensors whose arrays ``index`` holds (read by backward, hence
-    checked for writes); the same for IndexAdd. ``distinct=True`` promises that no element is
-    picked twice (max pooling's one winner per row), so the adjoint writes instead of
-    scatter-adding (NumPy's add.at is several times slower than an assignment).
+    checked for writes); the same for IndexAdd.
     """
 
     __slots__ = ()
     reads_inputs = ((),)  # only the index Tensors
     may_view = True
 
-    def forward(self, a, *indices, index, distinct=False):
-        self.saved = index, distinct
+    def forward(self, a, *indices, index):
+        self.saved = index
         return a[index]
 
     def backward(self, gy):
-        index, distinct = self.saved
         shape = self.inputs[0].shape
-        return (IndexAdd.apply(gy, *self.inputs[1:], index=index, shape=shape, distinct=distinct),)
+        return (IndexAdd.apply(gy, *self.inputs[1:], index=self.saved, shape=shape),)
 
 
 class IndexAdd(Function):
@@ -111,19 +108,18 @@ class IndexAdd(Function):
     __slots__ = ()
     reads_inputs = ((),)  # only the index Tensors
 
-    def forward(self, g, *indices, index, shape, distinct=False):
-        self.saved = index, distinct
+    def forward(self, g, *indices, index, shape):
+        self.saved = index
         xp = self.backend.xp
         out = xp.zeros(shape, dtype=g.dtype)
-        if distinct or _is_basic(index):
+        if _is_basic(index):
             out[index] = g
         else:
             xp.add.at(out, index, g)
         return out
 
     def backward(self, gy):
-        index, distinct = self.saved
-        return (GetItem.apply(gy, *self.inputs[1:], index=index, distinct=distinct),)
+        return (GetItem.apply(gy, *self.inputs[1:], index=self.saved),)
 
 
 def _is_basic(index) -> bool:
