@@ -1,9 +1,10 @@
 """Convolution benchmark: one forward+backward step of a small MNIST-style CNN (batch 64,
 float32: Conv2d(1, 32, 3, p=1), ReLU, MaxPool2d(2), Conv2d(32, 64, 3, p=1), ReLU, MaxPool2d(2),
 Flatten, Linear(3136, 10), cross-entropy) through nn + autograd on the `cpu` backend vs the
-`numpy` backend vs the same step in PyTorch; then im2col / col2im alone at the step's shapes
-(cpu vs numpy backend, and torch's unfold / fold, the same data movement in (N, C·kH·kW, L)
-layout).
+`numpy` backend vs the same step in PyTorch; then im2col / col2im alone at the convolutions'
+shapes (cpu vs numpy backend, and torch's unfold / fold, the same data movement in
+(N, C·kH·kW, L) layout), and max pooling forward / backward at the pools' shapes (vs torch's
+max_pool2d with indices and its backward).
 
     python bench/bench_conv.py [--quick]
 """
@@ -24,14 +25,13 @@ except ImportError:
     from harness import median_time, try_import_torch, write_results
 
 BATCH = 64
-# im2col geometries of the step: (name, input shape, kernel, stride, padding); max pooling
-# runs im2col on the (N·C, 1, H, W) view of its input.
+# im2col geometries of the step's convolutions: (name, input shape, kernel, stride, padding).
 GEOMETRIES = [
     ("conv1", (BATCH, 1, 28, 28), 3, 1, 1),
-    ("pool1", (BATCH * 32, 1, 28, 28), 2, 2, 0),
     ("conv2", (BATCH, 32, 14, 14), 3, 1, 1),
-    ("pool2", (BATCH * 64, 1, 14, 14), 2, 2, 0),
 ]
+# The step's 2×2 max pools (stride 2): (name, input shape).
+POOLS = [("pool1", (BATCH, 32, 28, 28)), ("pool2", (BATCH, 64, 14, 14))]
 
 
 def batch(seed=1):
@@ -120,6 +120,35 @@ def kernel_impls(op, cpu, ref, torch, x, cols, geometry):
     return impls
 
 
+def pool_impls(op, cpu, ref, torch, x, gy, argmax):
+    """name → callable running max pooling's forward or backward (2×2, stride 2) on x."""
+    geometry = (2, 2), (2, 2), (0, 0)
+    if op == "max_pool2d":
+        impls = {"cpu": lambda: cpu.max_pool2d(x, *geometry), "numpy": lambda: ref.max_pool2d(x, *geometry)}
+        if torch is not None:
+            xt = torch.from_numpy(x)
+            impls["torch"] = lambda: torch.nn.functional.max_pool2d(xt, 2, return_indices=True)
+        return impls
+    impls = {"cpu": lambda: cpu.max_pool2d_backward(gy, argmax, x.shape),
+             "numpy": lambda: ref.max_pool2d_backward(gy, argmax, x.shape)}
+    if torch is not None:
+        xt, gyt, it = torch.from_numpy(x), torch.from_numpy(gy), torch.from_numpy(argmax)
+        backward = torch.ops.aten.max_pool2d_with_indices_backward
+        impls["torch"] = lambda: backward(gyt, xt, [2, 2], [2, 2], [0, 0], [1, 1], False, it)
+    return impls
+
+
+def timed_row(case, impls, rounds, repeat):
+    res = compare(impls, "cpu", rounds=rounds, repeat=repeat)
+    row = {"case": case, "ms": res["cpu"]["us"] / 1e3,
+           "numpy ms": res["numpy"]["us"] / 1e3, "vs numpy": res["numpy"]["baseline_speedup"]}
+    if "torch" in res:
+        row["torch ms"] = res["torch"]["us"] / 1e3
+        row["vs torch"] = res["torch"]["baseline_speedup"]
+    print(row, flush=True)
+    return row
+
+
 def kernel_rows(torch, rounds, repeat):
     from xpgrad.backends.registry import get_backend
 
@@ -131,14 +160,15 @@ def kernel_rows(torch, rounds, repeat):
         geometry = (k, k), (s, s), (p, p)
         cols = r.standard_normal(ref.im2col(x, *geometry).shape, dtype=np.float32)
         for op in ("im2col", "col2im"):
-            res = compare(kernel_impls(op, cpu, ref, torch, x, cols, geometry), "cpu", rounds=rounds, repeat=repeat)
-            row = {"case": f"{op} {name} {shape} k{k} s{s} p{p}", "ms": res["cpu"]["us"] / 1e3,
-                   "numpy ms": res["numpy"]["us"] / 1e3, "vs numpy": res["numpy"]["baseline_speedup"]}
-            if "torch" in res:
-                row["torch ms"] = res["torch"]["us"] / 1e3
-                row["vs torch"] = res["torch"]["baseline_speedup"]
-            rows.append(row)
-            print(row, flush=True)
+            impls = kernel_impls(op, cpu, ref, torch, x, cols, geometry)
+            rows.append(timed_row(f"{op} {name} {shape} k{k} s{s} p{p}", impls, rounds, repeat))
+    for name, shape in POOLS:
+        x = r.standard_normal(shape, dtype=np.float32)
+        y, argmax = ref.max_pool2d(x, (2, 2), (2, 2), (0, 0))
+        gy = r.standard_normal(y.shape, dtype=np.float32)
+        for op in ("max_pool2d", "max_pool2d_backward"):
+            impls = pool_impls(op, cpu, ref, torch, x, gy, argmax)
+            rows.append(timed_row(f"{op} {name} {shape} k2 s2", impls, rounds, repeat))
     return rows
 
 
@@ -160,9 +190,10 @@ def main(argv=None):
              f"{_C.num_threads()} threads, ISA {_C.isa()}; cpu and numpy gradients agree to {diff:.1e}. "
              f"'time vs {base}' and 'vs numpy' / 'vs torch' (t(other) / t(cpu), > 1: cpu faster) are medians "
              f"of same-round ratios over {rounds} rounds. torch rows of im2col / col2im: F.unfold / F.fold "
-             f"(the same copies and adds; fold's input transposed to its layout beforehand, not timed). "
+             f"(the same copies and adds; fold's input transposed to its layout beforehand, not timed); of "
+             f"max pooling: F.max_pool2d with return_indices and aten.max_pool2d_with_indices_backward. "
              f"Load average at the end: {os.getloadavg()[0]:.1f}.")
-    path = write_results("conv" + ("_quick" if args.quick else ""), "Small CNN step and im2col / col2im (cpu backend)",
+    path = write_results("conv" + ("_quick" if args.quick else ""), "Small CNN step, im2col / col2im and max pooling (cpu backend)",
                          rows, ["case", "ms", f"time vs {base}", "numpy ms", "vs numpy", "torch ms", "vs torch"], notes)
     print(f"wrote {path}")
     return rows
