@@ -7,18 +7,10 @@
 
 #include "xpgrad/im2col.h"
 #include "xpgrad/parallel.h"
+#include "window_span.h"
 
 namespace xpgrad::cpu {
 namespace {
-
-// The part [lo, hi) of a window of k starting at `start` (may be negative) inside [0, size).
-struct Span {
-  int64_t lo, hi;
-};
-inline Span inside(int64_t start, int64_t k, int64_t size) {
-  const int64_t lo = std::clamp<int64_t>(-start, 0, k);
-  return {lo, std::clamp<int64_t>(size - start, lo, k)};
-}
 
 // op(j) over the run [lo, hi) of a kernel row. With the width KW known at compile time (0:
 // known only at run time) a whole row is a fixed-length loop, unrolled: runs of 2 or 3 in a

@@ -5,15 +5,10 @@
 
 #include "xpgrad/max_pool.h"
 #include "xpgrad/parallel.h"
+#include "window_span.h"
 
 namespace xpgrad::cpu {
 namespace {
-
-// [lo, hi): the rows (or columns) of a window of k starting at `start` that lie in [0, size).
-inline void clip(int64_t start, int64_t k, int64_t size, int64_t& lo, int64_t& hi) {
-  lo = std::max<int64_t>(start, 0);
-  hi = std::min<int64_t>(start + k, size);
-}
 
 template <class T>
 void pool_planes(const T* x, T* y, int64_t* argmax, const ConvGeometry& g, int64_t b, int64_t e) {
@@ -23,11 +18,13 @@ void pool_planes(const T* x, T* y, int64_t* argmax, const ConvGeometry& g, int64
     T* yp = y + p * out;
     int64_t* ap = argmax + p * out;
     for (int64_t oy = 0; oy < g.oh; ++oy) {
-      int64_t y_lo, y_hi;
-      clip(oy * g.sh - g.ph, g.kh, g.h, y_lo, y_hi);
+      const int64_t y0 = oy * g.sh - g.ph;
+      const Span sy = inside(y0, g.kh, g.h);
+      const int64_t y_lo = y0 + sy.lo, y_hi = y0 + sy.hi;
       for (int64_t ox = 0; ox < g.ow; ++ox) {
-        int64_t x_lo, x_hi;
-        clip(ox * g.sw - g.pw, g.kw, g.w, x_lo, x_hi);
+        const int64_t x0 = ox * g.sw - g.pw;
+        const Span sx = inside(x0, g.kw, g.w);
+        const int64_t x_lo = x0 + sx.lo, x_hi = x0 + sx.hi;
         int64_t best_at = y_lo * g.w + x_lo;
         T best = xp[best_at];
         for (int64_t r = y_lo; r < y_hi && best == best; ++r)  // stop at a NaN: it wins
