@@ -13,7 +13,9 @@ Ratios are medians over rounds of the same-round time ratio against the first bu
 usage: python bench/bench_gemm_builds.py before=/tmp/before/python after=/tmp/after/python
 (each directory holds an xpgrad package with its _C; 'numpy' may be given as a build too).
 --more adds the square products and the MLP's fused forward layers (linear with bias + ReLU;
-NumPy: matmul, + bias, maximum), which the geometric mean (over the MLP GEMM cells) leaves out.
+NumPy: matmul, + bias, maximum), --conv the products of bench_conv's CNN step (CONV_CASES); the
+geometric mean (over the MLP GEMM cells) leaves them out; --no-mlp runs only those. --out names
+the results file.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ try:
 except ImportError:  # run as a script
     from bench_gemm import LAYOUTS, MLP_SHAPES, SQUARES
     from harness import SETTLE_SECONDS, write_results
+
+# The GEMMs of bench_conv's CNN step (batch 64; conv1 1→32 and conv2 32→64 channels, 3×3 kernels),
+# as M, K, N, layout: the forward X̂·Ŵᵀ, the input gradient ∂Y·Ŵ (conv2 only) and the weight
+# gradient X̂ᵀ·∂Y, with K = N·OH·OW the long dimension.
+CONV_CASES = [(50176, 9, 32, "A·Bᵀ"), (12544, 288, 64, "A·Bᵀ"), (12544, 64, 288, "A·B"),
+              (288, 12544, 64, "Aᵀ·B"), (9, 50176, 32, "Aᵀ·B")]
 
 WORKER = r"""
 import sys, time
@@ -83,6 +91,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cpu", type=int, default=1, help="core the workers are pinned to (single thread)")
     parser.add_argument("--more", action="store_true", help="also the squares and the fused forward layers")
+    parser.add_argument("--conv", action="store_true", help="also the CNN step's products (CONV_CASES)")
+    parser.add_argument("--no-mlp", action="store_true", help="leave out the MLP cells (and their geometric mean)")
+    parser.add_argument("--out", default="gemm_builds", help="results name in bench/results")
     args = parser.parse_args()
     builds = dict(b.split("=", 1) if "=" in b else (b, "") for b in args.builds)
     env = dict(os.environ, XPGRAD_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
@@ -107,10 +118,12 @@ def main() -> None:
         return float(worker.stdout.readline())
 
     base = next(iter(builds))
-    cases = [(m, k, n, layout, False) for m, k, n in MLP_SHAPES for layout in LAYOUTS]
+    cases = [] if args.no_mlp else [(m, k, n, layout, False) for m, k, n in MLP_SHAPES for layout in LAYOUTS]
     if args.more:
         cases += [(s, s, s, "A·B", False) for s in SQUARES]
         cases += [(m, k, n, "A·B", True) for m, k, n in MLP_SHAPES[::2]]
+    if args.conv:
+        cases += [(m, k, n, layout, False) for m, k, n, layout in CONV_CASES]
     rows = []
     for m, k, n, layout, linear in cases:
         trans_a, trans_b = LAYOUTS[layout]
@@ -131,16 +144,18 @@ def main() -> None:
     for _, worker in workers:
         worker.stdin.close()
         worker.wait()
-    mlp_cells = len(MLP_SHAPES) * len(LAYOUTS)  # the geometric mean's cells (issue 5's goal)
+    mlp_cells = 0 if args.no_mlp else len(MLP_SHAPES) * len(LAYOUTS)  # the geometric mean's cells (issue 5)
     columns = ["M×K×N", "layout"] + [f"{name} GFLOP/s" for name in builds] + [f"{name} vs {base}" for name in builds
                                                                              if name != base]
     notes = (f"float32; {args.threads} thread(s){', pinned to core ' + str(args.cpu) if pin else ''}; "
              f"{args.processes} worker processes per build, {args.rounds} interleaved rounds. "
              f"'X vs {base}': median over rounds of the same-round speed ratio. Builds: "
-             + ", ".join(f"{name} = {path or 'NumPy'}" for name, path in builds.items()) + ". Geometric means: "
-             + ", ".join(f"{name} vs {base} **{geomean([r[f'{name} vs {base}'] for r in rows[:mlp_cells]]):.2f}×**"
-                         for name in builds if name != base) + " (over the MLP GEMM cells).")
-    print(write_results("gemm_builds", "GEMM: builds compared (float32)", rows, columns, notes))
+             + ", ".join(f"{name} = {path or 'NumPy'}" for name, path in builds.items()) + ".")
+    if mlp_cells:
+        notes += (" Geometric means: "
+                  + ", ".join(f"{name} vs {base} **{geomean([r[f'{name} vs {base}'] for r in rows[:mlp_cells]]):.2f}×**"
+                              for name in builds if name != base) + " (over the MLP GEMM cells).")
+    print(write_results(args.out, "GEMM: builds compared (float32)", rows, columns, notes))
 
 
 if __name__ == "__main__":

@@ -21,11 +21,13 @@ DTYPES = (np.float32, np.float64)
 # row bands when N fits one sliver), the shared-A path with one and several K blocks (also with
 # B packed in blocks of several slivers, the last one partial: 40×3500×300), the shared-B path
 # (large M) with several K blocks and several N panels; m = 13, 33, 200, 1100 end in a short
-# A sliver that is split with the one before it.
+# A sliver that is split with the one before it. A transposed A is read in place when N is small
+# (33×1100×65, 130×1500×70, and 300×1000×64 on the shared-B path with several K blocks) and
+# packed by ranges of K otherwise (40×3500×300).
 SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 7, 1), (5, 1, 9), (3, 5, 7), (14, 16, 32),
           (15, 17, 33), (13, 31, 15), (64, 64, 64), (100, 37, 10), (200, 300, 17), (33, 1100, 65),
           (257, 129, 300), (700, 70, 40), (1100, 300, 9), (130, 1500, 70), (40, 3500, 300), (1100, 200, 40),
-          (1030, 600, 4100)]
+          (1030, 600, 4100), (300, 1000, 64)]
 
 
 def rng():
@@ -66,17 +68,19 @@ def test_gemm_matches_numpy(m, k, n, trans_a, trans_b, dtype):
 
 def strided_views(x):
     """Views of x's values with other layouts: Fortran order, negative strides, every other
-    row/column of a bigger array, a transposed copy viewed back."""
+    row/column of a bigger array, the first columns of a wider one, a transposed copy viewed back."""
     big = np.zeros((2 * x.shape[0] + 1, 3 * x.shape[1] + 2), x.dtype)
     big[1::2, 2::3] = x
+    wide = np.zeros((x.shape[0], x.shape[1] + 3), x.dtype)
+    wide[:, :x.shape[1]] = x
     flipped = np.ascontiguousarray(x[::-1, ::-1])[::-1, ::-1]
     return {"fortran": np.asfortranarray(x), "negative": flipped, "sliced": big[1::2, 2::3],
-            "transposed": np.ascontiguousarray(x.T).T}
+            "padded rows": wide[:, :x.shape[1]], "transposed": np.ascontiguousarray(x.T).T}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True), (True, True)])
-@pytest.mark.parametrize("m,k,n", [(9, 13, 21), (130, 150, 170)])
+@pytest.mark.parametrize("m,k,n", [(9, 13, 21), (130, 150, 170), (130, 600, 40)])
 def test_gemm_any_strides(m, k, n, trans_a, trans_b, dtype):
     a, b = operands(m, k, n, trans_a, trans_b, dtype, rng())
     ref = reference(a, b, trans_a, trans_b)

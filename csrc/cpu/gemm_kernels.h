@@ -24,8 +24,9 @@ struct GemmKernels {
   int vl;          // SIMD lanes
   int64_t mc, kc, nc;  // cache blocks: A block mc×kc in L2, B sliver kc×nr in L1, B panel kc×nc
   // Panel packing: dst[k*width + r] = x[r*rs + k*ks] for r < rows, k < kc; zero for
-  // rows <= r < width. Packs an A sliver (rows = M) or a B sliver (rows = N).
-  void (*pack)(const T* x, int64_t rs, int64_t ks, int rows, int width, int64_t kc, T* dst);
+  // rows <= r < width. Packs an A sliver (rows = M) or a B sliver (rows = N). x[r*rs + k*ks]
+  // may be read for r < readable (>= rows: the operand's rows past the sliver's).
+  void (*pack)(const T* x, int64_t rs, int64_t ks, int rows, int width, int64_t kc, T* dst, int64_t readable);
   // C tile [mr_eff × n_eff] (mr_eff <= mr, n_eff <= nr) from A(i, p) = a[i*a_rs + p*a_cs] and
   // B(p, j) = b[p*ldb + j], p < kc. B rows must be readable up to round_up(n_eff, vl).
   // a_rs == 1 && a_cs == mr_eff selects the packed-A instantiation.

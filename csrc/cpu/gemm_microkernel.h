@@ -144,16 +144,20 @@ struct MicroTable {
   }
 };
 
-// dst[p*width + r] = x[r*rs + p*ks]; rows..width zero-padded. The two layouts that occur in
-// practice get their own loops: r contiguous (vector copies per p) and p contiguous (blocks
-// transposed in registers by the ISA's transpose_block, see gemm_transpose_x86.h).
+// dst[p*width + r] = x[r*rs + p*ks]; rows..width zero-padded; x readable for r < readable. The
+// two layouts that occur in practice get their own loops: r contiguous (vector copies per p)
+// and p contiguous (blocks transposed in registers by the ISA's transpose_block, see
+// gemm_transpose_x86.h).
 template <class V>
 void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int width, int64_t kc,
-               typename V::T* dst) {
+               typename V::T* dst, int64_t readable) {
   using T = typename V::T;
   constexpr int L = V::L;
   if (rs == 1) {
-    // Masked lanes load as zeros, so the tail also writes the padding. Its store is a whole
+    // Masked lanes load as zeros, so the tail also writes the padding. Where there is no
+    // padding and the operand goes on, the tail loads a whole vector instead: A slivers are
+    // shorter than a vector (6 rows on AVX2), and their masked loads took ~10% of an Aᵀ·B with
+    // K = 12544 on a Zen 3 (interleaved runs, one core). The tail's store is a whole
     // vector wherever that stays inside dst: the lanes past the row land in later rows, which
     // are written after it (a partial store is several stores on AVX2 and a masked one on
     // AVX-512; masked stores are slow on AMD's Zen 3: packing the 6-row A slivers of xᵀ·g with
@@ -171,7 +175,7 @@ void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int wid
       int r = 0;
       for (; r + L <= rows; r += L) V::store(d + r, V::load(s + r));
       for (; r < width; r += L) {
-        const auto v = V::load_n(s + r, rows - r);
+        const auto v = width == rows && r + L <= readable ? V::load(s + r) : V::load_n(s + r, rows - r);
         if (p * width + r + L <= end) V::store(d + r, v);
         else V::store_n(d + r, v, std::min(L, width - r));
       }
