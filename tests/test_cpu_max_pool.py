@@ -1,6 +1,6 @@
 """Max pooling kernels (csrc/cpu/max_pool.cpp) against the numpy reference: random geometries
-with ties, NaN and −∞ windows, overlapping windows in the backward, a size the thread pool
-splits, and the binding's checks."""
+with ties, NaN and −∞ windows, output rows longer than the kernel's chunk, overlapping windows
+in the backward, a size the thread pool splits, and the binding's checks."""
 
 import numpy as np
 import pytest
@@ -43,6 +43,21 @@ def test_matches_reference_on_random_geometries(dtype, kind):
         np.testing.assert_array_equal(y, want_y)  # NaN where the reference has NaN
         gy = r.standard_normal(y.shape).astype(dtype)
         assert_close(cpu.max_pool2d_backward(gy, argmax, shape), ref.max_pool2d_backward(gy, argmax, shape), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["normal", "special"])
+def test_output_rows_longer_than_the_kernels_chunk(dtype, kind):
+    """The forward works through an output row 256 outputs at a time: 550 outputs a row, with
+    padding at both ends and windows that straddle the chunk boundaries."""
+    r = rng(1)
+    x = random_input(r, (1, 2, 3, 1100), dtype, kind)
+    geometry = (2, 3), (1, 2), (0, 1)
+    y, argmax = cpu.max_pool2d(x, *geometry)
+    want_y, want_argmax = ref.max_pool2d(x, *geometry)
+    assert y.shape[-1] == 550
+    np.testing.assert_array_equal(argmax, want_argmax)
+    np.testing.assert_array_equal(y, want_y)
 
 
 def test_first_maximum_wins_and_nan_propagates():
