@@ -73,7 +73,7 @@ constexpr int64_t kMinSharedK = 512;
 // the packing waited on a miss per row, a quarter of the time of x·W on a Zen 3.
 constexpr int64_t kPackRunBytes = 256;
 // Rows of a transposed A packed at a time for all its slivers (pack_a_slivers).
-constexpr int64_t kPackChunkK = 8;
+constexpr int64_t kPackChunkK = 16;
 // A transposed A that meets at most this many B slivers is read in place (ABlock).
 constexpr int64_t kInPlaceASlivers = 8;
 

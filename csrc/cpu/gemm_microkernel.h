@@ -153,11 +153,18 @@ void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int wid
                typename V::T* dst, int64_t readable) {
   using T = typename V::T;
   constexpr int L = V::L;
+  if (rs == 1 && rows == width && rows < L && L <= readable) {
+    // A sliver of a transposed A, narrower than a vector (6 rows on AVX2, 14 on AVX-512), in an
+    // operand that goes on past it: a whole vector loaded and stored per k-step, its spill
+    // overwritten by the next one, the last one cut to the row. The general loop below (with
+    // masked loads, vmaskmovps, and its checks) took 1.03-1.05x longer over the MLP's Aᵀ·B and
+    // 1.22x at 288×12544×256 (one core), where it was a tenth of the product's time.
+    for (int64_t p = 0; p + 1 < kc; ++p) V::store(dst + p * width, V::load(x + p * ks));
+    V::store_n(dst + (kc - 1) * width, V::load(x + (kc - 1) * ks), width);
+    return;
+  }
   if (rs == 1) {
-    // Masked lanes load as zeros, so the tail also writes the padding. Where there is no
-    // padding and the operand goes on, the tail loads a whole vector instead: A slivers are
-    // shorter than a vector (6 rows on AVX2), and their masked loads took ~10% of an Aᵀ·B with
-    // K = 12544 on a Zen 3 (interleaved runs, one core). The tail's store is a whole
+    // Masked lanes load as zeros, so the tail also writes the padding. Its store is a whole
     // vector wherever that stays inside dst: the lanes past the row land in later rows, which
     // are written after it (a partial store is several stores on AVX2 and a masked one on
     // AVX-512; masked stores are slow on AMD's Zen 3: packing the 6-row A slivers of xᵀ·g with
@@ -175,7 +182,7 @@ void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int wid
       int r = 0;
       for (; r + L <= rows; r += L) V::store(d + r, V::load(s + r));
       for (; r < width; r += L) {
-        const auto v = width == rows && r + L <= readable ? V::load(s + r) : V::load_n(s + r, rows - r);
+        const auto v = V::load_n(s + r, rows - r);
         if (p * width + r + L <= end) V::store(d + r, v);
         else V::store_n(d + r, v, std::min(L, width - r));
       }
