@@ -378,6 +378,8 @@ def test_unbatched_conv2d_and_max_pool2d_match_pytorch(backend):
         (lambda x: F.conv2d(x, xg.randn(1, 2, 2, 2), padding=-1), r"padding must be at least 0"),
         (lambda x: F.max_pool2d(x[0, 0], 2), r"\(N, C, H, W\) or \(C, H, W\), got \(4, 4\)"),
         (lambda x: nn.Conv2d(2, 1, 2, stride=0), "stride must be at least 1"),
+        (lambda x: F.conv2d(x, xg.randn(3, 2, 2, 2), xg.randn(2)), r"bias has shape \(2,\), expected \(3,\)"),
+        (lambda x: F.conv2d(x, xg.randn(3, 2, 2, 2), xg.randn(1, 3)), r"bias has shape \(1, 3\)"),
     ],
 )
 def test_pooling_and_convolution_geometry_errors(backend, call, message):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..tensor import Tensor
+from .linalg import Linear
 
 # The smallest value each geometry argument may take.
 _MINIMUM = {"kernel_size": 1, "stride": 1, "padding": 0}
@@ -90,8 +91,9 @@ def _output_hw(x: Tensor, kernel_size, stride, padding, name: str) -> tuple[int,
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
     """Cross-correlation as in PyTorch (x zero-padded):
     y[n, o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v]·x[n, c, s·i+u, s·j+v],
-    computed as Y = X̂·Ŵᵀ with X̂ = im2col(x) and Ŵ = W reshaped to (O, C·kH·kW).
-    x is (N, C, H, W), or (C, H, W) for one unbatched image.
+    computed as Y = X̂·Ŵᵀ + b with X̂ = im2col(x) and Ŵ = W reshaped to (O, C·kH·kW), one fused
+    linear op (the bias added in the GEMM's write-back, its gradient summed in the backward's
+    pass). x is (N, C, H, W), or (C, H, W) for one unbatched image.
 
     Gradients: ∂L/∂Ŵ = (∂L/∂Y)ᵀ·X̂, ∂L/∂X̂ = (∂L/∂Y)·Ŵ → col2im, ∂L/∂b = Σ ∂L/∂Y.
     """
@@ -104,12 +106,15 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     x, unbatched = _batched(x, "conv2d")
     if x.shape[1] != in_channels:
         raise ValueError(f"conv2d: input has {x.shape[1]} channels, weight expects {in_channels}")
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(f"conv2d: bias has shape {bias.shape}, expected ({out_channels},) for weight of shape "
+                         f"{weight.shape}")
     stride, padding = pair(stride, "stride"), pair(padding, "padding")
     oh, ow = _output_hw(x, (kh, kw), stride, padding, "conv2d")
     cols = Im2Col.apply(x, kernel_size=(kh, kw), stride=stride, padding=padding)
-    y = cols @ weight.reshape(out_channels, in_channels * kh * kw).T
-    if bias is not None:
-        y = y + bias
+    flat_weight = weight.reshape(out_channels, in_channels * kh * kw).T
+    bias_args = () if bias is None else (bias,)
+    y = Linear.apply(cols, flat_weight, *bias_args, activation="identity")
     y = y.reshape(x.shape[0], oh, ow, out_channels).transpose(0, 3, 1, 2)
     return y.reshape(y.shape[1:]) if unbatched else y
 
