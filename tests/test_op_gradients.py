@@ -181,6 +181,19 @@ def test_maximum_minimum_split_ties_like_torch(backend, name):
     np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.filterwarnings("ignore:invalid value")
+def test_maximum_minimum_give_the_other_input_zero_under_infinite_or_nan_gradients(backend, name):
+    """∂L/∂y = ∞ or NaN reaches only the chosen input (∞/2 each at a tie); the other gets an exact 0,
+    not ∞·0 = NaN (PyTorch's values, written out)."""
+    big, small = (1.0, 0.0) if name == "maximum" else (0.0, 1.0)
+    a = xg.tensor([big, 2.0, small], dtype="float64", requires_grad=True)
+    b = xg.tensor([small, 2.0, big], dtype="float64", requires_grad=True)
+    getattr(xg, name)(a, b).backward(xg.tensor([np.inf, np.inf, np.nan], dtype="float64"))
+    np.testing.assert_array_equal(a.grad.numpy(), [np.inf, np.inf, 0.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.0, np.inf, np.nan])
+
+
 def test_maximum_backward_reads_its_inputs(backend):
     """The shares are formed in backward from a and b: a write to b in between raises."""
     a = xg.tensor([1.0, 2.0], requires_grad=True)
