@@ -153,7 +153,7 @@ void gemm_pack(const typename V::T* x, int64_t rs, int64_t ks, int rows, int wid
                typename V::T* dst, int64_t readable) {
   using T = typename V::T;
   constexpr int L = V::L;
-  if (rs == 1 && rows == width && rows < L && L <= readable) {
+  if (rs == 1 && rows == width && rows < L && L <= readable && kc > 0) {
     // A sliver of a transposed A, narrower than a vector (6 rows on AVX2, 14 on AVX-512), in an
     // operand that goes on past it: a whole vector loaded and stored per k-step, its spill
     // overwritten by the next one, the last one cut to the row. The general loop below (with
