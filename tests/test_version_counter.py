@@ -250,6 +250,14 @@ def cross_entropy_probabilities(lib):
     return z, lambda: lib.nn.functional.cross_entropy(z, t), t, (0, 0), 0.0
 
 
+def cross_entropy_logits(lib):
+    """The logits themselves: the gradient (softmax − target) is formed in forward, as PyTorch
+    keeps log_softmax's result, so a write after the op changes nothing."""
+    z = lib.tensor([[1.0, 2.0, 3.0], [1.0, 0.0, 0.0]], requires_grad=True)
+    t = lib.tensor([0, 1])
+    return z, lambda: lib.nn.functional.cross_entropy(z, t), z, (0, 0), 3.0
+
+
 def nll_loss_target(lib):
     z = lib.tensor([[-1.0, -2.0, -3.0], [-1.0, -0.5, -0.2]], requires_grad=True)
     t = lib.tensor([0, 1])
@@ -353,6 +361,11 @@ WRITTEN_READ_SCENARIOS = {
     cross_entropy_probabilities: (
         [[0.0225, -0.1888, 0.1663], [0.2881, -0.394, 0.106]], RAISES,
         [[-0.205, -0.1276, 0.3326], [0.2881, -0.394, 0.106]],
+    ),
+    cross_entropy_logits: (
+        [[-0.2888, 0.0777, 0.2112], [0.2881, -0.394, 0.106]],
+        [[-0.455, 0.1224, 0.3326], [0.2881, -0.394, 0.106]],
+        [[-0.455, 0.1224, 0.3326], [0.2881, -0.394, 0.106]],
     ),
     nll_loss_target: ([[0, 0, -1], [0, -1, 0]], RAISES, [[-1, 0, 0], [0, -1, 0]]),
     l1_loss_target: ([-0.5, -0.5], [0.5, -0.5], [0.5, -0.5]),

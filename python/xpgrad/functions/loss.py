@@ -67,6 +67,15 @@ class FusedRowLoss(Function):
 
     __slots__ = ("reduction",)
 
+    @property
+    def reads_inputs(self):
+        """The plain backward scales the G saved in forward and reads no logit (PyTorch keeps
+        log_softmax's result likewise); a create_graph backward rebuilds G from the logits and
+        the target. The target counts as read by ∂L/∂Z, as PyTorch saves it."""
+        if creating_graph():
+            return True
+        return ((), (0,))
+
     def forward(self, logits, target, *, reduction, **options):
         self.reduction = reduction
         losses, grad = self.kernel(logits, target, **options)
