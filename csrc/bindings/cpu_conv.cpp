@@ -26,11 +26,15 @@ int64_t mul_add(const char* op, int64_t a, int64_t b, int64_t c = 0) {
   return r;
 }
 
+void require_no_negative(const char* op, const char* name, const Shape4& shape) {
+  for (auto d : shape)
+    if (d < 0) throw py::value_error(std::string(op) + ": " + name + " " + shape_str(shape.data(), 4) + " has a negative dimension");
+}
+
 // The geometry of x (n, c, h, w) under the kernel, stride and padding, after checking them.
 cpu::ConvGeometry geometry(const char* op, const Shape4& x, const Pair& kernel, const Pair& stride,
                            const Pair& padding) {
-  for (auto d : x)
-    if (d < 0) throw py::value_error(std::string(op) + ": input shape " + shape_str(x.data(), 4) + " has a negative dimension");
+  require_no_negative(op, "input shape", x);
   const std::pair<const char*, const Pair*> limits[] = {{"kernel_size", &kernel}, {"stride", &stride}, {"padding", &padding}};
   for (const auto& [name, p] : limits) {
     const int64_t lowest = p == &padding ? 0 : 1;
@@ -51,21 +55,32 @@ cpu::ConvGeometry geometry(const char* op, const Shape4& x, const Pair& kernel, 
   return {x[0], x[1], x[2], x[3], kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], out[0], out[1]};
 }
 
+// The geometry of an image batch x, which must be a contiguous (N, C, H, W) array.
+cpu::ConvGeometry image_geometry(const char* op, const py::array& x, const Pair& kernel, const Pair& stride,
+                                 const Pair& padding) {
+  if (x.ndim() != 4) throw py::value_error(std::string(op) + ": x must be (N, C, H, W), got shape " + shape_str(x));
+  require_contiguous(x, op, "x");
+  return geometry(op, {x.shape(0), x.shape(1), x.shape(2), x.shape(3)}, kernel, stride, padding);
+}
+
+// kernel(src, dst) with the typed pointers of dt (float or double), the GIL released.
+template <class Kernel>
+void run_typed(DType dt, const py::array& src, py::array& dst, Kernel&& kernel) {
+  with_float(dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T* ps = cptr<T>(src);
+    T* pd = mptr<T>(dst);
+    py::gil_scoped_release nogil;
+    kernel(ps, pd);
+  });
+}
+
 py::array im2col(const py::array& x, const Pair& kernel_size, const Pair& stride, const Pair& padding) {
   const char* op = "im2col";
   const DType dt = float_dtype(x, op, "x");
-  if (x.ndim() != 4) throw py::value_error(std::string(op) + ": x must be (N, C, H, W), got shape " + shape_str(x));
-  require_contiguous(x, op, "x");
-  const cpu::ConvGeometry g =
-      geometry(op, {x.shape(0), x.shape(1), x.shape(2), x.shape(3)}, kernel_size, stride, padding);
+  const cpu::ConvGeometry g = image_geometry(op, x, kernel_size, stride, padding);
   py::array cols(x.dtype(), std::vector<py::ssize_t>{g.n * g.oh * g.ow, g.c * g.kh * g.kw});
-  with_float(dt, [&](auto tag) {
-    using T = decltype(tag);
-    const T* px = cptr<T>(x);
-    T* pc = mptr<T>(cols);
-    py::gil_scoped_release nogil;
-    cpu::im2col(px, pc, g);
-  });
+  run_typed(dt, x, cols, [&](auto px, auto pc) { cpu::im2col(px, pc, g); });
   return cols;
 }
 
@@ -81,23 +96,14 @@ py::array col2im(const py::array& cols, const Shape4& x_shape, const Pair& kerne
                           " for input " + shape_str(x_shape.data(), 4) + ", kernel " + pair_str(kernel_size) +
                           ", stride " + pair_str(stride) + ", padding " + pair_str(padding));
   py::array x(cols.dtype(), std::vector<py::ssize_t>(x_shape.begin(), x_shape.end()));
-  with_float(dt, [&](auto tag) {
-    using T = decltype(tag);
-    const T* pc = cptr<T>(cols);
-    T* px = mptr<T>(x);
-    py::gil_scoped_release nogil;
-    cpu::col2im(pc, px, g);
-  });
+  run_typed(dt, cols, x, [&](auto pc, auto px) { cpu::col2im(pc, px, g); });
   return x;
 }
 
 py::tuple max_pool2d(const py::array& x, const Pair& kernel_size, const Pair& stride, const Pair& padding) {
   const char* op = "max_pool2d";
   const DType dt = float_dtype(x, op, "x");
-  if (x.ndim() != 4) throw py::value_error(std::string(op) + ": x must be (N, C, H, W), got shape " + shape_str(x));
-  require_contiguous(x, op, "x");
-  const cpu::ConvGeometry g =
-      geometry(op, {x.shape(0), x.shape(1), x.shape(2), x.shape(3)}, kernel_size, stride, padding);
+  const cpu::ConvGeometry g = image_geometry(op, x, kernel_size, stride, padding);
   if (2 * padding[0] > kernel_size[0] || 2 * padding[1] > kernel_size[1])
     throw py::value_error(std::string(op) + ": padding " + pair_str(padding) + " should be at most half of kernel_size " +
                           pair_str(kernel_size));
@@ -105,14 +111,8 @@ py::tuple max_pool2d(const py::array& x, const Pair& kernel_size, const Pair& st
   mul_add(op, mul_add(op, g.n * g.oh * g.ow, g.c), 8);  // y's bytes, argmax's (int64) too
   py::array y(x.dtype(), out);
   py::array_t<int64_t> argmax(out);
-  with_float(dt, [&](auto tag) {
-    using T = decltype(tag);
-    const T* px = cptr<T>(x);
-    T* py_ = mptr<T>(y);
-    int64_t* pa = argmax.mutable_data();
-    py::gil_scoped_release nogil;
-    cpu::max_pool2d(px, py_, pa, g);
-  });
+  int64_t* pa = argmax.mutable_data();
+  run_typed(dt, x, y, [&](auto px, auto py_) { cpu::max_pool2d(px, py_, pa, g); });
   return py::make_tuple(y, argmax);
 }
 
@@ -125,8 +125,7 @@ py::array max_pool2d_backward(const py::array& gy, const py::array& argmax, cons
     throw py::value_error(std::string(op) + ": argmax must be int64, got " + dtype_str(argmax));
   require_contiguous(argmax, op, "argmax");
   require_same_shape(gy, argmax, op);
-  for (auto d : x_shape)
-    if (d < 0) throw py::value_error(std::string(op) + ": x_shape " + shape_str(x_shape.data(), 4) + " has a negative dimension");
+  require_no_negative(op, "x_shape", x_shape);
   if (x_shape[0] != gy.shape(0) || x_shape[1] != gy.shape(1))
     throw py::value_error(std::string(op) + ": gy has shape " + shape_str(gy) + ", x_shape " +
                           shape_str(x_shape.data(), 4) + " (N, C differ)");
@@ -134,14 +133,8 @@ py::array max_pool2d_backward(const py::array& gy, const py::array& argmax, cons
   const cpu::ConvGeometry g{x_shape[0], x_shape[1], x_shape[2], x_shape[3], 1, 1, 1, 1, 0, 0, gy.shape(2), gy.shape(3)};
   py::array gx(gy.dtype(), std::vector<py::ssize_t>(x_shape.begin(), x_shape.end()));
   bool ok = true;
-  with_float(dt, [&](auto tag) {
-    using T = decltype(tag);
-    const T* pg = cptr<T>(gy);
-    const int64_t* pa = static_cast<const int64_t*>(argmax.data());
-    T* px = mptr<T>(gx);
-    py::gil_scoped_release nogil;
-    ok = cpu::max_pool2d_backward(pg, pa, px, g);
-  });
+  const int64_t* pa = static_cast<const int64_t*>(argmax.data());
+  run_typed(dt, gy, gx, [&](auto pg, auto px) { ok = cpu::max_pool2d_backward(pg, pa, px, g); });
   if (!ok)
     throw py::value_error(std::string(op) + ": argmax holds an index outside [0, H*W) for x_shape " +
                           shape_str(x_shape.data(), 4));
