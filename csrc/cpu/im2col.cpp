@@ -129,9 +129,8 @@ void with_kernel_width(int64_t kw, F&& f) {
 
 template <class T>
 void im2col(const T* x, T* cols, const ConvGeometry& g) {
-  const int64_t k = std::max<int64_t>(g.c * g.kh * g.kw, 1);
   with_kernel_width(g.kw, [&](auto kw) {
-    parallel_for(g.n * g.oh * g.ow, std::max<int64_t>(1, kStreamingGrain / k), [&](int64_t b, int64_t e) {
+    parallel_for(g.n * g.oh * g.ow, streaming_items(g.c * g.kh * g.kw), [&](int64_t b, int64_t e) {
       im2col_rows<decltype(kw)::value>(x, cols, g, b, e);
     });
   });
@@ -140,9 +139,8 @@ void im2col(const T* x, T* cols, const ConvGeometry& g) {
 template <class T>
 void col2im(const T* cols, T* x, const ConvGeometry& g) {
   if (g.n * g.c == 0) return;  // no planes (and C = 0 must not reach the division by C)
-  const int64_t adds_per_plane = std::max<int64_t>(g.oh * g.ow * g.kh * g.kw, 1);
   with_kernel_width(g.kw, [&](auto kw) {
-    parallel_for(g.n * g.c, std::max<int64_t>(1, kStreamingGrain / adds_per_plane), [&](int64_t b, int64_t e) {
+    parallel_for(g.n * g.c, streaming_items(g.oh * g.ow * g.kh * g.kw), [&](int64_t b, int64_t e) {
       col2im_planes<decltype(kw)::value>(cols, x, g, b, e);
     });
   });

@@ -36,10 +36,10 @@ void pool_row(const T* xp, T* y, int64_t* argmax, const ConvGeometry& g, int64_t
       const int64_t off = s - g.pw;  // output ox reads column ox·sW + off
       const int64_t lo = std::max(c0, off >= 0 ? 0 : (g.sw - 1 - off) / g.sw);
       const int64_t hi = std::min(c1, (g.w - off + g.sw - 1) / g.sw);
-      const T* src = xp + r * g.w + off;
-      const Index base = static_cast<Index>(r * g.w + off), sw = static_cast<Index>(g.sw);
+      const int64_t first = r * g.w + off;  // ox = 0's column, maybe left of the image
+      const Index base = static_cast<Index>(first), sw = static_cast<Index>(g.sw);
       for (int64_t ox = lo; ox < hi; ++ox) {
-        const T v = src[ox * g.sw];
+        const T v = xp[first + ox * g.sw];
         T b;
         std::memcpy(&b, best + (ox - c0), sizeof(T));
         // The first element; then strictly greater (the first maximal one stays); a NaN wins,
@@ -86,18 +86,13 @@ bool unpool_planes(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry
   return ok;
 }
 
-// Planes per chunk: a window of kH·kW compares (or one add) per output element.
-inline int64_t plane_grain(int64_t work_per_plane) {
-  return std::max<int64_t>(1, kStreamingGrain / std::max<int64_t>(work_per_plane, 1));
-}
-
 }  // namespace
 
 template <class T>
 void max_pool2d(const T* x, T* y, int64_t* argmax, const ConvGeometry& g) {
   using Narrow = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
   const bool narrow = g.h * g.w <= std::numeric_limits<Narrow>::max();
-  parallel_for(g.n * g.c, plane_grain(g.oh * g.ow * g.kh * g.kw), [&](int64_t b, int64_t e) {
+  parallel_for(g.n * g.c, streaming_items(g.oh * g.ow * g.kh * g.kw), [&](int64_t b, int64_t e) {
     if (narrow) pool_planes<T, Narrow>(x, y, argmax, g, b, e);
     else pool_planes<T, int64_t>(x, y, argmax, g, b, e);
   });
@@ -106,7 +101,7 @@ void max_pool2d(const T* x, T* y, int64_t* argmax, const ConvGeometry& g) {
 template <class T>
 bool max_pool2d_backward(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g) {
   std::atomic<bool> ok{true};
-  parallel_for(g.n * g.c, plane_grain(g.h * g.w + g.oh * g.ow), [&](int64_t b, int64_t e) {
+  parallel_for(g.n * g.c, streaming_items(g.h * g.w + g.oh * g.ow), [&](int64_t b, int64_t e) {
     if (!unpool_planes(gy, argmax, gx, g, b, e)) ok.store(false, std::memory_order_relaxed);
   });
   return ok.load();

@@ -17,6 +17,12 @@ namespace xpgrad::cpu {
 constexpr int64_t kStreamingGrain = 1 << 17;
 constexpr int64_t kComputeGrain = 1 << 15;
 
+// The grain for items of `work` streamed elements each (an image plane, a row of im2col):
+// kStreamingGrain elements' worth, at least one item.
+inline int64_t streaming_items(int64_t work) {
+  return std::max<int64_t>(1, kStreamingGrain / std::max<int64_t>(work, 1));
+}
+
 // f(begin, end) over [0, n) split in up to 4 ranges per thread, each ≥ grain items (several
 // per thread so a worker that wakes late still finds work); boundaries are multiples of align
 // so vector strips stay whole.
