@@ -6,7 +6,11 @@ shapes (cpu vs numpy backend, and torch's unfold / fold, the same data movement 
 (N, C·kH·kW, L) layout), and max pooling forward / backward at the pools' shapes (vs torch's
 max_pool2d with indices and its backward).
 
-    python bench/bench_conv.py [--quick]
+    python bench/bench_conv.py [--quick] [--default-malloc]
+
+The process keeps freed memory for reuse (xg.retain_freed_memory), for PyTorch and xpgrad alike,
+as a training script that allocates the same big arrays every step should; --default-malloc
+measures with glibc's defaults instead (results as <name>_default_malloc).
 """
 
 from __future__ import annotations
@@ -175,9 +179,14 @@ def kernel_rows(torch, rounds, repeat):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (results as <name>_quick)")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's malloc settings alone (results as <name>_default_malloc)")
     args = parser.parse_args(argv)
     torch = try_import_torch()  # first, as in bench_mlp_step: before xpgrad sets up its threads
+    import xpgrad as xg
     from xpgrad import _C
+
+    retained = not args.default_malloc and xg.retain_freed_memory()
 
     if torch is not None:
         torch.set_num_threads(_C.num_threads())
@@ -192,8 +201,10 @@ def main(argv=None):
              f"of same-round ratios over {rounds} rounds. torch rows of im2col / col2im: F.unfold / F.fold "
              f"(the same copies and adds; fold's input transposed to its layout beforehand, not timed); of "
              f"max pooling: F.max_pool2d with return_indices and aten.max_pool2d_with_indices_backward. "
+             f"Freed memory {'kept for reuse (xg.retain_freed_memory)' if retained else 'under the C library defaults'}. "
              f"Load average at the end: {os.getloadavg()[0]:.1f}.")
-    path = write_results("conv" + ("_quick" if args.quick else ""), "Small CNN step, im2col / col2im and max pooling (cpu backend)",
+    suffix = ("_quick" if args.quick else "") + ("_default_malloc" if args.default_malloc else "")
+    path = write_results("conv" + suffix, "Small CNN step, im2col / col2im and max pooling (cpu backend)",
                          rows, ["case", "ms", f"time vs {base}", "numpy ms", "vs numpy", "torch ms", "vs torch"], notes)
     print(f"wrote {path}")
     return rows

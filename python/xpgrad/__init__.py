@@ -42,6 +42,7 @@ from .creation import (
 )
 from .functions.reduce import AxisError
 from .gradcheck import GradcheckError, gradcheck
+from .memory import retain_freed_memory
 from .ops import (
     abs,
     argmax,
