@@ -21,9 +21,10 @@ DTYPES = (np.float32, np.float64)
 # row bands when N fits one sliver), the shared-A path with one and several K blocks (also with
 # B packed in blocks of several slivers, the last one partial: 40×3500×300), the shared-B path
 # (large M) with several K blocks and several N panels; m = 13, 33, 200, 1100 end in a short
-# A sliver that is split with the one before it. A transposed A is read in place when N is small
-# (33×1100×65, 130×1500×70, and 300×1000×64 on the shared-B path with several K blocks) and
-# packed by ranges of K otherwise (40×3500×300).
+# A sliver that is split with the one before it. A (transposed or row-major) is read in place
+# when N is small (33×1100×65, 130×1500×70, and 300×1000×64, 700×70×40 and 1100×200×40 on the
+# shared-B path, the first with several K blocks); a transposed A is packed by ranges of K
+# otherwise (40×3500×300).
 SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 7, 1), (5, 1, 9), (3, 5, 7), (14, 16, 32),
           (15, 17, 33), (13, 31, 15), (64, 64, 64), (100, 37, 10), (200, 300, 17), (33, 1100, 65),
           (257, 129, 300), (700, 70, 40), (1100, 300, 9), (130, 1500, 70), (40, 3500, 300), (1100, 200, 40),

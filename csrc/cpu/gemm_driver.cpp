@@ -11,8 +11,8 @@
 //   threads split the B slivers (gemm_shared_a);
 // - otherwise the full loop nest with the B panel shared and the threads splitting M blocks
 //   (gemm_shared_b).
-// In both parallel schedules a transposed A that meets few B slivers is read in place, not
-// packed (ABlock).
+// In both parallel schedules an A with contiguous rows or columns that meets few B slivers is
+// read in place, not packed (ABlock).
 // The parallel schedules avoid barriers (gemm_schedule.h), so that a thread that loses its
 // core on a shared machine delays the product by its last item only.
 #ifdef _OPENMP
@@ -74,7 +74,7 @@ constexpr int64_t kMinSharedK = 512;
 constexpr int64_t kPackRunBytes = 256;
 // Rows of a transposed A packed at a time for all its slivers (pack_a_slivers).
 constexpr int64_t kPackChunkK = 16;
-// A transposed A that meets at most this many B slivers is read in place (ABlock).
+// An A that meets at most this many B slivers is read in place (ABlock).
 constexpr int64_t kInPlaceASlivers = 8;
 
 // The kernels' one thread count (thread_pool.h: XPGRAD_NUM_THREADS, else OMP_NUM_THREADS, else
@@ -210,24 +210,29 @@ const T* sliver_b(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t j0
 }
 
 // Where the microkernel reads a K block of op(A) (kcb columns): packed, the sliver at row i at
-// data + i·kcb with its columns h apart; or in place, row i at data + i with its columns cs
-// apart. A transposed A (op(A)'s rows contiguous, Aᵀ of a row-major A) that meets at most
-// kInPlaceASlivers B slivers is read in place: the microkernel broadcasts from the stored rows
-// as well as from a packed sliver, and each packed element would be used only a few times
-// (a CNN's weight gradients, 9×50176×32 and 288×12544×64: 1.15-1.7x faster on one core in
-// interleaved runs; 100×1000×128 1.3x, ×256 1.04x, ×512 0.96x, ×1000 0.95x).
+// data + i·kcb with its columns h apart; or in place, row i at data + i·rs with its columns cs
+// apart. An op(A) with contiguous rows (Aᵀ of a row-major A) or columns (a row-major A) that
+// meets at most kInPlaceASlivers B slivers is read in place: the microkernel broadcasts from
+// the stored elements as well as from a packed sliver, and each packed element would be used
+// only a few times. Transposed: a CNN's weight gradients, 9×50176×32 and 288×12544×64,
+// 1.15-1.7x faster on one core in interleaved runs; 100×1000×128 1.3x, ×256 1.04x, ×512 0.96x,
+// ×1000 0.95x. Row-major: the CNN's first convolution 50176×9×32 (X̂·Ŵᵀ) 1.35-1.5x, K = 16-32
+// with N = 32-64 1.0-1.2x, the shared-A path's 64×1000×64 and 1000×100×64 1.1x; 12544×288×64
+// within the noise (0.93-1.07x).
 template <typename T>
 struct ABlock {
   const T* data;
-  int64_t kcb, cs;  // cs == 0: packed
+  int64_t kcb, rs, cs;  // cs == 0: packed
 
   static ABlock of(const GemmKernels<T>& ker, const ConstMatrix<T>& a, int64_t n, int64_t row0, int64_t pc,
                    int64_t kcb, const T* abuf) {
-    if (a.rs == 1 && ceil_div(n, ker.nr) <= kInPlaceASlivers) return {a.data + row0 + pc * a.cs, kcb, a.cs};
-    return {abuf, kcb, 0};
+    if ((a.rs == 1 || a.cs == 1) && ceil_div(n, ker.nr) <= kInPlaceASlivers)
+      return {a.data + row0 * a.rs + pc * a.cs, kcb, a.rs, a.cs};
+    return {abuf, kcb, 0, 0};
   }
   bool packed() const { return cs == 0; }
-  const T* row(int64_t i) const { return packed() ? data + i * kcb : data + i; }
+  const T* row(int64_t i) const { return packed() ? data + i * kcb : data + i * rs; }
+  int64_t row_step() const { return packed() ? 1 : rs; }
   int64_t col_step(int h) const { return packed() ? h : cs; }
 };
 
@@ -236,7 +241,7 @@ template <typename T>
 void sweep_rows(const GemmKernels<T>& ker, const ABlock<T>& ab, int64_t rows, const T* bp, int64_t ldb, int w,
                 T* c, int64_t ldc, const Epilogue<T>& ep) {
   for_each_sliver(rows, ker.mr, [&](int64_t ir, int h) {
-    ker.micro(h, w, ab.kcb, ab.row(ir), 1, ab.col_step(h), bp, ldb, c + ir * ldc, ldc, ep);
+    ker.micro(h, w, ab.kcb, ab.row(ir), ab.row_step(), ab.col_step(h), bp, ldb, c + ir * ldc, ldc, ep);
   });
 }
 
@@ -309,7 +314,7 @@ void gemm_shared_a(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
             for (int jr = 0; jr < wb; jr += ker.nr) {
               const int w = std::min(ker.nr, wb - jr);
               ep.bias = bias ? bias + j0 + jr : nullptr;
-              ker.micro(part.rows, w, kcb, ab.row(part.first), 1, ab.col_step(part.rows), bp + jr, ldb,
+              ker.micro(part.rows, w, kcb, ab.row(part.first), ab.row_step(), ab.col_step(part.rows), bp + jr, ldb,
                         c + part.first * ldc + j0 + jr, ldc, ep);
             }
           }
