@@ -11,7 +11,6 @@ page fault by page fault, each page zeroed by the kernel, in the next: in bench_
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import operator
 import platform
 
@@ -42,7 +41,7 @@ def retain_freed_memory(max_bytes: int = 1 << 30) -> bool:
         raise ValueError(f"retain_freed_memory: max_bytes must be >= 0, got {max_bytes}")
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc = ctypes.CDLL(None)  # the process's own symbols, glibc's among them
     libc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     trim = min(max_bytes, 2**31 - 1)  # mallopt takes an int
     if not (libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX) and libc.mallopt(_M_TRIM_THRESHOLD, trim)):
