@@ -194,6 +194,21 @@ def test_maximum_minimum_give_the_other_input_zero_under_infinite_or_nan_gradien
     np.testing.assert_array_equal(b.grad.numpy(), [0.0, np.inf, np.nan])
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_double_backward_keeps_each_inputs_share(backend, name):
+    """∂L/∂a and ∂L/∂b built with create_graph are linear in ∂L/∂y with the shares of a and of b:
+    ∂(Σ w·∂L/∂a)/∂(∂L/∂y) = w·share_a, whichever gradient is formed first."""
+    big, small = (3.0, 0.0) if name == "maximum" else (0.0, 3.0)
+    a = xg.tensor([big, 2.0, small], dtype="float64", requires_grad=True)
+    b = xg.tensor([1.0, 2.0, 1.0], dtype="float64", requires_grad=True)
+    gy = xg.tensor([1.0, 1.0, 1.0], dtype="float64", requires_grad=True)
+    w = xg.tensor([1.0, 10.0, 100.0], dtype="float64")
+    ga, gb = xg.grad(getattr(xg, name)(a, b), [a, b], grad_outputs=gy, create_graph=True)
+    ((ga * w).sum() + (gb * w * w).sum()).backward()
+    share_a = np.array([1.0, 0.5, 0.0])
+    np.testing.assert_array_equal(gy.grad.numpy(), w.numpy() * share_a + w.numpy() ** 2 * (1 - share_a))
+
+
 def test_maximum_backward_reads_its_inputs(backend):
     """The shares are formed in backward from a and b: a write to b in between raises."""
     a = xg.tensor([1.0, 2.0], requires_grad=True)
