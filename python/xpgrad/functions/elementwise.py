@@ -256,8 +256,10 @@ class Maximum(Function):
         """g = ∂L/∂y·share with exact zeros where the share is 0: an input not chosen gets no
         gradient even from an infinite or NaN ∂L/∂y (∞·0 would be NaN), as in PyTorch. Only
         entries whose derivative with respect to ∂L/∂y is 0 change, so a graph built for a
-        double backward stays right."""
-        xp.copyto(g.data, 0, where=share == 0)
+        double backward stays right. A finite product needs no mask (a scattered mask costs
+        20x the product at 1e6 elements)."""
+        if not xp.isfinite(g.data).all():
+            xp.copyto(g.data, 0, where=share == 0)
         return g
 
 
