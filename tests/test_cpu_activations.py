@@ -35,6 +35,34 @@ def test_non_contiguous_and_nd_inputs(name, args):
     assert_close(getattr(cpu, name)(x.T, *args), getattr(ref, name)(x.T, *args), np.float32)
 
 
+def backward_of(backend, name, args, x, y, gy):
+    """The backward of activation ``name``, given its input, output and ∂L/∂y."""
+    if name == "leaky_relu":
+        return backend.leaky_relu_backward(x, gy, *args)
+    if name == "elu":
+        return backend.elu_backward(x, y, gy, *args)
+    return getattr(backend, name + "_backward")(y, gy)
+
+
+@pytest.mark.parametrize("name,args", FORWARD)
+def test_permuted_layouts_are_kept_without_a_copy(name, args):
+    """Arrays laid out alike as a permutation of a C-contiguous one (a convolution's
+    channels-last output, a transpose) are computed in memory order and the result has their
+    layout, as NumPy's ufuncs keep it; mixed layouts are copied and still agree."""
+    stored = (rng(2).standard_normal((2, 5, 6, 3)) * 3).astype(np.float32)  # (N, H, W, C)
+    x = stored.transpose(0, 3, 1, 2)  # viewed (N, C, H, W)
+    y = getattr(cpu, name)(x, *args)
+    assert y.strides == x.strides
+    assert_close(y, getattr(ref, name)(x, *args), np.float32)
+    gy = rng(3).standard_normal(stored.shape).astype(np.float32).transpose(0, 3, 1, 2)
+    want = backward_of(ref, name, args, x, y, gy)
+    got = backward_of(cpu, name, args, x, y, gy)
+    assert got.strides == x.strides
+    assert_close(got, want, np.float32)
+    mixed = backward_of(cpu, name, args, x, y, np.ascontiguousarray(gy))
+    assert_close(mixed, want, np.float32)
+
+
 def test_integer_input_falls_back_to_reference():
     x = np.arange(-3, 4)
     np.testing.assert_array_equal(cpu.relu(x), ref.relu(x))

@@ -60,6 +60,32 @@ def test_output_rows_longer_than_the_kernels_chunk(dtype, kind):
     np.testing.assert_array_equal(y, want_y)
 
 
+def channels_last(x):
+    """x (N, C, H, W) laid out in memory as (N, H, W, C), as a convolution's output is."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["normal", "ties", "special"])
+def test_channels_last_input_is_pooled_as_it_lies(dtype, kind):
+    """A channels-last x goes to the channels-last kernels (no copy): the reference's maxima and
+    argmax; its gradient, asked for channels-last, has the reference's values in that layout.
+    Random geometries, more than the kernel's 256-channel chunk, and a size the threads split."""
+    r = rng(8)
+    cases = [random_geometry(r) for _ in range(40)]
+    cases += [((2, 300, 5, 6), (3, 3), (2, 1), (1, 1)), ((64, 32, 28, 28), (2, 2), (2, 2), (0, 0))]
+    for shape, *geometry in cases:
+        x = channels_last(random_input(r, shape, dtype, kind))
+        y, argmax = cpu.max_pool2d(x, *geometry)
+        want_y, want_argmax = ref.max_pool2d(x, *geometry)
+        np.testing.assert_array_equal(argmax, want_argmax)
+        np.testing.assert_array_equal(y, want_y)
+        gy = r.standard_normal(y.shape).astype(dtype)
+        gx = cpu.max_pool2d_backward(gy, argmax, shape, channels_last=True)
+        assert gx.shape == shape and gx.transpose(0, 2, 3, 1).flags.c_contiguous
+        assert_close(gx, ref.max_pool2d_backward(gy, argmax, shape), dtype)
+
+
 def test_first_maximum_wins_and_nan_propagates():
     x = np.array([[[[1, 3, 3], [3, np.nan, np.nan], [-np.inf, -np.inf, 2]]]])
     for backend in (cpu, ref):
@@ -122,6 +148,8 @@ def test_binding_rejects_bad_arguments():
         (lambda: k.max_pool2d(x.astype(np.int32), *g), "x must be float32 or float64, got int32"),
         (lambda: k.max_pool2d(x[..., ::2], *g), "x must be C-contiguous"),
         (lambda: k.max_pool2d(x[0], *g), r"x must be \(N, C, H, W\), got shape \(3, 6, 6\)"),
+        (lambda: k.max_pool2d(x[0], *g, channels_last=True), r"x must be \(N, H, W, C\), got shape \(3, 6, 6\)"),
+        (lambda: k.max_pool2d(x.transpose(0, 2, 3, 1), *g, channels_last=True), "x must be C-contiguous"),
         (lambda: k.max_pool2d(x, (2, 2), (0, 1), (0, 0)), r"stride must be at least 1, got \(0, 1\)"),
         (lambda: k.max_pool2d(x, (0, 2), (1, 1), (0, 0)), "kernel_size must be at least 1"),
         (lambda: k.max_pool2d(x, (2, 2), (1, 1), (-1, 0)), "padding must be at least 0"),

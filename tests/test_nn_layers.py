@@ -36,6 +36,7 @@ def layers_and_inputs():
         "batchnorm_3d": (lambda: nn.BatchNorm1d(3), (4, 3, 2)),
         "conv2d": (lambda: nn.Conv2d(2, 3, 3, padding=1), (2, 2, 4, 4)),
         "conv2d_strided": (lambda: nn.Conv2d(2, 2, (2, 3), stride=2), (1, 2, 5, 6)),
+        "fused_conv2d_tanh": (lambda: nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.Tanh()), (2, 2, 4, 4)),
         "maxpool": (lambda: nn.MaxPool2d(2), (2, 2, 4, 4)),
         "maxpool_overlapping": (lambda: nn.MaxPool2d(3, stride=1), (1, 2, 4, 5)),
         "flatten": (lambda: nn.Flatten(), (2, 2, 3)),
@@ -61,6 +62,8 @@ FUNCTIONAL_LAYERS = {
     "linear_sigmoid": (lambda x, w, b: F.linear(x, w, b, activation="sigmoid"), (5, 3), (3, 4)),
     "linear_tanh": (lambda x, w, b: F.linear(x, w, b, activation="tanh"), (5, 3), (3, 4)),
     "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), (1, 2, 5, 5), (3, 2, 3, 3)),
+    "conv2d_sigmoid": (lambda x, w, b: F.conv2d(x, w, b, padding=1, activation="sigmoid"), (2, 2, 4, 3),
+                       (3, 2, 3, 3)),
 }
 
 
@@ -366,6 +369,24 @@ def test_unbatched_conv2d_and_max_pool2d_match_pytorch(backend):
     np.testing.assert_allclose(ours_x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_convolution_output_is_channels_last_and_pooled_as_it_lies(backend):
+    """conv2d returns the GEMM's (N·OH·OW, O) result viewed as (N, O, OH, OW); activation,
+    pooling and their gradients take that layout as it is and agree with the same network on
+    (N, C, H, W) copies (clone() copies C-contiguous)."""
+    x = leaf((3, 2, 6, 5), backend)
+    w, b = leaf((4, 2, 3, 3), backend, seed=1), leaf((4,), backend, seed=2)
+    conv = F.conv2d(x, w, b, padding=1)
+    assert conv.data.strides[1] == conv.data.itemsize  # channels-last memory
+    pooled = F.max_pool2d(F.relu(conv), 2, stride=2, padding=1)
+    copied = F.max_pool2d(F.relu(conv.clone()), 2, stride=2, padding=1)
+    np.testing.assert_array_equal(pooled.numpy(), copied.numpy())
+    gy = leaf(pooled.shape, backend, seed=3)
+    ours = xg.grad(pooled, [x, w, b], grad_outputs=gy, retain_graph=True)
+    theirs = xg.grad(copied, [x, w, b], grad_outputs=gy)
+    for g, want in zip(ours, theirs):
+        np.testing.assert_allclose(g.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -380,6 +401,10 @@ def test_unbatched_conv2d_and_max_pool2d_match_pytorch(backend):
         (lambda x: nn.Conv2d(2, 1, 2, stride=0), "stride must be at least 1"),
         (lambda x: F.conv2d(x, xg.randn(3, 2, 2, 2), xg.randn(2)), r"bias has shape \(2,\), expected \(3,\)"),
         (lambda x: F.conv2d(x, xg.randn(3, 2, 2, 2), xg.randn(1, 3)), r"bias has shape \(1, 3\)"),
+        (lambda x: F.conv2d(x, xg.randn(3, 2, 2, 2), activation="softmax"),
+         "conv2d: activation must be one of identity, relu, sigmoid, tanh; got 'softmax'"),
+        (lambda x: F.linear(x.reshape(8, 4), xg.randn(4, 2), activation=None),
+         "linear: activation must be one of identity, relu, sigmoid, tanh; got None"),
     ],
 )
 def test_pooling_and_convolution_geometry_errors(backend, call, message):

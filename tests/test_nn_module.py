@@ -195,6 +195,25 @@ def test_sequential_fusion_gives_the_same_result(backend):
     assert fused[1].last_output_shape == (5, 4)
 
 
+@pytest.mark.parametrize("activation", [nn.ReLU, nn.Sigmoid, nn.Tanh])
+def test_sequential_fuses_an_activation_into_a_convolution(backend, activation):
+    """Conv2d + activation runs as one kernel: the same values and gradients as the two layers
+    apart, one graph node less, and the activation layer still records its output shape."""
+    xg.manual_seed(0)
+    fused = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), activation())
+    x = xg.randn(2, 2, 5, 4, requires_grad=True)
+    y = fused(x)
+    apart = activation()(fused[0](x))
+    np.testing.assert_allclose(y.numpy(), apart.numpy(), rtol=1e-6, atol=1e-7)
+    assert y.grad_fn is not apart.grad_fn and type(y.grad_fn) is not type(apart.grad_fn)
+    assert fused[1].last_output_shape == (2, 3, 5, 4)
+    gy = xg.randn(*y.shape)
+    ours = xg.grad(y, [x, fused[0].weight, fused[0].bias], grad_outputs=gy)
+    theirs = xg.grad(apart, [x, fused[0].weight, fused[0].bias], grad_outputs=gy)
+    for g, want in zip(ours, theirs):
+        np.testing.assert_allclose(g.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("base", [nn.ReLU, nn.Sigmoid, nn.Tanh])
 def test_sequential_runs_the_forward_of_activation_subclasses(backend, base):
     class Doubled(base):

@@ -55,11 +55,15 @@ cpu::ConvGeometry geometry(const char* op, const Shape4& x, const Pair& kernel, 
   return {x[0], x[1], x[2], x[3], kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], out[0], out[1]};
 }
 
-// The geometry of an image batch x, which must be a contiguous (N, C, H, W) array.
+// The geometry of an image batch x, which must be a contiguous (N, C, H, W) array, or
+// (N, H, W, C) when channels_last.
 cpu::ConvGeometry image_geometry(const char* op, const py::array& x, const Pair& kernel, const Pair& stride,
-                                 const Pair& padding) {
-  if (x.ndim() != 4) throw py::value_error(std::string(op) + ": x must be (N, C, H, W), got shape " + shape_str(x));
+                                 const Pair& padding, bool channels_last = false) {
+  if (x.ndim() != 4)
+    throw py::value_error(std::string(op) + ": x must be " + (channels_last ? "(N, H, W, C)" : "(N, C, H, W)") +
+                          ", got shape " + shape_str(x));
   require_contiguous(x, op, "x");
+  if (channels_last) return geometry(op, {x.shape(0), x.shape(3), x.shape(1), x.shape(2)}, kernel, stride, padding);
   return geometry(op, {x.shape(0), x.shape(1), x.shape(2), x.shape(3)}, kernel, stride, padding);
 }
 
@@ -100,10 +104,11 @@ py::array col2im(const py::array& cols, const Shape4& x_shape, const Pair& kerne
   return x;
 }
 
-py::tuple max_pool2d(const py::array& x, const Pair& kernel_size, const Pair& stride, const Pair& padding) {
+py::tuple max_pool2d(const py::array& x, const Pair& kernel_size, const Pair& stride, const Pair& padding,
+                     bool channels_last) {
   const char* op = "max_pool2d";
   const DType dt = float_dtype(x, op, "x");
-  const cpu::ConvGeometry g = image_geometry(op, x, kernel_size, stride, padding);
+  const cpu::ConvGeometry g = image_geometry(op, x, kernel_size, stride, padding, channels_last);
   if (2 * padding[0] > kernel_size[0] || 2 * padding[1] > kernel_size[1])
     throw py::value_error(std::string(op) + ": padding " + pair_str(padding) + " should be at most half of kernel_size " +
                           pair_str(kernel_size));
@@ -112,11 +117,12 @@ py::tuple max_pool2d(const py::array& x, const Pair& kernel_size, const Pair& st
   py::array y(x.dtype(), out);
   py::array_t<int64_t> argmax(out);
   int64_t* pa = argmax.mutable_data();
-  run_typed(dt, x, y, [&](auto px, auto py_) { cpu::max_pool2d(px, py_, pa, g); });
+  run_typed(dt, x, y, [&](auto px, auto py_) { cpu::max_pool2d(px, py_, pa, g, channels_last); });
   return py::make_tuple(y, argmax);
 }
 
-py::array max_pool2d_backward(const py::array& gy, const py::array& argmax, const Shape4& x_shape) {
+py::array max_pool2d_backward(const py::array& gy, const py::array& argmax, const Shape4& x_shape,
+                              bool channels_last) {
   const char* op = "max_pool2d_backward";
   const DType dt = float_dtype(gy, op, "gy");
   if (gy.ndim() != 4) throw py::value_error(std::string(op) + ": gy must be (N, C, OH, OW), got shape " + shape_str(gy));
@@ -131,10 +137,11 @@ py::array max_pool2d_backward(const py::array& gy, const py::array& argmax, cons
                           shape_str(x_shape.data(), 4) + " (N, C differ)");
   mul_add(op, mul_add(op, mul_add(op, x_shape[0], x_shape[1]), x_shape[2]), x_shape[3]);
   const cpu::ConvGeometry g{x_shape[0], x_shape[1], x_shape[2], x_shape[3], 1, 1, 1, 1, 0, 0, gy.shape(2), gy.shape(3)};
-  py::array gx(gy.dtype(), std::vector<py::ssize_t>(x_shape.begin(), x_shape.end()));
+  const auto [n, c, h, w] = x_shape;
+  py::array gx(gy.dtype(), channels_last ? std::vector<py::ssize_t>{n, h, w, c} : std::vector<py::ssize_t>{n, c, h, w});
   bool ok = true;
   const int64_t* pa = static_cast<const int64_t*>(argmax.data());
-  run_typed(dt, gy, gx, [&](auto pg, auto px) { ok = cpu::max_pool2d_backward(pg, pa, px, g); });
+  run_typed(dt, gy, gx, [&](auto pg, auto px) { ok = cpu::max_pool2d_backward(pg, pa, px, g, channels_last); });
   if (!ok)
     throw py::value_error(std::string(op) + ": argmax holds an index outside [0, H*W) for x_shape " +
                           shape_str(x_shape.data(), 4));
@@ -151,10 +158,14 @@ void bind_conv(py::module_& m) {
   m.def("col2im", &col2im, arg("cols"), arg("x_shape"), arg("kernel_size"), arg("stride"), arg("padding"),
         "Adjoint of im2col: scatter-add the rows of cols (N*OH*OW, C*kH*kW) into a new (N, C, H, W) array");
   m.def("max_pool2d", &max_pool2d, arg("x"), arg("kernel_size"), arg("stride"), arg("padding"),
-        "(N, C, H, W) -> (y, argmax), both (N, C, OH, OW): the maxima of the -inf-padded windows and the "
-        "flat H*W index of each window's first maximal element (a NaN wins)");
+        arg("channels_last") = false,
+        "(N, C, H, W), or (N, H, W, C) when channels_last -> (y, argmax), both (N, C, OH, OW): the maxima "
+        "of the -inf-padded windows and the flat H*W index of each window's first maximal element (a NaN "
+        "wins)");
   m.def("max_pool2d_backward", &max_pool2d_backward, arg("gy"), arg("argmax"), arg("x_shape"),
-        "gx (x_shape) = zeros with gy (N, C, OH, OW) added at argmax in each (n, c) plane");
+        arg("channels_last") = false,
+        "gx = zeros with gy (N, C, OH, OW) added at argmax in each (n, c) plane; gx is x_shape (N, C, H, W), "
+        "or (N, H, W, C) when channels_last");
 }
 
 }  // namespace xpgrad

@@ -1,6 +1,7 @@
 // Max pooling forward / backward (see xpgrad/max_pool.h). The forward visits only the part of
 // each window inside the image (the −∞ padding never wins), window element by window element
-// across a row of outputs (pool_row); the backward adds each gradient at its argmax.
+// across a row of outputs (pool_row), or, for a channels-last x, across the channels of one
+// output pixel (pool_pixel); the backward adds each gradient at its argmax.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -17,16 +18,35 @@ namespace {
 // Outputs of a row handled at a time by pool_row (its buffers are on the stack).
 constexpr int64_t kRowChunk = 256;
 
+template <class T>
+using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+
+// One output's best so far (as T's bits) and its index updated with element v at idx: v is
+// taken when it is the first element, strictly greater (the first maximal one stays), or the
+// first NaN (a NaN wins). Bit masks instead of branches, so that a loop of independent outputs
+// vectorises (window by window, the compare-and-select chain and its mispredicted branches took
+// ~12 ns per output).
+template <class T, class Index>
+inline void keep_max(Bits<T>& best, Index& at, T v, Index idx) {
+  T b;
+  std::memcpy(&b, &best, sizeof(T));
+  const bool take = (at < 0) | (v > b) | ((v != v) & (b == b));
+  const Bits<T> mask = Bits<T>(0) - Bits<T>(take);
+  const Index index_mask = Index(0) - Index(take);
+  Bits<T> vb;
+  std::memcpy(&vb, &v, sizeof(T));
+  best = (vb & mask) | (best & ~mask);
+  at = (idx & index_mask) | (at & ~index_mask);
+}
+
 // Outputs [c0, c1) of one output row, window element by window element: for each (r, s) of
 // the window in row-major order, every output whose window holds it (inside the image) compares
-// it with its best so far. The inner loop runs across outputs, independent of each other, and
-// selects with bit masks instead of branches, so that it vectorises (window by window, the
-// compare-and-select chain and its mispredicted branches took ~12 ns per output). The indices
-// are integers of T's width where the plane allows, so that the lanes line up.
+// it with its best so far (keep_max). The inner loop runs across outputs, independent of each
+// other. The indices are integers of T's width where the plane allows, so that the lanes line
+// up.
 template <class T, class Index>
 void pool_row(const T* xp, T* y, int64_t* argmax, const ConvGeometry& g, int64_t oy, int64_t c0, int64_t c1) {
-  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  Bits best[kRowChunk];
+  Bits<T> best[kRowChunk];
   Index at[kRowChunk];
   std::fill(at, at + (c1 - c0), Index(-1));  // no element yet
   const int64_t y0 = oy * g.sh - g.ph;
@@ -38,24 +58,45 @@ void pool_row(const T* xp, T* y, int64_t* argmax, const ConvGeometry& g, int64_t
       const int64_t hi = std::min(c1, (g.w - off + g.sw - 1) / g.sw);
       const int64_t first = r * g.w + off;  // ox = 0's column, maybe left of the image
       const Index base = static_cast<Index>(first), sw = static_cast<Index>(g.sw);
-      for (int64_t ox = lo; ox < hi; ++ox) {
-        const T v = xp[first + ox * g.sw];
-        T b;
-        std::memcpy(&b, best + (ox - c0), sizeof(T));
-        // The first element; then strictly greater (the first maximal one stays); a NaN wins,
-        // the first one.
-        const bool take = (at[ox - c0] < 0) | (v > b) | ((v != v) & (b == b));
-        const Bits mask = Bits(0) - Bits(take);
-        const Index index_mask = Index(0) - Index(take);
-        Bits vb;
-        std::memcpy(&vb, &v, sizeof(T));
-        best[ox - c0] = (vb & mask) | (best[ox - c0] & ~mask);
-        const Index idx = base + static_cast<Index>(ox) * sw;
-        at[ox - c0] = (idx & index_mask) | (at[ox - c0] & ~index_mask);
-      }
+      for (int64_t ox = lo; ox < hi; ++ox)
+        keep_max(best[ox - c0], at[ox - c0], xp[first + ox * g.sw], base + static_cast<Index>(ox) * sw);
     }
   std::memcpy(y + c0, best, (c1 - c0) * sizeof(T));
   for (int64_t ox = c0; ox < c1; ++ox) argmax[ox] = at[ox - c0];
+}
+
+// Channels [k0, k1) of output pixel (n, oy, ox) from a channels-last x (N, H, W, C): window
+// element by window element, every channel compares the element with its best so far
+// (keep_max); the channels are contiguous, so the inner loop vectorises with plain loads. y and
+// argmax are (N, C, OH, OW): the results land one plane apart.
+template <class T, class Index>
+void pool_pixel(const T* x, T* y, int64_t* argmax, const ConvGeometry& g, int64_t n, int64_t oy, int64_t ox,
+                int64_t k0, int64_t k1) {
+  Bits<T> best[kRowChunk];
+  Index at[kRowChunk];
+  std::fill(at, at + (k1 - k0), Index(-1));
+  const int64_t y0 = oy * g.sh - g.ph, x0 = ox * g.sw - g.pw;
+  const Span sy = inside(y0, g.kh, g.h), sx = inside(x0, g.kw, g.w);
+  for (int64_t r = y0 + sy.lo; r < y0 + sy.hi; ++r)
+    for (int64_t s = x0 + sx.lo; s < x0 + sx.hi; ++s) {
+      const T* v = x + ((n * g.h + r) * g.w + s) * g.c;
+      const Index idx = static_cast<Index>(r * g.w + s);
+      for (int64_t k = k0; k < k1; ++k) keep_max(best[k - k0], at[k - k0], v[k], idx);
+    }
+  const int64_t out = g.oh * g.ow, o = (n * g.c + k0) * out + oy * g.ow + ox;
+  for (int64_t k = k0; k < k1; ++k) {
+    std::memcpy(y + o + (k - k0) * out, best + (k - k0), sizeof(T));
+    argmax[o + (k - k0) * out] = at[k - k0];
+  }
+}
+
+// Output rows (n, oy) in [b, e) of a channels-last x, pixel by pixel.
+template <class T, class Index>
+void pool_rows_channels_last(const T* x, T* y, int64_t* argmax, const ConvGeometry& g, int64_t b, int64_t e) {
+  for (int64_t row = b; row < e; ++row)
+    for (int64_t ox = 0; ox < g.ow; ++ox)
+      for (int64_t k0 = 0; k0 < g.c; k0 += kRowChunk)
+        pool_pixel<T, Index>(x, y, argmax, g, row / g.oh, row % g.oh, ox, k0, std::min(g.c, k0 + kRowChunk));
 }
 
 template <class T, class Index>
@@ -86,12 +127,41 @@ bool unpool_planes(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry
   return ok;
 }
 
+// The same for a channels-last gx (N, H, W, C), image by image (the planes of one image
+// interleave in memory, so that threads own whole images).
+template <class T>
+bool unpool_images_channels_last(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g, int64_t b,
+                                 int64_t e) {
+  const int64_t plane = g.h * g.w, out = g.oh * g.ow;
+  std::fill(gx + b * plane * g.c, gx + e * plane * g.c, T(0));
+  bool ok = true;
+  for (int64_t n = b; n < e; ++n) {
+    T* gi = gx + n * plane * g.c;
+    for (int64_t k = 0; k < g.c; ++k)
+      for (int64_t o = (n * g.c + k) * out; o < (n * g.c + k + 1) * out; ++o) {
+        const int64_t at = argmax[o];
+        if (static_cast<uint64_t>(at) < static_cast<uint64_t>(plane))
+          gi[at * g.c + k] += gy[o];
+        else
+          ok = false;
+      }
+  }
+  return ok;
+}
+
 }  // namespace
 
 template <class T>
-void max_pool2d(const T* x, T* y, int64_t* argmax, const ConvGeometry& g) {
+void max_pool2d(const T* x, T* y, int64_t* argmax, const ConvGeometry& g, bool channels_last) {
   using Narrow = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
   const bool narrow = g.h * g.w <= std::numeric_limits<Narrow>::max();
+  if (channels_last) {
+    parallel_for(g.n * g.oh, streaming_items(g.ow * g.c * g.kh * g.kw), [&](int64_t b, int64_t e) {
+      if (narrow) pool_rows_channels_last<T, Narrow>(x, y, argmax, g, b, e);
+      else pool_rows_channels_last<T, int64_t>(x, y, argmax, g, b, e);
+    });
+    return;
+  }
   parallel_for(g.n * g.c, streaming_items(g.oh * g.ow * g.kh * g.kw), [&](int64_t b, int64_t e) {
     if (narrow) pool_planes<T, Narrow>(x, y, argmax, g, b, e);
     else pool_planes<T, int64_t>(x, y, argmax, g, b, e);
@@ -99,17 +169,24 @@ void max_pool2d(const T* x, T* y, int64_t* argmax, const ConvGeometry& g) {
 }
 
 template <class T>
-bool max_pool2d_backward(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g) {
+bool max_pool2d_backward(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g, bool channels_last) {
   std::atomic<bool> ok{true};
-  parallel_for(g.n * g.c, streaming_items(g.h * g.w + g.oh * g.ow), [&](int64_t b, int64_t e) {
+  const int64_t per_plane = g.h * g.w + g.oh * g.ow;
+  if (channels_last) {
+    parallel_for(g.n, streaming_items(per_plane * g.c), [&](int64_t b, int64_t e) {
+      if (!unpool_images_channels_last(gy, argmax, gx, g, b, e)) ok.store(false, std::memory_order_relaxed);
+    });
+    return ok.load();
+  }
+  parallel_for(g.n * g.c, streaming_items(per_plane), [&](int64_t b, int64_t e) {
     if (!unpool_planes(gy, argmax, gx, g, b, e)) ok.store(false, std::memory_order_relaxed);
   });
   return ok.load();
 }
 
-template void max_pool2d<float>(const float*, float*, int64_t*, const ConvGeometry&);
-template void max_pool2d<double>(const double*, double*, int64_t*, const ConvGeometry&);
-template bool max_pool2d_backward<float>(const float*, const int64_t*, float*, const ConvGeometry&);
-template bool max_pool2d_backward<double>(const double*, const int64_t*, double*, const ConvGeometry&);
+template void max_pool2d<float>(const float*, float*, int64_t*, const ConvGeometry&, bool);
+template void max_pool2d<double>(const double*, double*, int64_t*, const ConvGeometry&, bool);
+template bool max_pool2d_backward<float>(const float*, const int64_t*, float*, const ConvGeometry&, bool);
+template bool max_pool2d_backward<double>(const double*, const int64_t*, double*, const ConvGeometry&, bool);
 
 }  // namespace xpgrad::cpu

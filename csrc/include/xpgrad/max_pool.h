@@ -9,15 +9,18 @@
 
 namespace xpgrad::cpu {
 
-// y and argmax (N, C, OH, OW) from contiguous x (N, C, H, W); the padding is at most half the
-// kernel, so that every window holds an element of x. (n, c) planes split over threads.
+// y and argmax (N, C, OH, OW) from contiguous x (N, C, H, W), or from x stored channels-last
+// as a contiguous (N, H, W, C) array (what a convolution's GEMM writes; g still names the
+// sizes as (N, C, H, W)); the padding is at most half the kernel, so that every window holds an
+// element of x. (n, c) planes, or (n, oy) output rows, split over threads.
 template <class T>
-void max_pool2d(const T* x, T* y, int64_t* argmax, const ConvGeometry& g);
+void max_pool2d(const T* x, T* y, int64_t* argmax, const ConvGeometry& g, bool channels_last);
 
-// gx (N, C, H, W) = zeros with gy (N, C, OH, OW) added at argmax in each plane (overlapping
-// windows may pick one element twice). Returns false, leaving gx partly written, when an index
-// lies outside [0, H·W); threads own disjoint planes.
+// gx = zeros with gy (N, C, OH, OW) added at argmax in each plane (overlapping windows may
+// pick one element twice); gx is (N, C, H, W), or (N, H, W, C) when channels_last. Returns
+// false, leaving gx partly written, when an index lies outside [0, H·W); threads own disjoint
+// planes (images when channels_last).
 template <class T>
-bool max_pool2d_backward(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g);
+bool max_pool2d_backward(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g, bool channels_last);
 
 }  // namespace xpgrad::cpu

@@ -368,9 +368,11 @@ class Backend:
         argmax = (rows * w + columns).astype(xp.int64)
         return y.reshape(n, c, oh, ow), argmax.reshape(n, c, oh, ow)
 
-    def max_pool2d_backward(self, gy, argmax, x_shape):
+    def max_pool2d_backward(self, gy, argmax, x_shape, channels_last: bool = False):
         """∂L/∂x (x_shape) = zeros with ∂L/∂y added at argmax in each (n, c) plane (overlapping
-        windows may pick one element twice)."""
+        windows may pick one element twice). ``channels_last`` says that x lay in memory as
+        (N, H, W, C) (see :func:`is_channels_last`): a backend may then return ∂L/∂x laid out so
+        too, which spares a convolution's backward a transposition; the reference ignores it."""
         xp = self.xp
         n, c, h, w = x_shape
         planes = xp.arange(n * c, dtype=xp.int64).reshape(n, c, 1, 1) * (h * w)
@@ -449,6 +451,13 @@ class Backend:
 
 
 ACTIVATIONS_FUSABLE = ("identity", "relu", "sigmoid", "tanh")
+
+
+def is_channels_last(x) -> bool:
+    """x, of shape (N, C, H, W), lies in memory as a C-contiguous (N, H, W, C) array, and not
+    also as a C-contiguous (N, C, H, W) one: the layout of a convolution's output, the GEMM
+    X̂·Ŵᵀ viewed as (N, C, OH, OW)."""
+    return x.ndim == 4 and not x.flags.c_contiguous and x.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
 def _registered_backend(name: str) -> Backend:

@@ -1,8 +1,9 @@
 """NumPy arrays, with the hot kernels from the compiled extension ``xpgrad._C``.
 
-Each override hands the kernel C-contiguous float32/float64 arrays and falls back to the
-NumPy reference (the base class) for anything else: integer arrays, other dtypes, mixed
-dtypes or shapes that the reference broadcasts. Softmax-family kernels work on the last
+Each override hands the kernel C-contiguous float32/float64 arrays (elementwise kernels:
+arrays in their memory order, whose layout the result keeps) and falls back to the NumPy
+reference (the base class) for anything else: integer arrays, other dtypes, mixed dtypes or
+shapes that the reference broadcasts. Softmax-family kernels work on the last
 axis; another axis is moved last (one copy) and moved back.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy
 
-from .base import ACTIVATIONS_FUSABLE, Backend
+from .base import ACTIVATIONS_FUSABLE, Backend, is_channels_last
 from .errors import BackendUnavailableError
 
 
@@ -42,6 +43,20 @@ def _c(a, dtype=None):
     return numpy.asarray(a, dtype=dtype, order="C")
 
 
+def _elementwise(kernel, arrays, *args):
+    """kernel(*arrays, *args) for an elementwise kernel over arrays of one shape. Arrays laid out
+    alike, as a permutation of a C-contiguous array (a convolution's channels-last output, a
+    transpose), are handed over in memory order and the result gets their layout, as NumPy's
+    ufuncs keep it; anything else is copied C-contiguous."""
+    first = arrays[0]
+    if first.ndim > 1 and not first.flags.c_contiguous:
+        order = numpy.argsort([-stride for stride in first.strides], kind="stable")
+        in_memory_order = [a.transpose(order) for a in arrays]
+        if all(a.flags.c_contiguous for a in in_memory_order):
+            return kernel(*in_memory_order, *args).transpose(numpy.argsort(order))
+    return kernel(*(_c(a) for a in arrays), *args)
+
+
 class CpuBackend(Backend):
     name = "cpu"
     xp = numpy
@@ -54,52 +69,52 @@ class CpuBackend(Backend):
     def sigmoid(self, x):
         if not _is_float(x):
             return super().sigmoid(x)
-        return self.kernels.sigmoid_forward(_c(x))
+        return _elementwise(self.kernels.sigmoid_forward, (x,))
 
     def sigmoid_backward(self, y, gy):
         if not _like(y, gy):
             return super().sigmoid_backward(y, gy)
-        return self.kernels.sigmoid_backward(_c(y), _c(gy))
+        return _elementwise(self.kernels.sigmoid_backward, (y, gy))
 
     def tanh(self, x):
         if not _is_float(x):
             return super().tanh(x)
-        return self.kernels.tanh_forward(_c(x))
+        return _elementwise(self.kernels.tanh_forward, (x,))
 
     def tanh_backward(self, y, gy):
         if not _like(y, gy):
             return super().tanh_backward(y, gy)
-        return self.kernels.tanh_backward(_c(y), _c(gy))
+        return _elementwise(self.kernels.tanh_backward, (y, gy))
 
     def relu(self, x):
         if not _is_float(x):
             return super().relu(x)
-        return self.kernels.relu_forward(_c(x))
+        return _elementwise(self.kernels.relu_forward, (x,))
 
     def relu_backward(self, y, gy):
         if not _like(y, gy):
             return super().relu_backward(y, gy)
-        return self.kernels.relu_backward(_c(y), _c(gy))
+        return _elementwise(self.kernels.relu_backward, (y, gy))
 
     def leaky_relu(self, x, negative_slope: float = 0.01):
         if not _is_float(x):
             return super().leaky_relu(x, negative_slope)
-        return self.kernels.leaky_relu_forward(_c(x), negative_slope)
+        return _elementwise(self.kernels.leaky_relu_forward, (x,), negative_slope)
 
     def leaky_relu_backward(self, x, gy, negative_slope: float = 0.01):
         if not _like(x, gy):
             return super().leaky_relu_backward(x, gy, negative_slope)
-        return self.kernels.leaky_relu_backward(_c(x), _c(gy), negative_slope)
+        return _elementwise(self.kernels.leaky_relu_backward, (x, gy), negative_slope)
 
     def elu(self, x, alpha: float = 1.0):
         if not _is_float(x):
             return super().elu(x, alpha)
-        return self.kernels.elu_forward(_c(x), alpha)
+        return _elementwise(self.kernels.elu_forward, (x,), alpha)
 
     def elu_backward(self, x, y, gy, alpha: float = 1.0):
         if not _like(x, y, gy):
             return super().elu_backward(x, y, gy, alpha)
-        return self.kernels.elu_backward(_c(x), _c(y), _c(gy), alpha)
+        return _elementwise(self.kernels.elu_backward, (x, y, gy), alpha)
 
     # ---- softmax family (kernels work on the last axis) --------------------------------------
     def _on_last_axis(self, kernel, axis, x, *more):
@@ -170,15 +185,21 @@ class CpuBackend(Backend):
             return super().col2im(cols, x_shape, kernel_size, stride, padding)
         return self.kernels.col2im(_c(cols), tuple(x_shape), tuple(kernel_size), tuple(stride), tuple(padding))
 
+    # A channels-last x (a convolution's output) is pooled as it lies, and its gradient laid
+    # out so: copying it to (N, C, H, W) and the gradient back took longer than the pooling.
     def max_pool2d(self, x, kernel_size, stride, padding):
         if not (_is_float(x) and x.ndim == 4):
             return super().max_pool2d(x, kernel_size, stride, padding)
-        return self.kernels.max_pool2d(_c(x), tuple(kernel_size), tuple(stride), tuple(padding))
+        geometry = tuple(kernel_size), tuple(stride), tuple(padding)
+        if is_channels_last(x):
+            return self.kernels.max_pool2d(x.transpose(0, 2, 3, 1), *geometry, channels_last=True)
+        return self.kernels.max_pool2d(_c(x), *geometry)
 
-    def max_pool2d_backward(self, gy, argmax, x_shape):
+    def max_pool2d_backward(self, gy, argmax, x_shape, channels_last: bool = False):
         if not (_is_float(gy) and gy.ndim == 4 and argmax.dtype == numpy.int64):
-            return super().max_pool2d_backward(gy, argmax, x_shape)
-        return self.kernels.max_pool2d_backward(_c(gy), _c(argmax), tuple(x_shape))
+            return super().max_pool2d_backward(gy, argmax, x_shape, channels_last)
+        gx = self.kernels.max_pool2d_backward(_c(gy), _c(argmax), tuple(x_shape), channels_last=channels_last)
+        return gx.transpose(0, 3, 1, 2) if channels_last else gx
 
     # ---- randomness -------------------------------------------------------------------------
     def dropout_mask(self, shape, p: float, scale: float, dtype):

@@ -10,8 +10,9 @@ pooling is a backend op of its own (the window maxima and their indices in x, no
 from __future__ import annotations
 
 from ..autograd import Function
+from ..backends.base import is_channels_last
 from ..tensor import Tensor
-from .linalg import Linear
+from .linalg import Linear, check_activation
 
 # The smallest value each geometry argument may take.
 _MINIMUM = {"kernel_size": 1, "stride": 1, "padding": 0}
@@ -88,15 +89,21 @@ def _output_hw(x: Tensor, kernel_size, stride, padding, name: str) -> tuple[int,
     return oh, ow
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, *,
+           activation: str = "identity") -> Tensor:
     """Cross-correlation as in PyTorch (x zero-padded):
-    y[n, o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v]·x[n, c, s·i+u, s·j+v],
-    computed as Y = X̂·Ŵᵀ + b with X̂ = im2col(x) and Ŵ = W reshaped to (O, C·kH·kW), one fused
-    linear op (the bias added in the GEMM's write-back, its gradient summed in the backward's
-    pass). x is (N, C, H, W), or (C, H, W) for one unbatched image.
+    y[n, o, i, j] = act(b[o] + Σ_{c,u,v} W[o, c, u, v]·x[n, c, s·i+u, s·j+v]),
+    computed as Y = act(X̂·Ŵᵀ + b) with X̂ = im2col(x) and Ŵ = W reshaped to (O, C·kH·kW), one
+    fused linear op (bias and activation applied in the GEMM's write-back, the bias gradient
+    summed in the backward's pass). x is (N, C, H, W), or (C, H, W) for one unbatched image;
+    ``activation`` one of "identity", "relu", "sigmoid", "tanh".
 
-    Gradients: ∂L/∂Ŵ = (∂L/∂Y)ᵀ·X̂, ∂L/∂X̂ = (∂L/∂Y)·Ŵ → col2im, ∂L/∂b = Σ ∂L/∂Y.
+    y is Y viewed as (N, O, OH, OW): channels-last in memory, as PyTorch's channels_last format
+    (ops that need (N, C, H, W) memory copy it; max pooling and the activations take it as it is).
+
+    Gradients: ∂L/∂Ŵ = Gᵀ·X̂, ∂L/∂X̂ = G·Ŵ → col2im, ∂L/∂b = Σ G, with G = ∂L/∂Y ⊙ act'.
     """
+    check_activation(activation, "conv2d")
     if weight.ndim != 4:
         raise ValueError(
             "conv2d: weight must have shape (out_channels, in_channels, kH, kW), "
@@ -114,7 +121,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     cols = Im2Col.apply(x, kernel_size=(kh, kw), stride=stride, padding=padding)
     flat_weight = weight.reshape(out_channels, in_channels * kh * kw).T
     bias_args = () if bias is None else (bias,)
-    y = Linear.apply(cols, flat_weight, *bias_args, activation="identity")
+    y = Linear.apply(cols, flat_weight, *bias_args, activation=activation)
     y = y.reshape(x.shape[0], oh, ow, out_channels).transpose(0, 3, 1, 2)
     return y.reshape(y.shape[1:]) if unbatched else y
 
@@ -128,24 +135,25 @@ class MaxPool2d(Function):
 
     def forward(self, x, *, kernel_size, stride, padding):
         y, argmax = self.backend.max_pool2d(x, kernel_size, stride, padding)
-        self.saved = argmax, x.shape
+        self.saved = argmax, x.shape, is_channels_last(x)
         return y
 
     def backward(self, gy):
-        argmax, x_shape = self.saved
-        return (MaxPool2dBackward.apply(gy, argmax=argmax, x_shape=x_shape),)
+        argmax, x_shape, channels_last = self.saved
+        return (MaxPool2dBackward.apply(gy, argmax=argmax, x_shape=x_shape, channels_last=channels_last),)
 
 
 class MaxPool2dBackward(Function):
-    """gx = zeros(x_shape) with gy added at argmax in each (n, c) plane; its adjoint gathers:
-    ∂L/∂gy[n, c, i, j] = ∂L/∂gx[n, c, argmax[n, c, i, j]] (the double backward)."""
+    """gx = zeros(x_shape) with gy added at argmax in each (n, c) plane (laid out as x was, where
+    the backend can); its adjoint gathers: ∂L/∂gy[n, c, i, j] = ∂L/∂gx[n, c, argmax[n, c, i, j]]
+    (the double backward)."""
 
     __slots__ = ()
     reads_inputs = False
 
-    def forward(self, gy, *, argmax, x_shape):
+    def forward(self, gy, *, argmax, x_shape, channels_last):
         self.saved = argmax, x_shape
-        return self.backend.max_pool2d_backward(gy, argmax, x_shape)
+        return self.backend.max_pool2d_backward(gy, argmax, x_shape, channels_last)
 
     def backward(self, ggx):
         argmax, (n, c, h, w) = self.saved

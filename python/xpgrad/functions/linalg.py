@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from ..autograd import Function, creating_graph
+from ..backends.base import ACTIVATIONS_FUSABLE
 from .shape import sum_to
+
+
+def check_activation(activation, op: str) -> None:
+    """ValueError unless ``activation`` is one that the fused linear op applies."""
+    if not (isinstance(activation, str) and activation in ACTIVATIONS_FUSABLE):
+        raise ValueError(f"{op}: activation must be one of {', '.join(ACTIVATIONS_FUSABLE)}; got {activation!r}")
 
 
 class MatMul(Function):

@@ -6,20 +6,27 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 from .activation import ReLU, Sigmoid, Tanh
+from .conv import Conv2d
 from .linear import Linear
 from .module import Module
 
-# Layers that Sequential fuses into a preceding Linear: exactly these classes, not subclasses,
-# whose forward may do something else.
+# Layers that Sequential fuses into a preceding Linear or Conv2d: exactly these classes, not
+# subclasses, whose forward may do something else.
 _FUSABLE = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh"}
+
+
+def _takes_activation(layer: Module, x) -> bool:
+    """layer(x, activation=...) applies the activation in its kernel: a Linear on a batch of
+    rows, or a Conv2d (exactly those classes)."""
+    return (type(layer) is Linear and x.ndim == 2) or type(layer) is Conv2d
 
 
 class Sequential(Module):
     """``Sequential(l1, l2, ...)`` or ``Sequential(OrderedDict(name=layer, ...))``: y = lₙ(…l₁(x)).
 
-    A Linear layer directly followed by ReLU, Sigmoid or Tanh (those classes exactly, not
-    subclasses) runs as one fused kernel (act(x·W + b) in the GEMM's epilogue); the result is
-    the same, with one graph node less.
+    A Linear or Conv2d layer directly followed by ReLU, Sigmoid or Tanh (those classes exactly,
+    not subclasses) runs as one fused kernel (act(x·W + b) in the GEMM's epilogue); the result
+    is the same, with one graph node less.
     """
 
     def __init__(self, *layers: Module) -> None:
@@ -54,7 +61,7 @@ class Sequential(Module):
             layer = layers[i]
             following = layers[i + 1] if i + 1 < len(layers) else None
             activation = _FUSABLE.get(type(following))
-            if activation is not None and type(layer) is Linear and x.ndim == 2:
+            if activation is not None and _takes_activation(layer, x):
                 x = layer(x, activation=activation)
                 object.__setattr__(
                     following, "last_output_shape", x.shape

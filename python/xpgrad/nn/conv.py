@@ -12,7 +12,9 @@ from .module import Module, Parameter
 
 class Conv2d(Module):
     """y = conv2d(x, W) + b with W (out_channels, in_channels, kH, kW) as in PyTorch, initialised by
-    ``init`` with PyTorch's fans (fan_in = in·kH·kW), b zeros."""
+    ``init`` with PyTorch's fans (fan_in = in·kH·kW), b zeros. ``activation`` in forward fuses
+    relu/sigmoid/tanh into the same kernel (Sequential does this for a Conv2d followed directly by
+    one of those layers)."""
 
     def __init__(
         self,
@@ -39,8 +41,8 @@ class Conv2d(Module):
         else:
             self.register_parameter("bias", None)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+    def forward(self, x: Tensor, activation: str = "identity") -> Tensor:
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, activation=activation)
 
     def extra_repr(self) -> str:
         out_channels, in_channels = self.weight.shape[:2]

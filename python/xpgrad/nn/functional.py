@@ -13,6 +13,7 @@ from ..functions import activation as _act
 from ..functions.conv import conv2d, max_pool2d
 from ..functions.dropout import dropout
 from ..functions.linalg import Linear as _Linear
+from ..functions.linalg import check_activation
 from ..functions.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -147,6 +148,7 @@ def linear(
 ) -> Tensor:
     """y = act(x·W + b), x (…, in), W (in, out), b (out,), in one fused backend op; ``activation``
     one of "identity", "relu", "sigmoid", "tanh" (fused into the GEMM's epilogue)."""
+    check_activation(activation, "linear")
     if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[0]:
         raise ValueError(
             f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}: "
