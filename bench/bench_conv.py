@@ -34,7 +34,8 @@ GEOMETRIES = [
     ("conv1", (BATCH, 1, 28, 28), 3, 1, 1),
     ("conv2", (BATCH, 32, 14, 14), 3, 1, 1),
 ]
-# The step's 2×2 max pools (stride 2): (name, input shape).
+# The step's 2×2 max pools (stride 2): (name, input shape); timed on (N, C, H, W) memory and
+# channels-last (a convolution's output, what the step's pools get).
 POOLS = [("pool1", (BATCH, 32, 28, 28)), ("pool2", (BATCH, 64, 14, 14))]
 
 
@@ -124,19 +125,21 @@ def kernel_impls(op, cpu, ref, torch, x, cols, geometry):
     return impls
 
 
-def pool_impls(op, cpu, ref, torch, x, gy, argmax):
-    """name → callable running max pooling's forward or backward (2×2, stride 2) on x."""
+def pool_impls(op, cpu, ref, torch, x, gy, argmax, channels_last):
+    """name → callable running max pooling's forward or backward (2×2, stride 2) on x, which is
+    laid out channels-last (as a convolution's output) or not; the backward asks for ∂L/∂x in
+    x's layout. torch gets x in its memory format of the same layout."""
     geometry = (2, 2), (2, 2), (0, 0)
+    xt = torch.from_numpy(x) if torch is not None else None
     if op == "max_pool2d":
         impls = {"cpu": lambda: cpu.max_pool2d(x, *geometry), "numpy": lambda: ref.max_pool2d(x, *geometry)}
         if torch is not None:
-            xt = torch.from_numpy(x)
             impls["torch"] = lambda: torch.nn.functional.max_pool2d(xt, 2, return_indices=True)
         return impls
-    impls = {"cpu": lambda: cpu.max_pool2d_backward(gy, argmax, x.shape),
-             "numpy": lambda: ref.max_pool2d_backward(gy, argmax, x.shape)}
+    impls = {"cpu": lambda: cpu.max_pool2d_backward(gy, argmax, x.shape, channels_last),
+             "numpy": lambda: ref.max_pool2d_backward(gy, argmax, x.shape, channels_last)}
     if torch is not None:
-        xt, gyt, it = torch.from_numpy(x), torch.from_numpy(gy), torch.from_numpy(argmax)
+        gyt, it = torch.from_numpy(gy), torch.from_numpy(argmax)
         backward = torch.ops.aten.max_pool2d_with_indices_backward
         impls["torch"] = lambda: backward(gyt, xt, [2, 2], [2, 2], [0, 0], [1, 1], False, it)
     return impls
@@ -167,12 +170,14 @@ def kernel_rows(torch, rounds, repeat):
             impls = kernel_impls(op, cpu, ref, torch, x, cols, geometry)
             rows.append(timed_row(f"{op} {name} {shape} k{k} s{s} p{p}", impls, rounds, repeat))
     for name, shape in POOLS:
-        x = r.standard_normal(shape, dtype=np.float32)
-        y, argmax = ref.max_pool2d(x, (2, 2), (2, 2), (0, 0))
+        planar = r.standard_normal(shape, dtype=np.float32)
+        y, argmax = ref.max_pool2d(planar, (2, 2), (2, 2), (0, 0))
         gy = r.standard_normal(y.shape, dtype=np.float32)
-        for op in ("max_pool2d", "max_pool2d_backward"):
-            impls = pool_impls(op, cpu, ref, torch, x, gy, argmax)
-            rows.append(timed_row(f"{op} {name} {shape} k2 s2", impls, rounds, repeat))
+        channels_last = np.ascontiguousarray(planar.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        for x, layout in ((planar, ""), (channels_last, " channels-last")):
+            for op in ("max_pool2d", "max_pool2d_backward"):
+                impls = pool_impls(op, cpu, ref, torch, x, gy, argmax, bool(layout))
+                rows.append(timed_row(f"{op} {name} {shape}{layout} k2 s2", impls, rounds, repeat))
     return rows
 
 
@@ -200,7 +205,8 @@ def main(argv=None):
              f"'time vs {base}' and 'vs numpy' / 'vs torch' (t(other) / t(cpu), > 1: cpu faster) are medians "
              f"of same-round ratios over {rounds} rounds. torch rows of im2col / col2im: F.unfold / F.fold "
              f"(the same copies and adds; fold's input transposed to its layout beforehand, not timed); of "
-             f"max pooling: F.max_pool2d with return_indices and aten.max_pool2d_with_indices_backward. "
+             f"max pooling: F.max_pool2d with return_indices and aten.max_pool2d_with_indices_backward, on a tensor "
+             f"of the same memory layout (torch.channels_last for the channels-last rows). "
              f"Freed memory {'kept for reuse (xg.retain_freed_memory)' if retained else 'under the C library defaults'}. "
              f"Load average at the end: {os.getloadavg()[0]:.1f}.")
     suffix = ("_quick" if args.quick else "") + ("_default_malloc" if args.default_malloc else "")
