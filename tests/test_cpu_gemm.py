@@ -24,11 +24,13 @@ DTYPES = (np.float32, np.float64)
 # A sliver that is split with the one before it. A (transposed or row-major) is read in place
 # when N is small (33×1100×65, 130×1500×70, and 300×1000×64, 700×70×40 and 1100×200×40 on the
 # shared-B path, the first with several K blocks); a transposed A is packed by ranges of K
-# otherwise (40×3500×300).
+# otherwise (40×3500×300). A small C over a long K is split in K between the threads (with two
+# or more: 32×9000×9, whose N-fits-one-sliver B is too deep for the row bands, 37×5000×70 and
+# 250×4500×260).
 SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 7, 1), (5, 1, 9), (3, 5, 7), (14, 16, 32),
           (15, 17, 33), (13, 31, 15), (64, 64, 64), (100, 37, 10), (200, 300, 17), (33, 1100, 65),
           (257, 129, 300), (700, 70, 40), (1100, 300, 9), (130, 1500, 70), (40, 3500, 300), (1100, 200, 40),
-          (1030, 600, 4100), (300, 1000, 64)]
+          (1030, 600, 4100), (300, 1000, 64), (32, 9000, 9), (37, 5000, 70), (250, 4500, 260)]
 
 
 def rng():
@@ -167,7 +169,7 @@ def test_linear_extreme_inputs(activation, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("has_bias,need_gx", [(True, True), (False, True), (True, False)])
-@pytest.mark.parametrize("n,i,o", [(1, 1, 1), (10, 7, 5), (100, 784, 300)])
+@pytest.mark.parametrize("n,i,o", [(1, 1, 1), (10, 7, 5), (100, 784, 300), (5000, 12, 9)])
 def test_linear_backward_matches_reference(n, i, o, has_bias, need_gx, activation, dtype):
     r = rng()
     be, ref_be = CpuBackend(), NumpyBackend()

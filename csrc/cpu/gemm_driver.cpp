@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <new>
 
@@ -76,6 +77,11 @@ constexpr int64_t kPackRunBytes = 256;
 constexpr int64_t kPackChunkK = 16;
 // An A that meets at most this many B slivers is read in place (ABlock).
 constexpr int64_t kInPlaceASlivers = 8;
+// A product with at most kSplitKMaxC elements of C and K at least kSplitKMinK deep (a
+// convolution's weight gradient: Xᵀ·G summed over every output position of the batch) gives
+// each thread a range of K and adds up their C's (gemm_split_k).
+constexpr int64_t kSplitKMaxC = int64_t(1) << 16;
+constexpr int64_t kSplitKMinK = 4096;
 
 // The kernels' one thread count (thread_pool.h: XPGRAD_NUM_THREADS, else OMP_NUM_THREADS, else
 // every core; _C.set_pool_threads caps it), passed to each OpenMP region explicitly: OpenMP's
@@ -385,19 +391,16 @@ void gemm_shared_b(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Con
   }
 }
 
-}  // namespace
-
+// The schedule for a product worth packing, on `threads` threads.
 template <typename T>
-void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, const T* bias,
-          Activation act) {
+void gemm_packed(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc,
+                 const T* bias, Activation act, int threads) {
   const int64_t m = a.rows, k = a.cols, n = b.cols;
-  if (m == 0 || n == 0) return;
-  const GemmKernels<T>& ker = kernels<T>();
-  const int64_t flops = m * n * k;
-  const int64_t sliver = std::max<int64_t>(k, 1) * ker.nr;  // scratch of one packed B sliver
-  if (k == 0 || flops <= kSmallFlops) return gemm_small(ker, a, b, c, ldc, bias, act, workspace<T>(sliver));
-  const int threads = static_cast<int>(std::clamp<int64_t>(flops / kFlopsPerThread, 1, max_threads()));
-  if (n <= ker.nr) {  // one B sliver: each A element is used once, so packing A would only copy it
+  const int64_t sliver = k * ker.nr;  // scratch of one packed B sliver
+  // One B sliver that fits in L2 down all of K: each A element is used once, so packing A
+  // would only copy it. (A deeper sliver is left to the shared-A path, which packs B a K block
+  // at a time and reads such an A in place.)
+  if (n <= ker.nr && sliver * static_cast<int64_t>(sizeof(T)) <= kSharedABytes) {
     T* bufs = workspace<T>(threads * sliver);
     const int64_t slivers_a = ceil_div(m, ker.mr);
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -413,6 +416,56 @@ void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, c
     return gemm_shared_a(ker, a, b, c, ldc, bias, act, useful);
   }
   gemm_shared_b(ker, a, b, c, ldc, bias, act, threads);
+}
+
+// C = A·B with K split in `threads` ranges: thread t computes A[:, K_t]·B[K_t, :] on its own,
+// into C (t = 0) or a buffer of its own, and the buffers are then added into C. Splitting C's
+// columns instead left each thread a few B slivers, or (N ≤ nr) its own packed copy of B down
+// all of K, swept from L3 once per A sliver.
+template <typename T>
+void gemm_split_k(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc,
+                  int threads) {
+  const int64_t m = a.rows, k = a.cols, n = b.cols;
+  std::unique_ptr<T[]> partial(new T[(threads - 1) * m * n]);
+  std::exception_ptr error;  // an allocation failing in a thread: raised after the region
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = thread_num();
+    const int64_t k0 = k * t / threads, k1 = k * (t + 1) / threads;
+    const ConstMatrix<T> a_t{a.data + k0 * a.cs, m, k1 - k0, a.rs, a.cs};
+    const ConstMatrix<T> b_t{b.data + k0 * b.rs, k1 - k0, n, b.rs, b.cs};
+    T* c_t = t == 0 ? c : partial.get() + (t - 1) * m * n;
+    try {
+      gemm_packed(ker, a_t, b_t, c_t, t == 0 ? ldc : n, static_cast<const T*>(nullptr), Activation::Identity, 1);
+    } catch (...) {
+#pragma omp critical
+      error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  for (int t = 1; t < threads; ++t)
+    for (int64_t i = 0; i < m; ++i) {
+      const T* p = partial.get() + (t - 1) * m * n + i * n;
+      T* row = c + i * ldc;
+      for (int64_t j = 0; j < n; ++j) row[j] += p[j];
+    }
+}
+
+}  // namespace
+
+template <typename T>
+void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, const T* bias,
+          Activation act) {
+  const int64_t m = a.rows, k = a.cols, n = b.cols;
+  if (m == 0 || n == 0) return;
+  const GemmKernels<T>& ker = kernels<T>();
+  const int64_t flops = m * n * k;
+  if (k == 0 || flops <= kSmallFlops)
+    return gemm_small(ker, a, b, c, ldc, bias, act, workspace<T>(std::max<int64_t>(k, 1) * ker.nr));
+  const int threads = static_cast<int>(std::clamp<int64_t>(flops / kFlopsPerThread, 1, max_threads()));
+  if (threads > 1 && m * n <= kSplitKMaxC && k >= kSplitKMinK && !bias && act == Activation::Identity)
+    return gemm_split_k(ker, a, b, c, ldc, threads);
+  gemm_packed(ker, a, b, c, ldc, bias, act, threads);
 }
 
 template void gemm<float>(const ConstMatrix<float>&, const ConstMatrix<float>&, float*, int64_t,
