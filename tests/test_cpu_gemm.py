@@ -26,11 +26,13 @@ DTYPES = (np.float32, np.float64)
 # shared-B path, the first with several K blocks); a transposed A is packed by ranges of K
 # otherwise (40×3500×300). A small C over a long K is split in K between the threads (with two
 # or more: 32×9000×9, whose N-fits-one-sliver B is too deep for the row bands, 37×5000×70 and
-# 250×4500×260).
+# 250×4500×260). A transposed A on the unpacked path goes down K in blocks (5×2000×7; in row
+# bands 600×1500×12).
 SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 7, 1), (5, 1, 9), (3, 5, 7), (14, 16, 32),
           (15, 17, 33), (13, 31, 15), (64, 64, 64), (100, 37, 10), (200, 300, 17), (33, 1100, 65),
           (257, 129, 300), (700, 70, 40), (1100, 300, 9), (130, 1500, 70), (40, 3500, 300), (1100, 200, 40),
-          (1030, 600, 4100), (300, 1000, 64), (32, 9000, 9), (37, 5000, 70), (250, 4500, 260)]
+          (1030, 600, 4100), (300, 1000, 64), (32, 9000, 9), (37, 5000, 70), (250, 4500, 260), (5, 2000, 7),
+          (600, 1500, 12)]
 
 
 def rng():
