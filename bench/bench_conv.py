@@ -29,11 +29,26 @@ except ImportError:
     from harness import median_time, try_import_torch, write_results
 
 BATCH = 64
-# im2col geometries of the step's convolutions: (name, input shape, kernel, stride, padding).
-GEOMETRIES = [
-    ("conv1", (BATCH, 1, 28, 28), 3, 1, 1),
-    ("conv2", (BATCH, 32, 14, 14), 3, 1, 1),
+# The step's convolutions (xpgrad_step's model): (name, input shape, output channels, kernel,
+# stride, padding).
+CONVOLUTIONS = [
+    ("conv1", (BATCH, 1, 28, 28), 32, 3, 1, 1),
+    ("conv2", (BATCH, 32, 14, 14), 64, 3, 1, 1),
 ]
+# Their im2col geometries: (name, input shape, kernel, stride, padding).
+GEOMETRIES = [(name, shape, k, s, p) for name, shape, _, k, s, p in CONVOLUTIONS]
+
+
+def gemm_products():
+    """The step's GEMMs as (M, K, N, layout): for each convolution the forward X̂·Ŵᵀ, the weight
+    gradient X̂ᵀ·∂Y, and the input gradient ∂Y·Ŵ where the input needs one (not the image's)."""
+    products = []
+    for i, (_, (n, c, h, w), out, k, s, p) in enumerate(CONVOLUTIONS):
+        rows = n * ((h + 2 * p - k) // s + 1) * ((w + 2 * p - k) // s + 1)
+        products += [(rows, c * k * k, out, "A·Bᵀ"), (c * k * k, rows, out, "Aᵀ·B")]
+        if i > 0:
+            products.append((rows, out, c * k * k, "A·B"))
+    return products
 # The step's 2×2 max pools (stride 2): (name, input shape); timed on (N, C, H, W) memory and
 # channels-last (a convolution's output, what the step's pools get).
 POOLS = [("pool1", (BATCH, 32, 28, 28)), ("pool2", (BATCH, 64, 14, 14))]

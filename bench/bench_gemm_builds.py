@@ -30,17 +30,16 @@ import sys
 import time
 
 try:
+    from .bench_conv import gemm_products
     from .bench_gemm import LAYOUTS, MLP_SHAPES, SQUARES
     from .harness import SETTLE_SECONDS, write_results
 except ImportError:  # run as a script
+    from bench_conv import gemm_products
     from bench_gemm import LAYOUTS, MLP_SHAPES, SQUARES
     from harness import SETTLE_SECONDS, write_results
 
-# The GEMMs of bench_conv's CNN step (batch 64; conv1 1→32 and conv2 32→64 channels, 3×3 kernels),
-# as M, K, N, layout: the forward X̂·Ŵᵀ, the input gradient ∂Y·Ŵ (conv2 only) and the weight
-# gradient X̂ᵀ·∂Y, with K = N·OH·OW the long dimension.
-CONV_CASES = [(50176, 9, 32, "A·Bᵀ"), (12544, 288, 64, "A·Bᵀ"), (12544, 64, 288, "A·B"),
-              (288, 12544, 64, "Aᵀ·B"), (9, 50176, 32, "Aᵀ·B")]
+# The GEMMs of bench_conv's CNN step, as M, K, N, layout.
+CONV_CASES = gemm_products()
 
 WORKER = r"""
 import sys, time
