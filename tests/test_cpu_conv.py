@@ -42,6 +42,11 @@ def test_random_geometries_match_numpy(seed, dtype):
     ((1, 1, 1, 1), (5, 5), (1, 3), (2, 2)),  # one pixel, kernel larger than the image
     ((3, 2, 1, 9), (1, 4), (1, 2), (0, 1)),  # one-row images
     ((2, 2, 6, 6), (4, 5), (2, 1), (1, 2)),  # widths past the compile-time ones
+    # interior windows copied a kernel row and one element at a time (widths 1-3, more than one
+    # channel), in rows that the threads split: the MNIST CNN's second convolution, and more
+    ((64, 32, 14, 14), (3, 3), (1, 1), (1, 1)),
+    ((16, 9, 12, 13), (2, 2), (1, 1), (0, 0)),
+    ((16, 20, 9, 9), (3, 1), (2, 1), (0, 0)),
 ])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_edge_geometries_match_numpy(shape, kernel, stride, padding, dtype):

@@ -3,6 +3,7 @@
 // window's overlap with the unpadded image, [i_lo, i_hi) × [j_lo, j_hi), is computed once per
 // output position and the rest is zero (im2col) or skipped (col2im).
 #include <algorithm>
+#include <cstring>
 #include <type_traits>
 
 #include "xpgrad/im2col.h"
@@ -47,6 +48,20 @@ void im2col_rows(const T* x, T* cols, const ConvGeometry& g, int64_t b, int64_t 
       T* out = row0 + ox * k;
       if (si.hi - si.lo < g.kh || sj.hi - sj.lo < kw) std::fill(out, out + k, T(0));
       if (k <= kShortRow) continue;
+      // A window inside the image: each kernel row goes as one fixed-size copy of KW + 1
+      // elements, the extra one overwritten by the next kernel row's copy; the last channel's
+      // last kernel row is copied exactly, so that no copy leaves the cols row (another thread's
+      // maybe) and no read leaves x (the others read at most into the next channel's plane).
+      if (KW && si.lo == 0 && si.hi == g.kh && sj.lo == 0 && sj.hi == KW) {
+        for (int64_t c = 0; c < g.c; ++c) {
+          const T* src = x + (n * g.c + c) * plane + y0 * g.w + x0;
+          T* dst = out + c * g.kh * KW;
+          const int64_t rows = c + 1 < g.c ? g.kh : g.kh - 1;
+          for (int64_t i = 0; i < rows; ++i) std::memcpy(dst + i * KW, src + i * g.w, (KW + 1) * sizeof(T));
+          for (int64_t i = rows; i < g.kh; ++i) std::memcpy(dst + i * KW, src + i * g.w, KW * sizeof(T));
+        }
+        continue;
+      }
       for (int64_t c = 0; c < g.c; ++c) {
         const int64_t at = (n * g.c + c) * plane + y0 * g.w + x0;  // the window's (0, 0), maybe outside
         T* dst = out + c * g.kh * kw;
