@@ -1,4 +1,4 @@
-"""Max pooling kernels (csrc/cpu/max_pool.cpp) against the numpy reference: random geometries
+"""Max pooling kernels (csrc/cpu/max_pool_impl.h, built per ISA) against the numpy reference: random geometries
 with ties, NaN and −∞ windows, output rows longer than the kernel's chunk, overlapping windows
 in the backward, a size the thread pool splits, and the binding's checks."""
 

@@ -1,8 +1,9 @@
-// Bindings for im2col / col2im (csrc/cpu/im2col.cpp) and max pooling (csrc/cpu/max_pool.cpp):
+// Bindings for im2col / col2im (csrc/cpu/im2col.cpp) and max pooling (csrc/cpu/max_pool_impl.h):
 // the geometry is checked here, with overflow-checked sizes, so that the kernels may index
 // without bounds checks.
 #include <array>
 #include <string>
+#include <type_traits>
 
 #include <pybind11/stl.h>
 
@@ -117,7 +118,9 @@ py::tuple max_pool2d(const py::array& x, const Pair& kernel_size, const Pair& st
   py::array y(x.dtype(), out);
   py::array_t<int64_t> argmax(out);
   int64_t* pa = argmax.mutable_data();
-  run_typed(dt, x, y, [&](auto px, auto py_) { cpu::max_pool2d(px, py_, pa, g, channels_last); });
+  run_typed(dt, x, y, [&](auto px, auto py_) {
+    cpu::max_pool_kernels<std::remove_pointer_t<decltype(py_)>>().forward(px, py_, pa, g, channels_last);
+  });
   return py::make_tuple(y, argmax);
 }
 
@@ -141,7 +144,9 @@ py::array max_pool2d_backward(const py::array& gy, const py::array& argmax, cons
   py::array gx(gy.dtype(), channels_last ? std::vector<py::ssize_t>{n, h, w, c} : std::vector<py::ssize_t>{n, c, h, w});
   bool ok = true;
   const int64_t* pa = static_cast<const int64_t*>(argmax.data());
-  run_typed(dt, gy, gx, [&](auto pg, auto px) { ok = cpu::max_pool2d_backward(pg, pa, px, g, channels_last); });
+  run_typed(dt, gy, gx, [&](auto pg, auto px) {
+    ok = cpu::max_pool_kernels<std::remove_pointer_t<decltype(px)>>().backward(pg, pa, px, g, channels_last);
+  });
   if (!ok)
     throw py::value_error(std::string(op) + ": argmax holds an index outside [0, H*W) for x_shape " +
                           shape_str(x_shape.data(), 4));

@@ -6,6 +6,9 @@
 #include <cstdint>
 
 namespace xpgrad::cpu {
+// Internal linkage: this header is compiled into each ISA's build of the pooling kernels, and
+// one out-of-line copy shared by all of them could carry another ISA's instructions.
+namespace {
 
 // The part [lo, hi) of a window of k starting at `start` (may be negative) inside [0, size),
 // relative to the window's start.
@@ -17,4 +20,5 @@ inline Span inside(int64_t start, int64_t k, int64_t size) {
   return {lo, std::clamp<int64_t>(size - start, lo, k)};
 }
 
+}  // namespace
 }  // namespace xpgrad::cpu

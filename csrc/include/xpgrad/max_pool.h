@@ -5,22 +5,25 @@
 #pragma once
 #include <cstdint>
 
+#include "xpgrad/dispatch.h"
 #include "xpgrad/im2col.h"
 
 namespace xpgrad::cpu {
 
-// y and argmax (N, C, OH, OW) from contiguous x (N, C, H, W), or from x stored channels-last
-// as a contiguous (N, H, W, C) array (what a convolution's GEMM writes; g still names the
-// sizes as (N, C, H, W)); the padding is at most half the kernel, so that every window holds an
-// element of x. (n, c) planes, or (n, oy) output rows, split over threads.
 template <class T>
-void max_pool2d(const T* x, T* y, int64_t* argmax, const ConvGeometry& g, bool channels_last);
+struct MaxPoolKernels {
+  // y and argmax (N, C, OH, OW) from contiguous x (N, C, H, W), or from x stored channels-last
+  // as a contiguous (N, H, W, C) array (what a convolution's GEMM writes; g still names the
+  // sizes as (N, C, H, W)); the padding is at most half the kernel, so that every window holds
+  // an element of x. (n, c) planes, or (n, oy) output rows, split over threads.
+  void (*forward)(const T* x, T* y, int64_t* argmax, const ConvGeometry& g, bool channels_last);
+  // gx = zeros with gy (N, C, OH, OW) added at argmax in each plane (overlapping windows may
+  // pick one element twice); gx is (N, C, H, W), or (N, H, W, C) when channels_last. Returns
+  // false, leaving gx partly written, when an index lies outside [0, H·W); threads own
+  // disjoint planes (images when channels_last).
+  bool (*backward)(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g, bool channels_last);
+};
 
-// gx = zeros with gy (N, C, OH, OW) added at argmax in each plane (overlapping windows may
-// pick one element twice); gx is (N, C, H, W), or (N, H, W, C) when channels_last. Returns
-// false, leaving gx partly written, when an index lies outside [0, H·W); threads own disjoint
-// planes (images when channels_last).
-template <class T>
-bool max_pool2d_backward(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g, bool channels_last);
+XPGRAD_DECLARE_KERNELS(MaxPoolKernels, max_pool_kernels)
 
 }  // namespace xpgrad::cpu
