@@ -129,42 +129,35 @@ void pool_planes(const T* x, T* y, int64_t* argmax, const ConvGeometry& g, int64
                            std::min(g.ow, c0 + kRowChunk));
 }
 
+// One plane of gy (OH·OW entries) added at its argmax into x's plane at gx, whose elements lie
+// `step` apart (1, or C for a channels-last gx); false when an index lies outside [0, H·W).
 template <class T>
-bool unpool_planes(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g, int64_t b, int64_t e) {
-  const int64_t plane = g.h * g.w, out = g.oh * g.ow;
-  fill(gx + b * plane, (e - b) * plane, T(0));
+bool unpool_plane(const T* gy, const int64_t* argmax, T* gx, int64_t step, const ConvGeometry& g) {
+  const int64_t plane = g.h * g.w;
   bool ok = true;
-  for (int64_t p = b; p < e; ++p) {
-    T* gp = gx + p * plane;
-    for (int64_t o = p * out; o < (p + 1) * out; ++o) {
-      const int64_t at = argmax[o];
-      if (static_cast<uint64_t>(at) < static_cast<uint64_t>(plane))
-        gp[at] += gy[o];
-      else
-        ok = false;
-    }
+  for (int64_t o = 0; o < g.oh * g.ow; ++o) {
+    const int64_t at = argmax[o];
+    if (static_cast<uint64_t>(at) < static_cast<uint64_t>(plane))
+      gx[at * step] += gy[o];
+    else
+      ok = false;
   }
   return ok;
 }
 
-// The same for a channels-last gx (N, H, W, C), image by image (the planes of one image
-// interleave in memory, so that threads own whole images).
+// Planes [b, e) of an (N, C, H, W) gx, or images [b, e) of a channels-last gx (N, H, W, C) (an
+// image's planes interleave in memory, so that threads own whole images), zeroed and then
+// unpooled.
 template <class T>
-bool unpool_images_channels_last(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g, int64_t b,
-                                 int64_t e) {
-  const int64_t plane = g.h * g.w, out = g.oh * g.ow;
-  fill(gx + b * plane * g.c, (e - b) * plane * g.c, T(0));
+bool unpool(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g, bool channels_last, int64_t b,
+            int64_t e) {
+  // planes per item, interleaved element by element in a channels-last gx
+  const int64_t plane = g.h * g.w, out = g.oh * g.ow, planes = channels_last ? g.c : 1;
+  fill(gx + b * planes * plane, (e - b) * planes * plane, T(0));
   bool ok = true;
-  for (int64_t n = b; n < e; ++n) {
-    T* gi = gx + n * plane * g.c;
-    for (int64_t k = 0; k < g.c; ++k)
-      for (int64_t o = (n * g.c + k) * out; o < (n * g.c + k + 1) * out; ++o) {
-        const int64_t at = argmax[o];
-        if (static_cast<uint64_t>(at) < static_cast<uint64_t>(plane))
-          gi[at * g.c + k] += gy[o];
-        else
-          ok = false;
-      }
+  for (int64_t p = b * planes; p < e * planes; ++p) {  // p = n·C + c
+    T* dst = channels_last ? gx + p / g.c * plane * g.c + p % g.c : gx + p * plane;
+    ok &= unpool_plane(gy + p * out, argmax + p * out, dst, planes, g);
   }
   return ok;
 }
@@ -189,15 +182,9 @@ struct MaxPool {
 
   static bool backward(const T* gy, const int64_t* argmax, T* gx, const ConvGeometry& g, bool channels_last) {
     std::atomic<bool> ok{true};
-    const int64_t per_plane = g.h * g.w + g.oh * g.ow;
-    if (channels_last) {
-      parallel_for(g.n, streaming_items(per_plane * g.c), [&](int64_t b, int64_t e) {
-        if (!unpool_images_channels_last(gy, argmax, gx, g, b, e)) ok.store(false, std::memory_order_relaxed);
-      });
-      return ok.load();
-    }
-    parallel_for(g.n * g.c, streaming_items(per_plane), [&](int64_t b, int64_t e) {
-      if (!unpool_planes(gy, argmax, gx, g, b, e)) ok.store(false, std::memory_order_relaxed);
+    const int64_t planes = channels_last ? std::max<int64_t>(g.c, 1) : 1;  // per item: a plane or an image
+    parallel_for(g.n * g.c / planes, streaming_items((g.h * g.w + g.oh * g.ow) * planes), [&](int64_t b, int64_t e) {
+      if (!unpool(gy, argmax, gx, g, channels_last, b, e)) ok.store(false, std::memory_order_relaxed);
     });
     return ok.load();
   }
