@@ -49,6 +49,8 @@ def gemm_products():
         if i > 0:
             products.append((rows, out, c * k * k, "A·B"))
     return products
+
+
 # The step's 2×2 max pools (stride 2): (name, input shape); timed on (N, C, H, W) memory and
 # channels-last (a convolution's output, what the step's pools get).
 POOLS = [("pool1", (BATCH, 32, 28, 28)), ("pool2", (BATCH, 64, 14, 14))]

@@ -8,6 +8,15 @@ from kernel_helpers import DTYPES, FLAT_SIZES, assert_close, cpu, non_contiguous
 FORWARD = [("sigmoid", ()), ("tanh", ()), ("relu", ()), ("leaky_relu", (0.1,)), ("elu", (1.3,))]
 
 
+def backward_of(backend, name, args, x, y, gy):
+    """The backward of activation ``name``, given its input, output and ∂L/∂y."""
+    if name == "leaky_relu":
+        return backend.leaky_relu_backward(x, gy, *args)
+    if name == "elu":
+        return backend.elu_backward(x, y, gy, *args)
+    return getattr(backend, name + "_backward")(y, gy)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n", FLAT_SIZES)
 @pytest.mark.parametrize("name,args", FORWARD)
@@ -18,13 +27,7 @@ def test_forward_and_backward_match_reference(name, args, n, dtype):
     y = getattr(cpu, name)(x, *args)
     assert_close(y, getattr(ref, name)(x, *args), dtype)
     yr = getattr(ref, name)(x, *args)
-    if name == "leaky_relu":
-        got, want = cpu.leaky_relu_backward(x, gy, *args), ref.leaky_relu_backward(x, gy, *args)
-    elif name == "elu":
-        got, want = cpu.elu_backward(x, yr, gy, *args), ref.elu_backward(x, yr, gy, *args)
-    else:
-        got, want = getattr(cpu, name + "_backward")(yr, gy), getattr(ref, name + "_backward")(yr, gy)
-    assert_close(got, want, dtype)
+    assert_close(backward_of(cpu, name, args, x, yr, gy), backward_of(ref, name, args, x, yr, gy), dtype)
 
 
 @pytest.mark.parametrize("name,args", FORWARD)
@@ -33,15 +36,6 @@ def test_non_contiguous_and_nd_inputs(name, args):
     view = non_contiguous(x)
     assert_close(getattr(cpu, name)(view, *args), getattr(ref, name)(x, *args), np.float32)
     assert_close(getattr(cpu, name)(x.T, *args), getattr(ref, name)(x.T, *args), np.float32)
-
-
-def backward_of(backend, name, args, x, y, gy):
-    """The backward of activation ``name``, given its input, output and ∂L/∂y."""
-    if name == "leaky_relu":
-        return backend.leaky_relu_backward(x, gy, *args)
-    if name == "elu":
-        return backend.elu_backward(x, y, gy, *args)
-    return getattr(backend, name + "_backward")(y, gy)
 
 
 @pytest.mark.parametrize("name,args", FORWARD)
