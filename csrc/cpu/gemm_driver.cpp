@@ -264,7 +264,8 @@ template <typename T>
 void gemm_small(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c,
                 int64_t ldc, const T* bias, Activation act, T* buf) {
   const int64_t m = a.rows, k = a.cols, n = b.cols;
-  const int64_t kb = k == 0 ? 1 : a.rs == 1 && a.cs != 1 ? k_block(k, kSmallKBlock) : k;
+  const bool transposed_a = a.rs == 1 && a.cs != 1;
+  const int64_t kb = transposed_a && k > 0 ? k_block(k, kSmallKBlock) : std::max<int64_t>(k, 1);  // k = 0: one pass
   for (int64_t jr = 0; jr < n; jr += ker.nr) {
     const int w = static_cast<int>(std::min<int64_t>(ker.nr, n - jr));
     for (int64_t pc = 0; pc == 0 || pc < k; pc += kb) {
