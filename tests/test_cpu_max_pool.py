@@ -29,20 +29,37 @@ def random_input(r, shape, dtype, kind):
     return x
 
 
+def channels_last(x):
+    """x (N, C, H, W) laid out in memory as (N, H, W, C), as a convolution's output is."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", ["normal", "ties", "special"])
-def test_matches_reference_on_random_geometries(dtype, kind):
+@pytest.mark.parametrize("layout", ["planar", "channels_last"])
+def test_matches_reference_on_random_geometries(dtype, kind, layout):
+    """The reference's maxima, argmax and gradient on random geometries. A channels-last x goes
+    to the channels-last kernels (no copy) and its gradient, asked for channels-last, has that
+    layout; there also more channels than a block of the kernel holds (2048 pixels × channels),
+    rows of several pixel blocks, and a size the threads split."""
     r = rng(0)
-    for _ in range(60):
-        shape, *geometry = random_geometry(r)
+    cases = [random_geometry(r) for _ in range(60)]
+    if layout == "channels_last":
+        cases += [((2, 300, 5, 17), (3, 3), (2, 1), (1, 1)), ((1, 2100, 3, 4), (2, 2), (1, 1), (0, 0)),
+                  ((64, 32, 28, 28), (2, 2), (2, 2), (0, 0))]
+    for shape, *geometry in cases:
         x = random_input(r, shape, dtype, kind)
+        if layout == "channels_last":
+            x = channels_last(x)
         y, argmax = cpu.max_pool2d(x, *geometry)
         want_y, want_argmax = ref.max_pool2d(x, *geometry)
         assert y.dtype == dtype and argmax.dtype == np.int64
         np.testing.assert_array_equal(argmax, want_argmax)
         np.testing.assert_array_equal(y, want_y)  # NaN where the reference has NaN
         gy = r.standard_normal(y.shape).astype(dtype)
-        assert_close(cpu.max_pool2d_backward(gy, argmax, shape), ref.max_pool2d_backward(gy, argmax, shape), dtype)
+        gx = cpu.max_pool2d_backward(gy, argmax, shape, channels_last=layout == "channels_last")
+        assert gx.shape == shape and (layout == "planar" or gx.transpose(0, 2, 3, 1).flags.c_contiguous)
+        assert_close(gx, ref.max_pool2d_backward(gy, argmax, shape), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -58,32 +75,6 @@ def test_output_rows_longer_than_the_kernels_chunk(dtype, kind):
     assert y.shape[-1] == 550
     np.testing.assert_array_equal(argmax, want_argmax)
     np.testing.assert_array_equal(y, want_y)
-
-
-def channels_last(x):
-    """x (N, C, H, W) laid out in memory as (N, H, W, C), as a convolution's output is."""
-    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("kind", ["normal", "ties", "special"])
-def test_channels_last_input_is_pooled_as_it_lies(dtype, kind):
-    """A channels-last x goes to the channels-last kernels (no copy): the reference's maxima and
-    argmax; its gradient, asked for channels-last, has the reference's values in that layout.
-    Random geometries, more than the kernel's 256-channel chunk, and a size the threads split."""
-    r = rng(8)
-    cases = [random_geometry(r) for _ in range(40)]
-    cases += [((2, 300, 5, 6), (3, 3), (2, 1), (1, 1)), ((64, 32, 28, 28), (2, 2), (2, 2), (0, 0))]
-    for shape, *geometry in cases:
-        x = channels_last(random_input(r, shape, dtype, kind))
-        y, argmax = cpu.max_pool2d(x, *geometry)
-        want_y, want_argmax = ref.max_pool2d(x, *geometry)
-        np.testing.assert_array_equal(argmax, want_argmax)
-        np.testing.assert_array_equal(y, want_y)
-        gy = r.standard_normal(y.shape).astype(dtype)
-        gx = cpu.max_pool2d_backward(gy, argmax, shape, channels_last=True)
-        assert gx.shape == shape and gx.transpose(0, 2, 3, 1).flags.c_contiguous
-        assert_close(gx, ref.max_pool2d_backward(gy, argmax, shape), dtype)
 
 
 def test_first_maximum_wins_and_nan_propagates():
