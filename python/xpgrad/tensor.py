@@ -263,6 +263,49 @@ class Tensor:
     def __rmatmul__(self, other):
         return ops.matmul(other, self)
 
+    # In-place operators. Outside the graph they write self's memory, as NumPy and PyTorch do
+    # (`w -= lr * w.grad` under xg.no_grad() updates the parameter; views and other references
+    # see the new values). On a tensor in the graph (or with an operand that requires grad) they
+    # compute `x = x + y` out of place: the gradients are right, but other references keep the
+    # old tensor (PyTorch would rewrite it and its history). A leaf that requires grad raises,
+    # as in PyTorch: its update belongs under xg.no_grad().
+    def _update(self, other, symbol, ufunc, out_of_place):
+        other = ops.lift(other, self)
+        if autograd.is_grad_enabled() and (self.requires_grad or other.requires_grad):
+            if self.requires_grad and self._node is None:
+                raise RuntimeError(
+                    f"x {symbol}= y on a leaf tensor that requires grad (shape {self.shape}) would "
+                    "cut it from the graph; write the update under `with xg.no_grad():`"
+                )
+            return out_of_place(self, other)
+        if other.backend_obj is not self.backend_obj:
+            raise autograd.backend_mismatch(f"x {symbol}= y", self.backend_obj, other.backend_obj)
+        try:
+            getattr(self.backend_obj.xp, ufunc)(self.data, other.data, out=self.data)
+        except (TypeError, ValueError) as error:  # NumPy's casting and broadcasting errors
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(
+                f"x {symbol}= y with x of shape {self.shape} and dtype {self.dtype}, y of shape "
+                f"{other.shape} and dtype {other.dtype}: {error}"
+            ) from None
+        autograd.mark_modified(self)
+        return self
+
+    def __iadd__(self, other):
+        return self._update(other, "+", "add", ops.add)
+
+    def __isub__(self, other):
+        return self._update(other, "-", "subtract", ops.sub)
+
+    def __imul__(self, other):
+        return self._update(other, "*", "multiply", ops.mul)
+
+    def __itruediv__(self, other):
+        return self._update(other, "/", "divide", ops.div)
+
+    def __ipow__(self, other):
+        return self._update(other, "**", "power", ops.power)
+
     def __neg__(self):
         return ew.Neg.apply(self)
 
