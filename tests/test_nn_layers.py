@@ -84,6 +84,15 @@ def test_pooling_and_batch_norm_second_order(backend):
     assert xg.gradcheck(gradient_of(lambda z: (F.batch_norm(z, None, None, training=True) ** 3).sum()), [z])
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_max_pool2d_of_integers_pads_with_the_lowest_value(backend, dtype):
+    x = np.array([[0, 3, 1], [2, 0, 1], [1, 1, 0]]).astype(dtype)[None, None]
+    y = F.max_pool2d(xg.tensor(x), 2, stride=1, padding=1)
+    expected = [[0, 3, 3, 1], [2, 3, 3, 1], [2, 2, 1, 1], [1, 1, 1, 0]]
+    assert y.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(y.numpy()[0, 0], np.array(expected).astype(dtype))
+
+
 def test_dropout_gradient_is_its_mask(backend):
     xg.manual_seed(1)
     x = leaf((20, 10), backend)

@@ -346,12 +346,14 @@ class Backend:
 
     def max_pool2d(self, x, kernel_size, stride, padding):
         """(N, C, H, W) → (y, argmax), both (N, C, OH, OW): y the maximum of each −∞-padded
-        window, argmax the flat H·W index of its first maximal element (a NaN wins, the first
-        one), as PyTorch. The padding is at most half the kernel (every window holds an element)."""
+        window (an integer x: padded with its dtype's lowest value), argmax the flat H·W index of
+        its first maximal element (a NaN wins, the first one), as PyTorch. The padding is at most
+        half the kernel (every window holds an element)."""
         xp = self.xp
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         n, c, h, w = x.shape
-        padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-xp.inf)
+        lowest = -xp.inf if x.dtype.kind == "f" else (False if x.dtype.kind == "b" else xp.iinfo(x.dtype).min)
+        padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=lowest)
         cols = self.im2col(padded.reshape(n * c, 1, h + 2 * ph, w + 2 * pw), kernel_size, stride, (0, 0))
         winners = xp.argmax(cols, axis=1)
         y = cols[xp.arange(cols.shape[0]), winners]
