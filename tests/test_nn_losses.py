@@ -248,6 +248,28 @@ def test_binary_cross_entropy_of_certain_mistakes_is_100_in_every_dtype(backend,
     assert loss.numpy()[:3].tolist() == [100.0, 100.0, 100.0]
 
 
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_integer_targets_keep_the_predictions_dtype(backend, name):
+    pred = xg.tensor([0.2, 0.9, 0.4], requires_grad=True)
+    loss = getattr(F, name)(pred, xg.tensor([0, 1, 1]))
+    expected = getattr(F, name)(pred, [0.0, 1.0, 1.0])
+    assert loss.dtype == "float32"
+    np.testing.assert_array_equal(loss.numpy(), expected.numpy())
+    loss.backward()
+    assert pred.grad.dtype == "float32"
+
+
+def test_binary_cross_entropy_gradients_in_the_target(backend):
+    # ∂ℓ/∂t = log(1 − p) − log p for probabilities p, −x for logits x (PyTorch's target gradients)
+    x = leaf((5,), backend, seed=3)
+    t = leaf((5,), backend, low=0.0, high=1.0, seed=4)
+    for loss_of in (F.binary_cross_entropy_with_logits, lambda x, t: F.binary_cross_entropy(x.sigmoid(), t)):
+        assert xg.gradcheck(loss_of, [x, t])
+        t.grad = None
+        (loss_of(x, t) * 5).backward()  # the mean over 5
+        np.testing.assert_allclose(t.grad.numpy(), -x.numpy(), rtol=1e-10)
+
+
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
 def test_binary_cross_entropy_rejects_values_outside_0_1(backend, bad):
     probs = xg.tensor([0.2, bad, 0.7])

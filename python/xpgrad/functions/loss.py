@@ -48,11 +48,15 @@ def as_target(target, like: Tensor) -> Tensor:
     return target
 
 
-def as_tensor_target(target, like: Tensor) -> Tensor:
-    """``target`` as a Tensor beside ``like`` (kept as is, graph included, when already one)."""
-    if isinstance(target, Tensor):
-        return target
-    return as_target(target, like)
+def value_target(target, like: Tensor) -> Tensor:
+    """The target of a loss on values (regression, 0/1 labels) as a Tensor of ``like``'s dtype
+    and backend, its graph kept (the loss is differentiable in it): integer labels and other
+    float widths are cast, so that the loss keeps the prediction's dtype."""
+    if not isinstance(target, Tensor):
+        target = as_target(target, like)
+    elif target.backend_obj is not like.backend_obj:
+        target = target.to(like.backend_obj)
+    return target if target.dtype == like.dtype else target.astype(like.dtype)
 
 
 class FusedRowLoss(Function):
@@ -151,7 +155,8 @@ class SparsemaxLoss(FusedRowLoss):
 
 class BinaryCrossEntropy(Function):
     """ℓ = −[t·log p + (1 − t)·log(1 − p)] for inputs (p, t), each log clamped at −100 as PyTorch
-    does so that p ∈ {0, 1} gives a finite loss;  ∂ℓ/∂p = (p − t) / max(p(1 − p), 10⁻¹²)."""
+    does so that p ∈ {0, 1} gives a finite loss;  ∂ℓ/∂p = (p − t) / max(p(1 − p), 10⁻¹²),
+    ∂ℓ/∂t = log(1 − p) − log p (the clamped logs)."""
 
     __slots__ = ()
 
@@ -168,12 +173,17 @@ class BinaryCrossEntropy(Function):
 
     def backward(self, gy):
         p, target = self.inputs
-        return (gy * (p - target) / (p * (1 - p)).maximum(1e-12),)
+        grad_p = gy * (p - target) / (p * (1 - p)).maximum(1e-12)
+        if not self.needs_grad(1):
+            return (grad_p,)
+        tiny = float(self.backend.xp.finfo(p.dtype).smallest_subnormal)
+        log_p, log_q = (a.maximum(tiny).log().maximum(-100) for a in (p, 1 - p))
+        return grad_p, gy * (log_q - log_p)
 
 
 class BinaryCrossEntropyWithLogits(Function):
     """ℓ = −[t·log σ(x) + (1 − t)·log(1 − σ(x))] = max(x, 0) − x·t + log(1 + e^(−|x|)) for
-    inputs (x, t), which never overflows;  ∂ℓ/∂x = σ(x) − t."""
+    inputs (x, t), which never overflows;  ∂ℓ/∂x = σ(x) − t, ∂ℓ/∂t = −x."""
 
     __slots__ = ()
 
@@ -183,7 +193,8 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def backward(self, gy):
         x, target = self.inputs
-        return (gy * (x.sigmoid() - target),)
+        grad_x = gy * (x.sigmoid() - target)
+        return (grad_x, -gy * x) if self.needs_grad(1) else (grad_x,)
 
 
 def class_index_target(target: Tensor, logits: Tensor) -> Tensor:
@@ -327,7 +338,7 @@ def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tens
             f"in [{float(p.min())}, {float(p.max())}]"
         )
     return reduce_loss(
-        BinaryCrossEntropy.apply(probs, _same_shape(as_target(target, probs), probs)),
+        BinaryCrossEntropy.apply(probs, _same_shape(value_target(target, probs), probs)),
         reduction,
     )
 
@@ -335,14 +346,14 @@ def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tens
 def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """BCE of σ(x) from the logits x without overflow: max(x, 0) − x·t + log(1 + e^(−|x|))."""
     check_reduction(reduction)
-    target = _same_shape(as_target(target, logits), logits)
+    target = _same_shape(value_target(target, logits), logits)
     return reduce_loss(BinaryCrossEntropyWithLogits.apply(logits, target), reduction)
 
 
 def _broadcast_target(target, pred: Tensor) -> Tensor:
     """The target as a Tensor; a shape other than the prediction's is broadcast, with PyTorch's
     UserWarning (a (N, 1) prediction against a (N,) target silently gives (N, N) errors)."""
-    target = as_tensor_target(target, pred)
+    target = value_target(target, pred)
     if target.shape != pred.shape:
         warnings.warn(
             f"Using a target size {target.shape} that is different to the input size "
