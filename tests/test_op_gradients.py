@@ -91,6 +91,31 @@ def test_concatenate_stack(backend):
     assert xg.gradcheck(lambda x, y: xg.stack([x, y * 2], axis=-1), (a, b))
 
 
+def test_clip_between_tensors(backend):
+    # values and gradients as PyTorch's clamp: a bound equal to the input leaves the gradient to
+    # the input; where min > max the result is max (NumPy's clip).
+    x = xg.tensor([-2.0, 0.5, 1.0, 3.0, 0.0], dtype="float64", requires_grad=True)
+    low = xg.tensor([-1.0, 1.0, 1.0, 0.0, 1.0], dtype="float64", requires_grad=True)
+    high = xg.tensor([2.0, 2.0, 2.0, 2.0, -1.0], dtype="float64", requires_grad=True)
+    y = xg.clip(x, low, high)
+    np.testing.assert_array_equal(y.numpy(), np.clip(x.numpy(), low.numpy(), high.numpy()))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 1, 0, 0])
+    np.testing.assert_array_equal(low.grad.numpy(), [1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(high.grad.numpy(), [0, 0, 0, 1, 1])
+    a, b = leaf((3, 4), backend, seed=10), leaf((4,), backend, seed=11)
+    assert xg.gradcheck(lambda x, lo: xg.clip(x, lo, lo + 1.5), (a, b))  # broadcast bounds
+    assert xg.gradcheck(lambda x, hi: xg.clip(x, None, hi), (a, b))
+    np.testing.assert_array_equal(xg.clip(xg.arange(5), np.ones(5, np.int64), 3).numpy(), [1, 1, 2, 3, 3])
+
+
+def test_concatenate_of_flattened_tensors(backend):
+    a, b = leaf((2, 3), backend, seed=5), leaf((4,), backend, seed=6)
+    np.testing.assert_array_equal(xg.concatenate([a, b], axis=None).numpy(),
+                                  np.concatenate([a.numpy(), b.numpy()], axis=None))
+    assert xg.gradcheck(lambda x, y: xg.concatenate([x, y * 2], axis=None), (a, b))
+
+
 @pytest.mark.parametrize("activation", ["identity", "relu", "sigmoid", "tanh"])
 def test_fused_linear(backend, activation):
     from xpgrad.functions.linalg import Linear

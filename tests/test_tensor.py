@@ -39,6 +39,12 @@ def test_factories(backend, factory, expected):
     np.testing.assert_array_equal(t.numpy(), expected)
 
 
+@pytest.mark.parametrize("fill, dtype", [(7.0, "float32"), (7, "int64"), (True, "bool"), (np.float64(7), "float32")])
+def test_full_takes_its_dtype_from_the_fill_value_as_tensor_does(backend, fill, dtype):
+    assert xg.full((2,), fill).dtype == dtype == xg.tensor(fill).dtype
+    assert xg.full(2, fill, dtype="float64").dtype == "float64"
+
+
 def test_empty_rand_randn_and_seed(backend):
     assert xg.empty(2, 3).shape == (2, 3)
     xg.manual_seed(123)
@@ -320,6 +326,14 @@ def test_split_of_an_empty_axis_into_sections(backend):
 def test_pad_width_broadcasts_like_numpy(backend, pad_width):
     data = np.arange(4.0, dtype=np.float32).reshape(2, 2)
     np.testing.assert_array_equal(xg.tensor(data).pad(pad_width).numpy(), np.pad(data, pad_width))
+
+
+def test_pad_value_by_numpys_name_too(backend):
+    data = np.arange(4.0, dtype=np.float32).reshape(2, 2)
+    np.testing.assert_array_equal(xg.tensor(data).pad(1, constant_values=7).numpy(), np.pad(data, 1, constant_values=7))
+    np.testing.assert_array_equal(xg.tensor(data).pad(1, value=7).numpy(), np.pad(data, 1, constant_values=7))
+    with pytest.raises(ValueError, match="not both"):
+        xg.tensor(data).pad(1, value=1.0, constant_values=2.0)
 
 
 @pytest.mark.parametrize("pad_width", [(1, 2, 3), ((1, 2),) * 3, -1, ((1, 2, 3),)])

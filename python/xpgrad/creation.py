@@ -7,7 +7,7 @@ current one) keywords and creates the array directly on that backend.
 from __future__ import annotations
 
 from .backends import registry
-from .tensor import Tensor
+from .tensor import Tensor, resolve_dtype
 
 DEFAULT_DTYPE = "float32"
 
@@ -41,9 +41,14 @@ def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tens
     return _make(b.xp.ones(_shape(shape), dtype=dtype), b, requires_grad)
 
 
-def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+def full(shape, fill_value, dtype=None, requires_grad=False, backend=None) -> Tensor:
+    """``shape`` filled with ``fill_value``; the dtype by default that of ``xg.tensor(fill_value)``
+    (float32 for a float, int64 for an int, bool for a bool; as PyTorch)."""
     b = registry.get_backend(backend)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if dtype is None:
+        natural = b.asarray(fill_value).dtype
+        dtype = resolve_dtype(natural, None) or natural
     return _make(b.xp.full(shape, fill_value, dtype=dtype), b, requires_grad)
 
 

@@ -137,9 +137,20 @@ def minimum(a, b):
 
 
 def clip(t, min=None, max=None):  # noqa: A002 - NumPy/PyTorch names
+    """min(max(t, min), max). Bounds that are tensors or arrays broadcast against t and get
+    gradients as in PyTorch's clamp: ∂/∂t where min ≤ t ≤ max, ∂/∂min where t < min, ∂/∂max
+    where the result would exceed max (max wins where min > max, as NumPy)."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
-    return ew.Clip.apply(t, lo=min, hi=max)
+    if all(bound is None or isinstance(bound, numbers.Real) for bound in (min, max)):
+        return ew.Clip.apply(t, lo=min, hi=max)
+    if min is not None:
+        low = lift(min, t)
+        t = where(t < low, low, t)
+    if max is not None:
+        high = lift(max, t)
+        t = where(t > high, high, t)
+    return t
 
 
 def where(condition, a, b):
@@ -261,7 +272,10 @@ def _as_tensors(tensors, name):
 
 
 def concatenate(tensors, axis=0):
+    """NumPy ``concatenate``: along ``axis``, or of the flattened tensors when axis is None."""
     tensors = _as_tensors(tensors, "concatenate")
+    if axis is None:
+        tensors, axis = [t.reshape(-1) for t in tensors], 0
     ref = tensors[0].shape
     axis = reduce.normalize_axis(axis, len(ref))
     for t in tensors[1:]:
@@ -298,10 +312,15 @@ def split(t, indices_or_sections, axis=0):
     return parts
 
 
-def pad(t, pad_width, value=0.0):
-    """Constant padding. ``pad_width`` broadcasts to one (before, after) pair per axis as in
-    ``np.pad``: ``n``, ``(n,)``, ``(before, after)``, ``((before, after),)``, or a pair (or
-    ``(n,)``) for every axis."""
+def pad(t, pad_width, value=0.0, *, constant_values=None):
+    """Constant padding with ``value`` (PyTorch's name; ``constant_values``, NumPy's, is taken
+    too). ``pad_width`` broadcasts to one (before, after) pair per axis as in ``np.pad``:
+    ``n``, ``(n,)``, ``(before, after)``, ``((before, after),)``, or a pair (or ``(n,)``) for
+    every axis."""
+    if constant_values is not None:
+        if value != 0.0:
+            raise ValueError("pad: give the padding value as value or as constant_values, not both")
+        value = constant_values
     widths = _pad_pairs(pad_width, t.ndim)
     if widths is None:
         raise ValueError(f"pad: pad_width {pad_width} does not fit a tensor of shape {t.shape}")
