@@ -2,7 +2,9 @@
 (softmax, tanh): concurrent callers, the thread limit, fork safety."""
 
 import os
+import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -48,15 +50,47 @@ def test_pool_thread_count_below_one_is_rejected():
         k.set_pool_threads(before)
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def _exit_code_in_a_forked_child(check, timeout=60.0) -> int:
+    """Run check() in a forked child; its exit code (0: True), or fail if it has not ended
+    within ``timeout`` seconds (a hang, killed)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os._exit(0 if check() else 3)
+        finally:
+            os._exit(4)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail(f"the forked child hung for {timeout} s")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_kernels_work_in_a_forked_child():
     x = rng(2).standard_normal((512, 1000)).astype(np.float32)
     want = cpu.softmax(x)  # the pool exists before the fork
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0 if np.array_equal(cpu.softmax(x), want) else 3)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert _exit_code_in_a_forked_child(lambda: np.array_equal(cpu.softmax(x), want)) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_gemm_works_in_a_forked_child_after_threaded_products():
+    # libgomp's threads do not survive fork(): the child's first parallel region used to wait
+    # for them forever. After a fork the GEMM runs on the calling thread.
+    a, b = rng(3).random((300, 400), np.float32), rng(4).random((400, 300), np.float32)
+    deep_a, deep_b = rng(5).random((10, 70000), np.float32), rng(6).random((70000, 10), np.float32)
+    bias = rng(7).random(300, np.float32)
+    want = [cpu.kernels.gemm(a, b), cpu.kernels.linear(a, b, bias, "relu"), cpu.kernels.gemm(deep_a, deep_b)]
+
+    def same_in_child():
+        got = [cpu.kernels.gemm(a, b), cpu.kernels.linear(a, b, bias, "relu"), cpu.kernels.gemm(deep_a, deep_b)]
+        return all(np.allclose(g, w, rtol=1e-5, atol=1e-3) for g, w in zip(got, want))
+
+    assert _exit_code_in_a_forked_child(same_in_child) == 0
 
 
 def _other_threads_cpu_ticks() -> int:

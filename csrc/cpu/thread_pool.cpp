@@ -120,7 +120,12 @@ Pool& pool() {
 
 std::atomic<int> limit{1 << 30};
 
-int num_threads() { return std::min(pool().size(), limit.load(std::memory_order_relaxed)); }
+// One after a fork(): neither this pool's workers nor OpenMP's survive it (libgomp's next
+// parallel region waits forever for its team), so the GEMM runs on the caller alone.
+int num_threads() {
+  if (forked.load(std::memory_order_relaxed)) return 1;
+  return std::min(pool().size(), limit.load(std::memory_order_relaxed));
+}
 
 int set_num_threads(int n) {
   limit.store(std::max(n, 1), std::memory_order_relaxed);
