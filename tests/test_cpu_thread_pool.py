@@ -3,6 +3,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -130,3 +132,25 @@ def test_lowered_thread_count_keeps_the_workers_idle():
     parallel = worker_ticks_during(100)
     assert serial <= 1, f"workers ran {serial} ticks with the pool limited to one thread"
     assert parallel > 1, "the workers never ran: the measurement would not see them"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform != "linux", reason="needs Linux rlimits")
+def test_pool_runs_with_the_threads_the_system_lets_it_start():
+    # 2000 threads' stacks do not fit in 3 GiB of address space: the pool used to deadlock in
+    # its constructor when starting one failed; now it runs with those that started.
+    import resource
+
+    import xpgrad
+
+    def limit_address_space():
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    code = ("import numpy as np, xpgrad._C as C; n = C.pool_threads(); "
+            "x = np.ones((64, 3000), np.float32); y = C.softmax_forward(x); "
+            "assert np.allclose(y, 1 / 3000); print(n)")
+    env = dict(os.environ, XPGRAD_NUM_THREADS="2000",
+               PYTHONPATH=os.path.dirname(os.path.dirname(xpgrad.__file__)))
+    result = subprocess.run([sys.executable, "-c", code], env=env, preexec_fn=limit_address_space,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert 1 <= int(result.stdout) < 2000

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <pthread.h>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -35,7 +36,12 @@ class Pool {
  public:
   explicit Pool(int threads) {
     pthread_atfork(nullptr, nullptr, [] { forked.store(true); });
-    for (int i = 0; i + 1 < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+    // As many workers as the system lets us start (a pids or memory limit may stop us short of
+    // the count asked for): the pool runs with those rather than fail every kernel.
+    try {
+      for (int i = 0; i + 1 < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+    } catch (const std::system_error&) {
+    }
   }
   ~Pool() {
     {
