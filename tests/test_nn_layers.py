@@ -93,6 +93,12 @@ def test_max_pool2d_of_integers_pads_with_the_lowest_value(backend, dtype):
     np.testing.assert_array_equal(y.numpy()[0, 0], np.array(expected).astype(dtype))
 
 
+@pytest.mark.parametrize("shape", [(1, 2, 0, 3), (1, 2, 3, 0), (2, 0, 3)])
+def test_max_pool2d_of_an_empty_image_raises(backend, shape):
+    with pytest.raises(ValueError, match="empty spatial dimension"):
+        F.max_pool2d(xg.zeros(shape), 2, stride=1, padding=1)
+
+
 def test_dropout_gradient_is_its_mask(backend):
     xg.manual_seed(1)
     x = leaf((20, 10), backend)

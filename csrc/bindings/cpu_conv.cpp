@@ -113,6 +113,8 @@ py::tuple max_pool2d(const py::array& x, const Pair& kernel_size, const Pair& st
   if (2 * padding[0] > kernel_size[0] || 2 * padding[1] > kernel_size[1])
     throw py::value_error(std::string(op) + ": padding " + pair_str(padding) + " should be at most half of kernel_size " +
                           pair_str(kernel_size));
+  if (g.h == 0 || g.w == 0)  // the padded windows would hold no element to take the maximum of
+    throw py::value_error(std::string(op) + ": x " + shape_str(x) + " has an empty spatial dimension");
   const std::vector<py::ssize_t> out{g.n, g.c, g.oh, g.ow};
   mul_add(op, mul_add(op, g.n * g.oh * g.ow, g.c), 8);  // y's bytes, argmax's (int64) too
   py::array y(x.dtype(), out);

@@ -179,6 +179,8 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
             f"max_pool2d: padding {padding} should be at most half of kernel_size {kernel_size}"
         )
     x, unbatched = _batched(x, "max_pool2d")
+    if 0 in x.shape[2:]:  # as PyTorch: a window of padding alone has no maximum
+        raise ValueError(f"max_pool2d: input of shape {x.shape} has an empty spatial dimension")
     _output_hw(x, kernel_size, stride, padding, "max_pool2d")
     y = MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
     return y.reshape(y.shape[1:]) if unbatched else y
