@@ -226,6 +226,31 @@ def test_save_replaces_an_existing_file(tmp_path):
     assert os.listdir(tmp_path) == ["c"]
 
 
+def test_tuple_and_list_subclasses_are_stored_as_their_base(tmp_path):
+    import collections
+
+    Pair = collections.namedtuple("Pair", "a b")
+
+    class Steps(list):
+        pass
+
+    save({"pair": Pair(1, np.ones(2)), "steps": Steps([1, 2])}, tmp_path / "c")
+    state = load(tmp_path / "c")
+    assert type(state["pair"]) is tuple and state["pair"][0] == 1
+    np.testing.assert_array_equal(state["pair"][1], np.ones(2))
+    assert type(state["steps"]) is list and state["steps"] == [1, 2]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_saving_through_a_symbolic_link_replaces_its_target(tmp_path):
+    save({"v": 1}, tmp_path / "target")
+    os.symlink(tmp_path / "target", tmp_path / "link")
+    save({"v": 2}, tmp_path / "link")
+    assert os.path.islink(tmp_path / "link")
+    assert load(tmp_path / "target") == {"v": 2}
+    assert sorted(os.listdir(tmp_path)) == ["link", "target"]
+
+
 # ---- truncated, corrupt and hostile files -----------------------------------------------------
 def _valid_bytes(tmp_path):
     save({"w": np.arange(1000, dtype=np.float32), "step": 3}, tmp_path / "good")
@@ -247,6 +272,19 @@ def test_flipped_bytes_are_rejected(tmp_path):
     corrupt[start] ^= 0xFF
     (tmp_path / "bad").write_bytes(bytes(corrupt))
     with pytest.raises(ValueError, match="CRC|not a valid"):
+        load(tmp_path / "bad")
+
+
+@pytest.mark.parametrize("offset, value", [(10, 99), (8, 0x1), (8, 0x40), (6, 97)])
+def test_zip_features_that_zipfile_cannot_read_are_rejected(tmp_path, offset, value):
+    # In the last member's central directory entry: an unknown compression method (offset 10),
+    # the encryption flags (8: traditional, strong), a later zip version needed to extract (6).
+    # zipfile raises NotImplementedError or RuntimeError for these; load, its ValueError.
+    data = bytearray(_valid_bytes(tmp_path))
+    entry = data.rfind(b"PK\x01\x02")
+    data[entry + offset : entry + offset + 2] = value.to_bytes(2, "little")
+    (tmp_path / "bad").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not a valid xpgrad state file"):
         load(tmp_path / "bad")
 
 

@@ -1,5 +1,7 @@
 """xg.train: fit / evaluate / predict, callbacks, History, regularizer and scheduler hooks."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -150,6 +152,16 @@ def test_history_plot_writes_a_png(tmp_path):
         history.record(epoch, {"loss": 1.0 / epoch, "val_loss": 1.2 / epoch, "accuracy": 0.5 + 0.1 * epoch, "lr": 0.1})
     path = history.plot(tmp_path / "curves.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_failed_plot_leaves_no_file_behind(tmp_path):
+    pytest.importorskip("matplotlib")
+    history = xg.train.History()
+    history.record(1, {"loss": 1.0})
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(OSError):
+        history.plot(tmp_path / "taken")  # a directory: the rename fails
+    assert os.listdir(tmp_path) == ["taken"] and os.listdir(tmp_path / "taken") == []
 
 
 def test_progress_bar_can_be_shown(backend, capsys):

@@ -19,6 +19,7 @@ describe data, never run code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -71,8 +72,8 @@ class _Encoder:
             return {"t": "float", "v": float.__repr__(obj)}
         if isinstance(obj, str):
             return {"t": "str", "v": obj}
-        if isinstance(obj, (list, tuple)):
-            return {"t": type(obj).__name__, "v": [self.node(x, depth + 1) for x in obj]}
+        if isinstance(obj, (list, tuple)):  # a subclass (a namedtuple) is stored as its base
+            return {"t": "tuple" if isinstance(obj, tuple) else "list", "v": [self.node(x, depth + 1) for x in obj]}
         if isinstance(obj, dict):
             items = []
             for key, value in obj.items():
@@ -91,16 +92,12 @@ class _Encoder:
 
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` (nested dicts/lists/tuples of arrays, Tensors, NumPy scalars, int, float,
-    bool, str, None; dict keys str or int) to ``path`` atomically.
+    bool, str, None; dict keys str or int) to ``path`` atomically (:func:`atomic_file`).
 
     ``obj`` is encoded first, so something that cannot be stored raises TypeError before any
-    file is touched. The file is then written to a temporary file in the same directory,
-    flushed to disk (fsync) and renamed over ``path``: a crash or error leaves either the old
-    file or the new one, never a mixture. The file gets the permissions a plain ``open(path,
-    "wb")`` would give it: those of the file it replaces, else 0o666 less the umask. Tensors
-    are stored as NumPy arrays of the same dtype and shape.
+    file is touched. Tensors are stored as NumPy arrays of the same dtype and shape; dict, list
+    and tuple subclasses (a namedtuple) as plain dicts, lists and tuples.
     """
-    path = os.fspath(path)
     encoder = _Encoder()
     tree = encoder.node(obj)
     manifest = {"format": FORMAT, "version": VERSION, "tree": tree,
@@ -108,7 +105,23 @@ def save(obj: Any, path: str | os.PathLike) -> None:
                            for k, a in encoder.arrays.items()}}
     text = json.dumps(manifest, allow_nan=False, separators=(",", ":")).encode()
     members = {MANIFEST: np.frombuffer(text, dtype=np.uint8), **encoder.arrays}
-    directory = os.path.dirname(os.path.abspath(path))
+    with atomic_file(path) as f:
+        np.savez(f, **members)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike):
+    """``with atomic_file(path) as f: f.write(...)`` writes ``path`` all or nothing.
+
+    The data goes to a temporary file in the same directory, flushed to disk (fsync) and renamed
+    over ``path`` when the block ends: a crash or error leaves either the old file or the new
+    one, never a mixture (an error removes the temporary file). A symbolic link is followed: its
+    target is replaced, the link kept. The file gets the permissions a plain ``open(path, "wb")``
+    would give it: those of the file it replaces, else 0o666 less the umask.
+    """
+    path = os.fspath(path)
+    if os.path.islink(path):
+        path = os.path.realpath(path)
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
@@ -116,7 +129,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **members)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         if mode is not None:
@@ -126,7 +139,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    _fsync_directory(directory)
+    _fsync_directory(os.path.dirname(os.path.abspath(path)))
 
 
 def _create_temporary(path: str) -> tuple[int, str]:
@@ -284,7 +297,9 @@ def load(path: str | os.PathLike, max_bytes: int = 1 << 34) -> Any:
         try:
             return _load(f, max_bytes)
         except (ValueError, KeyError, TypeError, OSError, EOFError, SyntaxError, RecursionError,
-                zipfile.BadZipFile, zlib.error) as exc:
+                NotImplementedError, RuntimeError, zipfile.BadZipFile, zlib.error) as exc:
+            # (zipfile raises NotImplementedError for an unknown compression or zip version,
+            # RuntimeError for an encrypted member)
             raise ValueError(f"{path} is not a valid xpgrad state file: {exc}") from None
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from ..serialization import atomic_file
 
 
 class History:
@@ -25,8 +26,9 @@ class History:
         return f"History(epochs={len(self.epoch)}, last={last})"
 
     def plot(self, path) -> Path:
-        """Write a PNG of the learning curves: loss (train and validation) and each metric.
-        A History without epochs raises ValueError."""
+        """Write a PNG of the learning curves, loss (train and validation) and each metric, to
+        ``path`` atomically (see :func:`xpgrad.serialization.atomic_file`). A History without
+        epochs raises ValueError."""
         if not self.epoch:
             raise ValueError("History.plot: no epochs recorded, nothing to plot")
         try:
@@ -48,9 +50,9 @@ class History:
             ax.grid(alpha=0.3)
             ax.legend()
         fig.tight_layout()
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.png")
-        fig.savefig(tmp, dpi=100)
-        plt.close(fig)
-        os.replace(tmp, path)
-        return path
+        try:
+            with atomic_file(path) as f:
+                fig.savefig(f, dpi=100, format="png")
+        finally:
+            plt.close(fig)
+        return Path(path)
