@@ -225,3 +225,16 @@ def test_softmax_family_of_an_empty_tensor_is_empty(backend, name, shape, axis):
     assert x.grad.shape == shape
     with pytest.raises(ValueError, match="out of bounds"):  # the axis is still checked
         getattr(F, name)(x, axis=len(shape))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sparsemax"])
+def test_softmax_family_takes_one_integer_axis_on_every_backend(backend, name):
+    # the cpu backend's kernels took axis=1.0 and rejected None where the reference did the opposite
+    x = xg.tensor(np.arange(6.0).reshape(2, 3))
+    expected = getattr(F, name)(x, axis=-2).numpy()
+    np.testing.assert_array_equal(getattr(F, name)(x, axis=np.int64(0)).numpy(), expected)
+    for bad in (None, 1.0, (0, 1)):
+        with pytest.raises(TypeError, match=f"{name}: axis must be one integer"):
+            getattr(F, name)(x, axis=bad)
+    with pytest.raises(ValueError, match="out of bounds"):
+        getattr(F, name)(x, axis=2)

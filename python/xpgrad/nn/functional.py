@@ -24,6 +24,7 @@ from ..functions.loss import (
     sparsemax_loss,
 )
 from ..functions.normalization import batch_norm
+from ..functions.reduce import normalize_axis
 from ..ops import where
 from ..tensor import Tensor
 
@@ -104,21 +105,31 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     return _act.Elu.apply(x, alpha=alpha)
 
 
+def _one_axis(x: Tensor, axis, op: str) -> int:
+    """The axis of a softmax-like op: one integer, as PyTorch's ``dim`` (negatives count from
+    the end; 0 or -1 for a 0-d x); a float, None or a tuple raises, on every backend alike."""
+    try:
+        ax = normalize_axis(axis, max(x.ndim, 1))
+    except TypeError:
+        raise TypeError(f"{op}: axis must be one integer, got {axis!r}") from None
+    return ax if x.ndim else -1
+
+
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """softmax(x)ᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x): the max shift keeps logits of any
-    magnitude finite."""
-    return _act.Softmax.apply(x, axis=axis)
+    """softmax(x)ᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x) along ``axis``: the max shift keeps
+    logits of any magnitude finite."""
+    return _act.Softmax.apply(x, axis=_one_axis(x, axis, "softmax"))
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """log softmax(x)ᵢ = xᵢ − max x − log Σⱼ e^(xⱼ − max x)."""
-    return _act.LogSoftmax.apply(x, axis=axis)
+    """log softmax(x)ᵢ = xᵢ − max x − log Σⱼ e^(xⱼ − max x) along ``axis``."""
+    return _act.LogSoftmax.apply(x, axis=_one_axis(x, axis, "log_softmax"))
 
 
 def sparsemax(x: Tensor, axis: int = -1) -> Tensor:
     """The Euclidean projection of x onto the probability simplex, max(x − τ, 0) with τ chosen so
     that the result sums to 1 (Martins & Astudillo 2016): like softmax, but exactly sparse."""
-    return _act.Sparsemax.apply(x, axis=axis)
+    return _act.Sparsemax.apply(x, axis=_one_axis(x, axis, "sparsemax"))
 
 
 def maxout(x: Tensor, pieces: int, axis: int = -1) -> Tensor:
