@@ -282,6 +282,30 @@ def test_load_state_dict_rejects_mismatched_groups(backend):
         optim.Adam(params).load_state_dict(sd)
 
 
+@pytest.mark.parametrize("corrupt, match", [
+    (lambda sd: sd["state"][0].update(step=-1), "'step' must be a count >= 0, got -1"),
+    (lambda sd: sd["state"][0].update(step=np.array([1, 2])), "'step' must be a count"),
+    (lambda sd: sd["state"].update({5: sd["state"].pop(0)}), "state for parameter 5, which no group lists"),
+    (lambda sd: sd["state"].update({"w": sd["state"].pop(0)}), "state for parameter 'w'"),
+])
+def test_load_state_dict_rejects_corrupt_state(backend, corrupt, match):
+    params = make_params(backend)
+    adam = optim.Adam(params)
+    quadratic_run(adam, params, 1)
+    sd = adam.state_dict()
+    corrupt(sd)
+    with pytest.raises(ValueError, match=match):
+        optim.Adam(params).load_state_dict(sd)
+
+
+def test_step_rejects_a_gradient_of_another_shape(backend):
+    p = xg.ones(3, requires_grad=True)
+    p.grad = xg.tensor([5.0])  # NumPy would broadcast it over the whole update
+    with pytest.raises(ValueError, match=r"SGD.step: a parameter of shape \(3,\) has a gradient of shape \(1,\)"):
+        optim.SGD([p], lr=0.1).step()
+    np.testing.assert_array_equal(p.numpy(), [1, 1, 1])
+
+
 # ---- parameter groups, zero_grad, step ----------------------------------------------------------
 def test_param_groups_with_different_lr(backend):
     a = xg.tensor([1.0, 2.0], requires_grad=True, backend=backend)

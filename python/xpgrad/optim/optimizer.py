@@ -95,6 +95,9 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
+                    if p.grad.shape != p.shape:  # NumPy would broadcast it into the update
+                        raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} "
+                                         f"has a gradient of shape {p.grad.shape}")
                     state = self.state.get(p)
                     if state is None:
                         state = self.state[p] = {}
@@ -175,7 +178,12 @@ class Optimizer:
             new_groups.append(new_group)
         new_state = {}
         for i, values in state_dict["state"].items():
-            param = by_index[int(i)]
+            try:
+                param = by_index.get(int(i))
+            except (TypeError, ValueError):
+                param = None
+            if param is None:
+                raise ValueError(f"loaded state dict has state for parameter {i!r}, which no group lists")
             new_state[param] = {k: _restore(v, param, k) for k, v in values.items()}
         self.param_groups = new_groups
         self.state = new_state
@@ -188,14 +196,15 @@ def _snapshot(value: Any) -> Any:
 
 
 def _restore(value: Any, param: Tensor, name: str) -> Any:
-    """A saved state value as this parameter's state: a buffer like ``param``, or an int."""
-    if value is None or isinstance(value, (int, float)):
+    """A saved state value as this parameter's state: a buffer like ``param``, or a count (an int
+    >= 0, such as the step)."""
+    if value is None or isinstance(value, float):
         return value
     backend = param.backend_obj
-    if isinstance(value, Tensor):
-        value = value.to(backend).data
-    array = backend.asarray(value)
+    array = value.to(backend).data if isinstance(value, Tensor) else backend.asarray(value)
     if array.dtype.kind in "iub":
+        if array.ndim or int(array) < 0:
+            raise ValueError(f"state {name!r} must be a count >= 0, got {value!r}")
         return int(array)
     if array.shape != param.shape:
         raise ValueError(
