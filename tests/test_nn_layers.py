@@ -262,6 +262,30 @@ def test_initializer_statistics(backend):
     assert (nn.init.zeros_(w).numpy() == 0).all() and (nn.init.ones_(w).numpy() == 1).all()
 
 
+def test_initializers_reject_bad_arguments_and_leave_empty_tensors_alone(backend):
+    with pytest.raises(ValueError, match="a <= b"):
+        nn.init.uniform_(xg.empty(3), 1.0, 0.0)
+    with pytest.raises(ValueError, match="std >= 0"):
+        nn.init.normal_(xg.empty(3), 0.0, -1.0)
+    for init in (nn.init.glorot_uniform_, nn.init.glorot_normal_, nn.init.he_uniform_, nn.init.he_normal_):
+        assert init(xg.empty(0, 3)).shape == (0, 3)  # fan_in 0: nothing to draw, as PyTorch
+    assert nn.Linear(0, 3, init="he_normal")(xg.ones(2, 0)).shape == (2, 3)
+
+
+def test_batch_norm_of_zero_channels_is_empty(backend):
+    assert F.batch_norm(xg.ones(4, 0), None, None, training=True).shape == (4, 0)
+    assert nn.BatchNorm1d(0)(xg.ones(4, 0)).shape == (4, 0)
+
+
+@pytest.mark.parametrize("size", [np.int64(2), (np.int32(2), 2)])
+def test_conv_and_pool_geometry_takes_numpy_integers(backend, size):
+    x = xg.ones(1, 1, 4, 4)
+    assert F.conv2d(x, xg.ones(1, 1, 2, 2), stride=size).shape == (1, 1, 2, 2)
+    assert nn.MaxPool2d(size)(x).shape == (1, 1, 2, 2)
+    with pytest.raises(TypeError, match="stride must be an int or a pair of ints, got 1.5"):
+        F.conv2d(x, xg.ones(1, 1, 2, 2), stride=1.5)
+
+
 def test_fans_follow_the_weight_layouts():
     assert nn.init.calculate_fans(xg.empty(784, 512)) == (784, 512)  # Linear (in, out)
     assert nn.init.calculate_fans(xg.empty(16, 8, 3, 5)) == (

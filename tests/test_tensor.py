@@ -359,6 +359,14 @@ def test_comparisons_and_where_check_backends(op):
         op(a, b)
 
 
+def test_where_of_two_scalars_makes_them_as_tensor_does(backend):
+    cond = xg.tensor([True, False, True])
+    y = xg.where(cond, 1.0, 0.0)
+    assert y.dtype == np.float32 and y.backend == backend
+    np.testing.assert_array_equal(y.numpy(), [1, 0, 1])
+    assert xg.where([True, False], 1, 2).tolist() == [1, 2]
+
+
 def test_assigning_a_value_that_requires_grad_raises(backend):
     """buf[i] = x would silently cut x's gradient: it raises unless x is detached or grad is off."""
     x = xg.tensor([2.0], requires_grad=True)

@@ -9,6 +9,8 @@ pooling is a backend op of its own (the window maxima and their indices in x, no
 
 from __future__ import annotations
 
+import operator
+
 from ..autograd import Function
 from ..backends.base import is_channels_last
 from ..tensor import Tensor
@@ -19,12 +21,16 @@ _MINIMUM = {"kernel_size": 1, "stride": 1, "padding": 0}
 
 
 def pair(value, name: str) -> tuple[int, int]:
-    """An int or a pair of ints as (height, width); ``name`` ("kernel_size", "stride" or
-    "padding") fixes the smallest value allowed (1, 1 and 0)."""
-    if isinstance(value, int):
-        value = value, value
-    value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, int) for v in value):
+    """An int or a pair of ints (NumPy's included) as (height, width); ``name`` ("kernel_size",
+    "stride" or "padding") fixes the smallest value allowed (1, 1 and 0)."""
+    try:
+        value = (operator.index(value),) * 2
+    except TypeError:
+        try:
+            value = tuple(operator.index(v) for v in value)
+        except TypeError:
+            raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}") from None
+    if len(value) != 2:
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
     if min(value) < _MINIMUM[name]:
         raise ValueError(f"{name} must be at least {_MINIMUM[name]}, got {value!r}")

@@ -3,6 +3,8 @@ including those through the batch statistics, comes from autodiff."""
 
 from __future__ import annotations
 
+import math
+
 from ..autograd import no_grad
 from ..tensor import Tensor
 
@@ -39,7 +41,7 @@ def batch_norm(
     axes = (0, *range(2, x.ndim))
     channel_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        count = x.size // channels
+        count = math.prod(x.shape[ax] for ax in axes)  # values per channel
         if count < 2:
             raise ValueError(
                 "batch_norm: expected more than 1 value per channel when training, "

@@ -70,39 +70,49 @@ def constant_(tensor: Tensor, value: float) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """t ~ U[a, b)."""
+    if not a <= b:
+        raise ValueError(f"uniform_: expects a <= b, got a={a}, b={b}")
     return _fill(tensor, tensor.backend_obj.uniform(a, b, tensor.shape, tensor.dtype))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """t ~ N(mean, std²)."""
+    if not std >= 0:
+        raise ValueError(f"normal_: expects std >= 0, got {std}")
     return _fill(tensor, tensor.backend_obj.normal(mean, std, tensor.shape, tensor.dtype))
+
+
+def _scale(numerator: float, fan: int) -> float:
+    """√(numerator/fan); 0 for a fan of 0, which only a zero-element tensor has (nothing to
+    draw: the initialiser leaves it as it is, as PyTorch)."""
+    return math.sqrt(numerator / fan) if fan else 0.0
 
 
 def glorot_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """Glorot & Bengio (2010): t ~ U[−r, r], r = gain·√(6/(fan_in + fan_out)), so that
     Var(t) = 2/(fan_in + fan_out) keeps activations and gradients at the same scale."""
     fan_in, fan_out = calculate_fans(tensor)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    bound = gain * _scale(6.0, fan_in + fan_out)
     return uniform_(tensor, -bound, bound)
 
 
 def glorot_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """t ~ N(0, σ²), σ = gain·√(2/(fan_in + fan_out))."""
     fan_in, fan_out = calculate_fans(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * _scale(2.0, fan_in + fan_out))
 
 
 def he_uniform_(tensor: Tensor) -> Tensor:
     """He et al. (2015) for ReLU layers: t ~ U[−r, r], r = √(6/fan_in) (variance 2/fan_in)."""
     fan_in, _ = calculate_fans(tensor)
-    bound = math.sqrt(6.0 / fan_in)
+    bound = _scale(6.0, fan_in)
     return uniform_(tensor, -bound, bound)
 
 
 def he_normal_(tensor: Tensor) -> Tensor:
     """t ~ N(0, σ²), σ = √(2/fan_in)."""
     fan_in, _ = calculate_fans(tensor)
-    return normal_(tensor, 0.0, math.sqrt(2.0 / fan_in))
+    return normal_(tensor, 0.0, _scale(2.0, fan_in))
 
 
 # PyTorch's names for the same initialisers.
