@@ -145,6 +145,23 @@ def test_bad_training_data_is_rejected():
                      metrics=("f7",), progress=False)
 
 
+@pytest.mark.parametrize("options, match", [({"epochs": -1}, "epochs must be an int >= 0, got -1"),
+                                            ({"epochs": 2.5}, "epochs must be an int"),
+                                            ({"initial_epoch": -2}, "initial_epoch must be an int >= 0")])
+def test_bad_epoch_counts_are_rejected(options, match):
+    model = small_model()
+    with pytest.raises(ValueError, match=match):
+        xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), blobs(),
+                     progress=False, **options)
+
+
+@pytest.mark.parametrize("path", ["ck_{step}.npz", "ck_{0}.npz", "ck_{epoch:q}.npz"])
+def test_a_checkpoint_path_with_an_unknown_placeholder_fails_before_training(tmp_path, path):
+    with pytest.raises(ValueError, match="only the placeholders"):
+        xg.train.ModelCheckpoint(str(tmp_path / path))
+    xg.train.ModelCheckpoint(str(tmp_path / "ck_{epoch:03d}_{monitor:.3f}.npz"))
+
+
 def test_history_plot_writes_a_png(tmp_path):
     pytest.importorskip("matplotlib")
     history = xg.train.History()

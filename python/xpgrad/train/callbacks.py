@@ -105,6 +105,11 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path, monitor="val_loss", save_best_only=True, mode=None):
         self.path = str(path)
+        try:  # a bad placeholder fails now, not after the first epoch's training
+            self.path.format(epoch=1, monitor=0.5)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"ModelCheckpoint: path {self.path!r} may use only the placeholders {{epoch}} "
+                             f"and {{monitor}} ({type(exc).__name__}: {exc})") from None
         self.tracker = _Monitor(monitor, 0.0, mode)
         self.save_best_only = save_best_only
         self.saved_paths: list[str] = []
