@@ -23,10 +23,22 @@ import numpy as np
 
 try:  # as part of the bench package (xpgrad bench) or as a script
     from .compare import compare
-    from .harness import median_time, try_import_torch, write_results
+    from .harness import (
+        add_malloc_option,
+        median_time,
+        set_up_malloc,
+        try_import_torch,
+        write_results,
+    )
 except ImportError:
     from compare import compare
-    from harness import median_time, try_import_torch, write_results
+    from harness import (
+        add_malloc_option,
+        median_time,
+        set_up_malloc,
+        try_import_torch,
+        write_results,
+    )
 
 BATCH = 64
 # The step's convolutions (xpgrad_step's model): (name, input shape, output channels, kernel,
@@ -201,14 +213,12 @@ def kernel_rows(torch, rounds, repeat):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (results as <name>_quick)")
-    parser.add_argument("--default-malloc", action="store_true",
-                        help="leave glibc's malloc settings alone (results as <name>_default_malloc)")
+    add_malloc_option(parser)
     args = parser.parse_args(argv)
     torch = try_import_torch()  # first, as in bench_mlp_step: before xpgrad sets up its threads
-    import xpgrad as xg
     from xpgrad import _C
 
-    retained = not args.default_malloc and xg.retain_freed_memory()
+    malloc_note, malloc_suffix = set_up_malloc(args)
 
     if torch is not None:
         torch.set_num_threads(_C.num_threads())
@@ -224,9 +234,9 @@ def main(argv=None):
              f"(the same copies and adds; fold's input transposed to its layout beforehand, not timed); of "
              f"max pooling: F.max_pool2d with return_indices and aten.max_pool2d_with_indices_backward, on a tensor "
              f"of the same memory layout (torch.channels_last for the channels-last rows). "
-             f"Freed memory {'kept for reuse (xg.retain_freed_memory)' if retained else 'under the C library defaults'}. "
+             f"{malloc_note} "
              f"Load average at the end: {os.getloadavg()[0]:.1f}.")
-    suffix = ("_quick" if args.quick else "") + ("_default_malloc" if args.default_malloc else "")
+    suffix = ("_quick" if args.quick else "") + malloc_suffix
     path = write_results("conv" + suffix, "Small CNN step, im2col / col2im and max pooling (cpu backend)",
                          rows, ["case", "ms", f"time vs {base}", "numpy ms", "vs numpy", "torch ms", "vs torch"], notes)
     print(f"wrote {path}")

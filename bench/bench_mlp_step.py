@@ -5,6 +5,11 @@ same step in PyTorch (torch.set_num_threads = xpgrad's kernel threads).
 
 The first layer's input needs no gradient, so its backward skips the input-gradient GEMM
 (need_gx=False; PyTorch skips that 100×1000×784 product too). Goal: cpu <= 0.75× PyTorch.
+
+    python bench/bench_mlp_step.py [--quick] [--default-malloc]
+
+The process keeps freed memory for reuse (xg.retain_freed_memory), for PyTorch and xpgrad alike,
+as bench_conv; --default-malloc measures with glibc's defaults (results as <name>_default_malloc).
 """
 
 from __future__ import annotations
@@ -17,9 +22,21 @@ import statistics
 import numpy as np
 
 try:
-    from .harness import median_time, try_import_torch, write_results
+    from .harness import (
+        add_malloc_option,
+        median_time,
+        set_up_malloc,
+        try_import_torch,
+        write_results,
+    )
 except ImportError:  # run as a script: python bench/bench_mlp_step.py
-    from harness import median_time, try_import_torch, write_results
+    from harness import (
+        add_malloc_option,
+        median_time,
+        set_up_malloc,
+        try_import_torch,
+        write_results,
+    )
 
 SIZES = (784, 1000, 1000, 10)
 BATCH = 100
@@ -119,9 +136,12 @@ def check_agreement(cpu_params, ref_params) -> float:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (results as <name>_quick)")
+    add_malloc_option(parser)
     args = parser.parse_args(argv)
     torch = try_import_torch()  # first: xpgrad's GOMP_SPINCOUNT default must not reach torch's libgomp
     from xpgrad import _C
+
+    malloc_note, malloc_suffix = set_up_malloc(args)
 
     if torch is not None:
         torch.set_num_threads(_C.num_threads())
@@ -158,8 +178,8 @@ def main(argv=None) -> None:
     notes = (f"784-1000-1000-10 MLP, batch {BATCH}, ReLU, softmax cross-entropy, SGD lr {LR}, float32; "
              f"{_C.num_threads()} threads, ISA {_C.isa()}. Ratios are medians of same-round ratios "
              f"over {rounds} rounds. the three xpgrad variants agree to {diff:.1e} after 3 steps. "
-             f"Load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}.")
-    write_results("mlp_step" + ("_quick" if args.quick else ""), "MLP training step", rows, ["implementation", "ms / step", f"time vs {base}"], notes)
+             f"{malloc_note} Load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}.")
+    write_results("mlp_step" + ("_quick" if args.quick else "") + malloc_suffix, "MLP training step", rows, ["implementation", "ms / step", f"time vs {base}"], notes)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,23 @@ def try_import_torch():
     return torch
 
 
+def add_malloc_option(parser) -> None:
+    """--default-malloc: see :func:`set_up_malloc`."""
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's malloc settings alone (results as <name>_default_malloc)")
+
+
+def set_up_malloc(args) -> tuple[str, str]:
+    """Keep freed memory for reuse in the whole process (xg.retain_freed_memory: PyTorch's
+    allocations too), as a training script that allocates the same big arrays every step should,
+    unless --default-malloc. Returns a sentence for the notes and the results-name suffix."""
+    import xpgrad as xg
+
+    if not args.default_malloc and xg.retain_freed_memory():
+        return "Freed memory kept for reuse (xg.retain_freed_memory), for PyTorch and xpgrad alike.", ""
+    return "Freed memory under the C library's defaults.", "_default_malloc" if args.default_malloc else ""
+
+
 def write_results(name: str, title: str, rows: list[dict], columns: list[str], notes: str = "") -> Path:
     """Write rows as ``results/<name>.json`` and a Markdown table ``results/<name>.md``."""
     out = results_dir()
