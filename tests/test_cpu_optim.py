@@ -168,6 +168,20 @@ def test_dropout_mask_rate_values_and_reproducibility(dtype):
     assert np.abs((a > 0).mean(axis=0) - 0.7).max() < 0.1
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p", [0.0, 1e-9, 0.3, 0.5, 1 - 1e-9, 1.0])
+@pytest.mark.parametrize("shape", [(0, 3), (7,), (33, 65)])
+def test_dropout_mask_equals_the_references_for_the_same_seed(dtype, p, shape):
+    # one counter-based draw (splitmix64) in the kernel and in the reference: same seed, same mask
+    cpu.manual_seed(9)
+    ref.manual_seed(9)
+    for _ in range(2):  # and the same next seed
+        got = cpu.dropout_mask(shape, p, 1 / (1 - p) if p < 1 else 0.0, dtype)
+        want = ref.dropout_mask(shape, p, 1 / (1 - p) if p < 1 else 0.0, dtype)
+        assert got.dtype == want.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+
+
 def test_dropout_mask_edges():
     assert (cpu.dropout_mask((5,), 0.0, 2.0, np.float32) == 2).all()
     assert (cpu.dropout_mask(5, 1.0, 2.0, np.float64) == 0).all()

@@ -291,6 +291,8 @@ def test_dropout_mask_and_seeding(gpu):
     assert abs((mask == 0).mean() - 0.25) < 0.01
     gpu.manual_seed(3)
     np.testing.assert_array_equal(gpu.to_numpy(gpu.dropout_mask((200, 300), 0.25, 4 / 3, np.float32)), mask)
+    REF.manual_seed(3)  # the same counter-based draw as the host backends
+    np.testing.assert_array_equal(REF.dropout_mask((200, 300), 0.25, 4 / 3, np.float32), mask)
     perm = gpu.to_numpy(gpu.permutation(50))
     assert sorted(perm.tolist()) == list(range(50))
 

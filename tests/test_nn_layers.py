@@ -99,6 +99,18 @@ def test_max_pool2d_of_an_empty_image_raises(backend, shape):
         F.max_pool2d(xg.zeros(shape), 2, stride=1, padding=1)
 
 
+def test_seeded_dropout_masks_are_the_same_on_every_backend(backend):
+    xg.manual_seed(5)
+    x = xg.ones(40, 30)
+    masks = [F.dropout(x, 0.4).numpy(), F.dropout(x.astype("float64"), 0.1).numpy()]
+    xg.manual_seed(5)
+    with xg.use_backend("numpy"):
+        x = xg.ones(40, 30)
+        want = [F.dropout(x, 0.4).numpy(), F.dropout(x.astype("float64"), 0.1).numpy()]
+    for got, expected in zip(masks, want):
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_dropout_gradient_is_its_mask(backend):
     xg.manual_seed(1)
     x = leaf((20, 10), backend)

@@ -5,6 +5,7 @@ CPU, so tests/test_gpu_backends.py can check the kernels' results without a GPU.
 from __future__ import annotations
 
 import importlib.util
+import random
 import types
 
 import numpy as np
@@ -62,6 +63,6 @@ def emulated_backend(module_path: str):
     backend = CudaBackend.__new__(CudaBackend)  # skips the GPU checks of __init__
     backend.xp, backend.kernels, backend.use_tf32 = HostCupy(), load_module(module_path), False
     backend._rng = np.random.default_rng()
-    backend._seeds = np.random.default_rng()
+    backend._seeds = random.Random()  # as Backend.__init__
     backend.name = "cuda-emulated"
     return backend

@@ -11,7 +11,12 @@ suffices (sigmoid, tanh, relu, softmax), so the input need not be kept alive.
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
+
+# splitmix64 (Steele, Lea & Flood 2014): the counter-based draw of dropout masks, here and in the
+# cpu and cuda kernels (csrc/cpu/dropout_impl.h, csrc/include/xpgrad/cuda_launch.h).
+_GOLDEN_GAMMA, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 
 
 class Backend:
@@ -22,6 +27,7 @@ class Backend:
 
     def __init__(self) -> None:
         self._rng = self.xp.random.default_rng()
+        self._seeds = random.Random()  # host-side seeds of counter-based draws (dropout)
 
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"
@@ -60,8 +66,13 @@ class Backend:
 
     # ---- randomness -------------------------------------------------------------------------
     def manual_seed(self, seed: int) -> None:
-        """Reset this backend's generator so that the same calls give the same numbers."""
+        """Reset this backend's generators so that the same calls give the same numbers."""
         self._rng = self.xp.random.default_rng(seed)
+        self._seeds = random.Random(seed)
+
+    def next_seed(self) -> int:
+        """A fresh 64-bit seed for a counter-based draw, from the host (no device round trip)."""
+        return self._seeds.getrandbits(64)
 
     def rand(self, shape, dtype):
         """Uniform samples on [0, 1)."""
@@ -84,9 +95,19 @@ class Backend:
         return self._rng.permutation(n)
 
     def dropout_mask(self, shape, p: float, scale: float, dtype):
-        """Mask of ``scale`` where a unit is kept (probability 1-p) and 0 where it is dropped."""
-        keep = self._rng.random(shape) >= p
-        return keep.astype(dtype) * scale
+        """Mask of ``scale`` where a unit is kept (probability 1-p) and 0 where it is dropped:
+        element i is kept when the top 53 bits of splitmix64(seed, i) reach ⌈p·2⁵³⌉, with a fresh
+        seed per call (:meth:`next_seed`). The cpu and cuda kernels draw the same bits, so one
+        ``xg.manual_seed`` gives the same masks on every backend."""
+        xp = self.xp
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        u64 = xp.uint64
+        z = xp.arange(1, math.prod(shape) + 1, dtype=u64) * u64(_GOLDEN_GAMMA) + u64(self.next_seed())
+        z = (z ^ (z >> u64(30))) * u64(_MIX1)
+        z = (z ^ (z >> u64(27))) * u64(_MIX2)
+        z ^= z >> u64(31)
+        keep = (z >> u64(11)) >= u64(math.ceil(p * 2.0**53))
+        return (keep.astype(dtype) * xp.asarray(scale, dtype=dtype)).reshape(shape)
 
     # ---- linear algebra ---------------------------------------------------------------------
     def gemm(self, a, b, trans_a: bool = False, trans_b: bool = False, out=None):

@@ -206,10 +206,8 @@ class CpuBackend(Backend):
         dtype = numpy.dtype(dtype)
         if dtype not in (numpy.float32, numpy.float64):
             return super().dropout_mask(shape, p, scale, dtype)
-        # One seed per call from the backend's Generator keeps xg.manual_seed reproducible.
-        seed = int(self._rng.integers(0, 2**64, dtype=numpy.uint64))
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        return self.kernels.dropout_mask(shape, p, scale, dtype, seed)
+        return self.kernels.dropout_mask(shape, p, scale, dtype, self.next_seed())
 
     # ---- fused optimizer updates (in place; the kernels need C-contiguous arrays) -----------
     @staticmethod

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 
-import numpy
-
 from .base import ACTIVATIONS_FUSABLE
 from .cupy import CupyBackend
 from .errors import BackendUnavailableError
@@ -56,11 +54,6 @@ class CudaBackend(CupyBackend):
                 "CUDAARCHS=native pip install . (or use the 'cupy' backend)"
             )
         self.use_tf32 = os.environ.get("XPGRAD_CUDA_TF32") == "1"
-        self._seeds = numpy.random.default_rng()  # dropout seeds: host-side, no device sync
-
-    def manual_seed(self, seed: int) -> None:
-        super().manual_seed(seed)
-        self._seeds = numpy.random.default_rng(seed)
 
     # ---- plumbing ------------------------------------------------------------------------
     def _stream(self) -> int:
@@ -284,8 +277,7 @@ class CudaBackend(CupyBackend):
         if dtype.name not in ("float32", "float64"):
             return super().dropout_mask(shape, p, scale, dtype)
         mask = self.xp.empty(shape, dtype=dtype)
-        seed = int(self._seeds.integers(0, 2**63))
-        self.kernels.dropout_mask(mask.data.ptr, mask.size, float(p), float(scale), seed,
+        self.kernels.dropout_mask(mask.data.ptr, mask.size, float(p), float(scale), self.next_seed(),
                                   dtype.name, self._stream())
         return mask
 
