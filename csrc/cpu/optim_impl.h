@@ -1,6 +1,7 @@
 // Fused optimizer updates, compiled once per ISA (the .cpp defines XPGRAD_ISA). Each reads
 // every array once and writes param and state once; the rounding order follows the reference
-// (Backend.*_update), so results agree with it and with PyTorch to float rounding.
+// (Backend.*_update), one operation at a time (built without FMA contraction, CMakeLists.txt), so
+// results equal it bit for bit and agree with PyTorch to float rounding.
 #include "xpgrad/elementwise.h"
 #include "xpgrad/optim.h"
 
@@ -70,8 +71,8 @@ struct Optim {
   }
 
   // s = αs + (1−α)g²; d = √max(s − ḡ², 0) (centered, ḡ = αḡ + (1−α)g) or √s, plus ε;
-  // θ −= η·g/d, or with momentum b = μb + g/d, θ −= η·b. (s − ḡ² rounds below 0 when the
-  // gradient hardly varies, and a contracted FMA rounds it differently from the reference.)
+  // θ −= η·g/d, or with momentum b = μb + g/d, θ −= η·b. (s − ḡ² can round below 0 when the
+  // gradient hardly varies.)
   static void rmsprop(T* param, const T* grad, T* square_avg, T* buf, T* grad_avg, int64_t n,
                       const RmspropArgs& a) {
     const V lr = c(a.lr), al = c(a.alpha), alc = c(1 - a.alpha), eps = c(a.eps), mu = c(a.momentum),
