@@ -3,6 +3,7 @@ included), ReduceLROnPlateau, checkpoints."""
 
 import math
 
+import numpy as np
 import pytest
 
 import xpgrad as xg
@@ -421,3 +422,12 @@ def test_invalid_arguments_raise(name, kwargs, backend):
 def test_scheduler_needs_an_optimizer():
     with pytest.raises(TypeError):
         lr_scheduler.StepLR(object(), step_size=1)
+
+
+def test_integer_arguments_may_be_numpy_integers():
+    opt = optim.SGD([xg.ones(1, requires_grad=True)], lr=1.0)
+    assert optim.lr_scheduler.StepLR(opt, np.int64(2)).step_size == 2
+    warm = optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, np.int32(3), np.int64(2))
+    assert (warm.T_0, warm.T_mult) == (3, 2)
+    with pytest.raises(ValueError, match="step_size must be a positive integer, got 2.5"):
+        optim.lr_scheduler.StepLR(opt, 2.5)

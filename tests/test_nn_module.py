@@ -303,3 +303,62 @@ def test_in_place_weight_writes_invalidate_recorded_graphs(backend):
         layer.zero_grad()
         layer(x).sum().backward()
         np.testing.assert_allclose(layer.weight.grad.numpy(), np.full((3, 2), 4.0))
+
+
+def test_sequential_rejects_what_is_not_a_module():
+    # a function such as F.relu was kept as a plain attribute: silently left out of the model
+    for make in (lambda: nn.Sequential(nn.Linear(2, 2), F.relu), lambda: nn.Sequential().append(F.relu),
+                 lambda: nn.Sequential().append(3)):
+        with pytest.raises(TypeError, match="is not a Module subclass"):
+            make()
+
+
+def test_append_to_a_slice_does_not_replace_a_layer():
+    tail = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))[1:]  # names "1", "2"
+    tail.append(nn.Sigmoid())
+    assert [type(layer).__name__ for layer in tail] == ["ReLU", "Linear", "Sigmoid"]
+
+
+def test_module_api_of_pytorch_users():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Linear(3, 3), nn.ReLU()))
+    visited = []
+    assert model.apply(lambda m: visited.append(type(m).__name__)) is model
+    assert visited == ["Linear", "Linear", "ReLU", "Sequential", "Sequential"]  # children first
+    assert model.get_submodule("1.0") is model[1][0] and model.get_submodule("") is model
+    with pytest.raises(AttributeError, match="no sub-module '7'"):
+        model.get_submodule("1.7")
+    assert [n for n, _ in model.named_parameters(prefix="net")][:2] == ["net.0.weight", "net.0.bias"]
+    assert list(model.parameters(recurse=False)) == [] and len(list(model[0].parameters(recurse=False))) == 2
+    model.add_module("head", nn.Linear(3, 1))
+    assert model.head is model.get_submodule("head")
+    with pytest.raises(TypeError, match="not a Module subclass"):
+        model.add_module("bad", F.relu)
+    with pytest.raises(KeyError, match="without '.'"):
+        model.add_module("a.b", nn.ReLU())
+
+
+def test_registration_and_modes_check_their_arguments():
+    module = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="buffer 'x' must be a Tensor or None, got int"):
+        module.register_buffer("x", 3)
+    with pytest.raises(TypeError, match="must be an nn.Parameter"):
+        module.register_parameter("w", xg.ones(2))
+    with pytest.raises(ValueError, match="expected to be boolean"):
+        module.train("False")
+    assert module.training
+    with pytest.raises(ValueError, match="momentum must be a number in"):
+        nn.BatchNorm1d(3, momentum=None)
+
+
+@pytest.mark.skipif("cpu" not in xg.available_backends(), reason="needs the cpu backend beside numpy")
+def test_optimizer_state_follows_its_parameters_to_another_backend():
+    with xg.use_backend("numpy"):
+        model, x = nn.Linear(3, 2), xg.ones(4, 3)
+    opt = xg.optim.Adam(model.parameters(), lr=0.1)
+    model(x).sum().backward()
+    opt.step()
+    model.to("cpu")
+    opt.zero_grad()
+    model(x.to("cpu")).sum().backward()
+    opt.step()
+    assert {buffer.backend for buffer in opt.state[model.weight].values() if isinstance(buffer, xg.Tensor)} == {"cpu"}

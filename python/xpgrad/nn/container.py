@@ -21,6 +21,14 @@ def _takes_activation(layer: Module, x) -> bool:
     return (type(layer) is Linear and x.ndim == 2) or type(layer) is Conv2d
 
 
+def _layer(layer) -> Module:
+    """``layer`` if it is a Module; a function (F.relu) or anything else would otherwise be kept
+    as a plain attribute and silently left out of the model."""
+    if not isinstance(layer, Module):
+        raise TypeError(f"Sequential: {layer!r} is not a Module subclass (wrap a function in a Module, e.g. nn.ReLU())")
+    return layer
+
+
 class Sequential(Module):
     """``Sequential(l1, l2, ...)`` or ``Sequential(OrderedDict(name=layer, ...))``: y = lₙ(…l₁(x)).
 
@@ -33,13 +41,18 @@ class Sequential(Module):
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], OrderedDict):
             for name, layer in layers[0].items():
-                setattr(self, name, layer)
+                self.add_module(name, _layer(layer))
         else:
             for index, layer in enumerate(layers):
-                setattr(self, str(index), layer)
+                self.add_module(str(index), _layer(layer))
 
     def append(self, layer: Module) -> Sequential:
-        setattr(self, str(len(self._modules)), layer)
+        """Add ``layer`` at the end, named by the first free index from len(self) (a slice keeps
+        its layers' names, so len(self) may be taken: PyTorch then replaces that layer)."""
+        index = len(self._modules)
+        while str(index) in self._modules:
+            index += 1
+        self.add_module(str(index), _layer(layer))
         return self
 
     def __len__(self) -> int:

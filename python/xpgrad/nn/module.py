@@ -106,13 +106,37 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (None declares an absent optional one, such as ``bias=False``)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"parameter {name!r} must be an nn.Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """Add state that is saved in ``state_dict`` and moved by ``to`` but not trained
         (BatchNorm's running statistics)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a sub-module under ``name`` (as assigning the attribute; None declares an absent
+        one)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        self.__dict__.pop(name, None)
+        self._modules[name] = module
+
+    def get_submodule(self, target: str) -> Module:
+        """The descendant at dotted path ``target`` ("" is this module), as PyTorch."""
+        module = self
+        for name in target.split(".") if target else ():
+            child = module._modules.get(name)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no sub-module {name!r} (in {target!r})")
+            module = child
+        return module
 
     # ---- calling ---------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
@@ -155,35 +179,40 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def _named_tensors(self, registry: str) -> Iterator[tuple[str, Tensor]]:
+    def _named_tensors(self, registry: str, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, tensor) from every module's ``registry`` (``_parameters`` or
-        ``_buffers``), each tensor once even when shared."""
+        ``_buffers``), or this module's alone without ``recurse``, each tensor once even when
+        shared."""
         seen = set()
-        for prefix, module in self.named_modules():
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for prefix, module in modules:
             for name, tensor in getattr(module, registry).items():
                 if tensor is not None and id(tensor) not in seen:
                     seen.add(id(tensor))
                     yield (f"{prefix}.{name}" if prefix else name), tensor
 
-    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter), each parameter once even when shared."""
-        return self._named_tensors("_parameters")
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter), each parameter once even when shared; only this module's own
+        without ``recurse``; names start with ``prefix`` + "." when given."""
+        return self._named_tensors("_parameters", prefix, recurse)
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, param in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
-        """(dotted name, buffer), each buffer once even when shared."""
-        return self._named_tensors("_buffers")
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer), each buffer once even when shared (see named_parameters)."""
+        return self._named_tensors("_buffers", prefix, recurse)
 
-    def buffers(self) -> Iterator[Tensor]:
-        for _, buffer in self.named_buffers():
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     # ---- modes and gradients ---------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active, batch statistics) for this module and its descendants."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
@@ -196,6 +225,14 @@ class Module:
         """Forget the gradients of every parameter (``p.grad = None``)."""
         for param in self.parameters():
             param.grad = None
+
+    def apply(self, fn) -> Module:
+        """``fn(module)`` for every descendant and then this module (children first, as
+        PyTorch): ``model.apply(init_weights)``. Returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter, e.g. layers reused in transfer learning."""

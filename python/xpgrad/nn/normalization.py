@@ -27,6 +27,11 @@ class BatchNorm1d(Module):
         backend=None,
     ) -> None:
         super().__init__()
+        if not (isinstance(momentum, (int, float)) and 0 <= momentum <= 1):
+            raise ValueError(f"BatchNorm1d: momentum must be a number in [0, 1], got {momentum!r} "
+                             "(PyTorch's momentum=None, a cumulative average, is not supported)")
+        if not (isinstance(eps, (int, float)) and eps > 0):
+            raise ValueError(f"BatchNorm1d: eps must be > 0, got {eps!r}")
         self.num_features = num_features
         self.momentum = momentum
         self.eps = eps

@@ -113,12 +113,15 @@ class Optimizer:
 
     @staticmethod
     def _buffer(state: dict[str, Any], name: str, param: Tensor, fill: float = 0.0) -> Any:
-        """The raw array of state buffer ``name``, created (filled with ``fill``) on first use."""
+        """The raw array of state buffer ``name``, created (filled with ``fill``) on first use and
+        moved to the parameter's backend when the parameter moved (``model.to``) since."""
         buffer = state.get(name)
         if buffer is None:
             buffer = state[name] = full(
                 param.shape, fill, dtype=param.dtype, backend=param.backend_obj
             )
+        elif buffer.backend_obj is not param.backend_obj:
+            buffer = state[name] = buffer.to(param.backend_obj)
         return buffer.data
 
     @staticmethod
