@@ -12,8 +12,10 @@ import xpgrad as xg
 from xpgrad import cli
 
 
-def run_cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "xpgrad", *args], capture_output=True, text=True, timeout=timeout)
+def run_cli(*args, timeout=300, env_extra=None):
+    env = dict(os.environ, **env_extra) if env_extra else None
+    return subprocess.run([sys.executable, "-m", "xpgrad", *args], capture_output=True, text=True, timeout=timeout,
+                          env=env)
 
 
 def test_demo_trains_on_the_shipped_digits():
@@ -66,7 +68,7 @@ def test_unknown_dataset_is_rejected():
     ("--val-fraction", "1.5"), ("--dropout", "1.5"), ("--input-dropout", "-0.1"),
     ("--hidden", "-5"), ("--hidden", "0"), ("--epochs", "-1"), ("--epochs", "two"),
     ("--early-stopping", "-2"), ("--plot", "/nonexistent/dir/x.png"),
-    ("--save", "/nonexistent/dir/x.npz"),
+    ("--save", "/nonexistent/dir/x.npz"), ("--save", "new_dir/"), ("--seed", "-1"),
 ])
 def test_bad_option_values_are_usage_errors(capsys, option, value):
     with pytest.raises(SystemExit) as exit_info:
@@ -167,3 +169,31 @@ def test_bench_writes_into_each_calls_out_directory(monkeypatch, tmp_path):
         assert cli.main(["bench", "--only", "bench_autograd", "--out", str(tmp_path / out)]) == 0
         assert (tmp_path / out / "fake.json").is_file()
     assert "XPGRAD_BENCH_RESULTS" not in os.environ
+
+
+def test_the_output_layer_counts_every_class_of_the_data(capsys):
+    # a validation split that leaves a class out of the training part sized the output layer
+    # from the rest, and evaluation on the test set then failed on the missing class
+    assert cli.main(["train", "--dataset", "digits", "--val-fraction", "0.999", "--epochs", "1", "--quiet",
+                     "--hidden", "8"]) == 0
+    assert "MLP 64-8-10" in capsys.readouterr().out
+
+
+def test_a_bad_xpgrad_backend_is_named_and_info_still_lists_the_backends():
+    result = run_cli("info", env_extra={"XPGRAD_BACKEND": "bogus"})
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "default backend: none (XPGRAD_BACKEND=bogus: unknown backend 'bogus'" in result.stdout
+    assert "numpy  available" in result.stdout
+    result = run_cli("demo", "--epochs", "1", "--quiet", env_extra={"XPGRAD_BACKEND": "bogus"})
+    assert result.returncode == 1 and result.stderr.startswith("xpgrad: error: XPGRAD_BACKEND=bogus")
+
+
+def test_weights_are_saved_before_a_plot_that_fails(capsys, monkeypatch, tmp_path):
+    def no_matplotlib(self, path):
+        raise ImportError("History.plot needs matplotlib: pip install 'xpgrad[plot]'")
+
+    monkeypatch.setattr(xg.train.History, "plot", no_matplotlib)
+    status = cli.main(["train", "--dataset", "digits", "--epochs", "1", "--quiet", "--hidden", "8",
+                       "--save", str(tmp_path / "w.npz"), "--plot", str(tmp_path / "c.png")])
+    assert status == 1 and "needs matplotlib" in capsys.readouterr().err
+    assert "0.weight" in xg.load(tmp_path / "w.npz")

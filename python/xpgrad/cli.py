@@ -94,6 +94,7 @@ def run_training(args) -> float:
         (X_train, y_train), (X_test, y_test) = load_dataset(args.dataset, args.data_root)
     except (RuntimeError, ValueError) as exc:  # files missing and not downloadable, or corrupt
         raise CommandError(exc) from exc
+    classes = int(max(y_train.max(), y_test.max())) + 1  # before a validation split takes some
     val = None
     if args.val_fraction:
         (X_train, y_train), (X_val, y_val) = train_val_test_split(
@@ -102,7 +103,7 @@ def run_training(args) -> float:
             raise CommandError(f"--val-fraction {args.val_fraction} of {len(X_train)} training "
                                "samples leaves no validation samples")
         val = (X_val, y_val)
-    sizes = [X_train.shape[1], *args.hidden, int(y_train.max()) + 1]
+    sizes = [X_train.shape[1], *args.hidden, classes]
     model = build_mlp(sizes, args.activation, args.dropout, args.input_dropout)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
     callbacks = []
@@ -118,11 +119,14 @@ def run_training(args) -> float:
     result = xg.train.evaluate(model, (X_test, y_test), nn.CrossEntropyLoss())
     print(f"test accuracy: {result['accuracy']:.4f}  test loss: {result['loss']:.4f}  "
           f"(trained in {elapsed:.1f}s)")
-    if args.plot:
-        print(f"learning curves: {history.plot(args.plot)}")
-    if args.save:
+    if args.save:  # first: the weights are what took the time
         xg.save(model.state_dict(), args.save)
         print(f"weights saved to {args.save}")
+    if args.plot:
+        try:
+            print(f"learning curves: {history.plot(args.plot)}")
+        except ImportError as exc:  # no matplotlib
+            raise CommandError(exc) from exc
     return result["accuracy"]
 
 
@@ -191,7 +195,10 @@ def cmd_info(args) -> int:
     from .backends.registry import backend_names, unavailable_reason
 
     print(f"xpgrad {xg.__version__}, Python {platform.python_version()}, {platform.platform()}")
-    print(f"default backend: {xg.get_backend().name}")
+    try:
+        print(f"default backend: {xg.get_backend().name}")
+    except (ValueError, BackendUnavailableError) as exc:  # a bad XPGRAD_BACKEND: still list the rest
+        print(f"default backend: none ({exc})")
     for name in backend_names():
         reason = unavailable_reason(name)
         print(f"  {name:6} {'available' if reason is None else 'unavailable: ' + reason}")
@@ -257,8 +264,8 @@ def output_file(text: str) -> str:
     """An argparse ``type`` for a file to write: its directory must exist and be writable, so
     a typo fails now rather than after training."""
     directory = os.path.dirname(os.path.abspath(text))
-    if os.path.isdir(text):
-        raise argparse.ArgumentTypeError(f"{text} is a directory")
+    if os.path.isdir(text) or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
     if not os.path.isdir(directory):
         raise argparse.ArgumentTypeError(f"directory {directory} does not exist")
     if not os.access(directory, os.W_OK):
@@ -274,7 +281,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--epochs", type=positive_int, default=epochs)
         sp.add_argument("--backend", choices=backend_names(), default=None,
                         help="default: the current one (xpgrad info lists those available)")
-        sp.add_argument("--seed", type=int, default=0)
+        sp.add_argument("--seed", type=non_negative_int, default=0)
         sp.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
 
     demo = sub.add_parser("demo", help="train an MLP on the shipped 8x8 digits and print test accuracy")
@@ -325,7 +332,10 @@ def main(argv=None) -> int:
         if getattr(args, "backend", None) is None and args.command in ("demo", "train"):
             import xpgrad as xg
 
-            args.backend = xg.get_backend().name
+            try:
+                args.backend = xg.get_backend().name
+            except ValueError as exc:  # an unknown XPGRAD_BACKEND
+                raise CommandError(exc) from None
         return args.func(args)
     except (CommandError, BackendUnavailableError, OSError) as exc:
         print(f"xpgrad: error: {exc}", file=sys.stderr)

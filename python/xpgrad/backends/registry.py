@@ -100,7 +100,10 @@ def _default_backend() -> Backend:
     if not _default:
         wanted = os.environ.get("XPGRAD_BACKEND")
         if wanted:
-            _default.append(get_backend(wanted))
+            try:
+                _default.append(get_backend(wanted))
+            except (ValueError, BackendUnavailableError) as exc:
+                raise type(exc)(f"XPGRAD_BACKEND={wanted}: {exc}") from None
         else:
             _default.append(get_backend("cpu" if unavailable_reason("cpu") is None else "numpy"))
     return _default[0]
