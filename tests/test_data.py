@@ -1,5 +1,7 @@
 """xg.data: DataLoader, train_val_test_split, StandardScaler / MinMaxScaler, one_hot."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -263,3 +265,15 @@ def test_one_hot_on_tensors(backend):
     out = one_hot(xg.tensor([1, 0]), 2)
     assert isinstance(out, xg.Tensor) and out.backend == backend
     np.testing.assert_array_equal(out.numpy(), [[0, 1], [1, 0]])
+
+
+@pytest.mark.parametrize("scaler, expected", [
+    (StandardScaler, [[-1.224744871391589, np.nan, np.nan], [0.0, -1.0, np.nan], [1.224744871391589, 1.0, np.nan]]),
+    (MinMaxScaler, [[0.0, np.nan, np.nan], [0.5, 0.0, np.nan], [1.0, 1.0, np.nan]]),
+])
+def test_scalers_leave_missing_values_out_of_the_statistics(scaler, expected):
+    # as scikit-learn: one NaN made a whole column NaN; a column of NaNs stays NaN, quietly
+    X = np.array([[1.0, np.nan, np.nan], [2.0, 4.0, np.nan], [3.0, 6.0, np.nan]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(scaler().fit_transform(X), expected, rtol=1e-12)

@@ -2,11 +2,14 @@
 
 Both are affine maps per feature, x' = (x − a) / s − c, with statistics a, s taken over the
 sample axis (axis 0) of the data given to ``fit``; every other axis is a feature axis (an
-image batch (N, 28, 28) gets per-pixel statistics). Fit on the training split only and apply
+image batch (N, 28, 28) gets per-pixel statistics). NaNs (missing values) are left out of the
+statistics and stay NaN in ``transform``, as in scikit-learn. Fit on the training split only and apply
 the same map to validation and test data, so no information leaks from them.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -32,7 +35,9 @@ class _AffineScaler:
             raise ValueError(f"fit needs at least one sample, got shape {X.shape}")
         if X.dtype.kind not in "biuf":
             raise ValueError(f"fit needs numbers, got dtype {X.dtype}")
-        offset, scale = self._statistics(X.astype(np.float64))
+        with warnings.catch_warnings():  # a feature with no value at all: statistics NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            offset, scale = self._statistics(X.astype(np.float64))
         # A constant feature has scale 0: leave it unscaled instead of dividing by zero.
         self.offset_, self.scale_ = offset, np.where(scale > 0, scale, 1.0)
         return self
@@ -87,10 +92,11 @@ class StandardScaler(_AffineScaler):
     those replaced by 1)."""
 
     def _statistics(self, X):
-        self.mean_, self.std_ = X.mean(axis=0), X.std(axis=0)
+        self.mean_, self.std_ = np.nanmean(X, axis=0), np.nanstd(X, axis=0)
         # Summing n values rounds μ by up to n·ε·|μ|, so a constant feature keeps a σ of that
         # size (0.1 repeated: 1.4e-17), which would blow it up to ±1 instead of 0.
-        constant = self.std_ <= len(X) * np.finfo(np.float64).eps * np.abs(self.mean_)
+        count = (~np.isnan(X)).sum(axis=0)
+        constant = self.std_ <= count * np.finfo(np.float64).eps * np.abs(self.mean_)
         return self.mean_, np.where(constant, 0.0, self.std_)
 
 
@@ -106,5 +112,5 @@ class MinMaxScaler(_AffineScaler):
         self.shift = float(shift)
 
     def _statistics(self, X):
-        self.min_, self.max_ = X.min(axis=0), X.max(axis=0)
+        self.min_, self.max_ = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
         return self.min_, self.max_ - self.min_
