@@ -300,3 +300,12 @@ def test_inplace_write_between_retained_backwards_raises(backend):
     with pytest.raises(RuntimeError, match="inplace"):
         y.backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_gradcheck_and_to_dot_name_a_non_tensor():
+    x = xg.ones(2, dtype="float64", requires_grad=True)
+    for fn in (lambda t: 3.0, lambda t: None, lambda t: {"y": t}):
+        with pytest.raises(TypeError, match="fn must return a Tensor or a tuple of Tensors"):
+            xg.gradcheck(fn, [x])
+    with pytest.raises(TypeError, match="to_dot: root must be a Tensor, got int"):
+        xg.to_dot(3)

@@ -93,3 +93,15 @@ def test_random_search_callables_get_the_generator():
 def test_random_search_validation(space, n, error):
     with pytest.raises(error):
         random_search(lambda a: 0.0, space, n)
+
+
+def test_search_spaces_take_any_ordered_sequence_and_explain_the_rest():
+    grid = {"a": (v for v in range(3)), "b": np.arange(2)}
+    trials, _ = grid_search(lambda a, b: a + b, grid)
+    assert len(trials) == 6
+    _, best = random_search(lambda n, m: n * m, {"n": range(5), "m": np.array([1, 2])}, 20, seed=0)
+    assert best == {"n": 4, "m": 2}
+    with pytest.raises(TypeError, match=r"grid\['a'\] must be a list of values .*got 0.1"):
+        grid_search(lambda a: a, {"a": 0.1})
+    with pytest.raises(ValueError, match="a tuple is a range .*a choice between values is a list"):
+        random_search(lambda act: 0.0, {"act": ("relu", "tanh")}, 2)

@@ -81,4 +81,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
 
 
 def _as_tuple(out):
-    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    """fn's output(s) as a tuple of Tensors, or TypeError saying what fn returned."""
+    outputs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    for o in outputs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"gradcheck: fn must return a Tensor or a tuple of Tensors, got {type(o).__name__}")
+    return outputs

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -48,28 +49,42 @@ def grid_search(build_and_score: Callable[..., Any], grid: Mapping[str, Sequence
     ``f(lr=..., hidden=...)``. Returns ``(trials best first, best params)``.
     """
     names = list(grid)
-    for name in names:
-        if isinstance(grid[name], (str, bytes)) or len(grid[name]) == 0:
-            raise ValueError(f"grid[{name!r}] must be a non-empty list of values")
-    candidates = (dict(zip(names, values))
-                  for values in itertools.product(*(grid[name] for name in names)))
+    values = [_choices(f"grid[{name!r}]", grid[name]) for name in names]
+    candidates = (dict(zip(names, combination)) for combination in itertools.product(*values))
     return _run(build_and_score, candidates, maximize)
 
 
-def _sample(name: str, spec, rng: np.random.Generator):
+def _choices(where: str, values) -> list:
+    """``values`` (a list, range, array or other ordered iterable) as a non-empty list."""
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"{where} must be a list of values, got the string {values!r}")
+    if not isinstance(values, Iterable) or isinstance(values, (set, frozenset, Mapping)):
+        raise TypeError(f"{where} must be a list of values (in an order, so that a seed repeats the "
+                        f"search), got {values!r}")
+    values = list(values)
+    if not values:
+        raise ValueError(f"{where} must be a non-empty list of values")
+    return values
+
+
+def _space_entry(name: str, spec):
+    """A callable(rng), a (low, high) range of numbers, or the list of choices ``spec`` names."""
+    if callable(spec):
+        return spec
+    if isinstance(spec, tuple):
+        if len(spec) != 2 or not all(isinstance(v, numbers.Real) for v in spec):
+            raise ValueError(f"space[{name!r}]: a tuple is a range (low, high) of numbers, got {spec!r} "
+                             "(a choice between values is a list)")
+        return spec
+    return _choices(f"space[{name!r}] (a list, a (low, high) tuple or a callable(rng))", spec)
+
+
+def _sample(spec, rng: np.random.Generator):
     if callable(spec):
         return spec(rng)
     if isinstance(spec, tuple):
-        if len(spec) != 2:
-            raise ValueError(f"space[{name!r}]: a tuple must be (low, high), got {spec!r}")
-        low, high = spec
-        return float(rng.uniform(low, high))
-    if isinstance(spec, list):
-        if not spec:
-            raise ValueError(f"space[{name!r}] is an empty list")
-        return spec[int(rng.integers(len(spec)))]
-    raise TypeError(f"space[{name!r}] must be a list, a (low, high) tuple or a callable(rng), "
-                    f"got {type(spec).__name__}")
+        return float(rng.uniform(*spec))
+    return spec[int(rng.integers(len(spec)))]
 
 
 def random_search(build_and_score: Callable[..., Any], space: Mapping[str, Any], n_trials: int,
@@ -85,6 +100,7 @@ def random_search(build_and_score: Callable[..., Any], space: Mapping[str, Any],
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
     rng = np.random.default_rng(seed)
-    candidates = ({name: _sample(name, spec, rng) for name, spec in space.items()}
+    space = {name: _space_entry(name, spec) for name, spec in space.items()}
+    candidates = ({name: _sample(spec, rng) for name, spec in space.items()}
                   for _ in range(n_trials))
     return _run(build_and_score, candidates, maximize)

@@ -37,6 +37,8 @@ def to_dot(root: Tensor, label_values: int = 16) -> str:
     Each op node is labelled with its Function's name; each tensor node with its shape and,
     when it has at most ``label_values`` elements, its value and gradient (if set).
     """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"to_dot: root must be a Tensor, got {type(root).__name__}")
     lines = ["digraph xpgrad {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
     drawn_tensors, drawn_nodes = set(), set()
 
