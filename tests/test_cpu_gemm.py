@@ -96,6 +96,33 @@ def test_gemm_any_strides(m, k, n, trans_a, trans_b, dtype):
             assert_close(c, ref, dtype, k), (name_a, name_b)
 
 
+def broadcast_views(x, r):
+    """x's shape as broadcast views (a zero stride): one column repeated, one row repeated, one
+    value everywhere."""
+    rows, cols = x.shape
+    column = r.standard_normal((rows, 1)).astype(x.dtype)
+    row = r.standard_normal((1, cols)).astype(x.dtype)
+    return [np.broadcast_to(column, x.shape), np.broadcast_to(row, x.shape),
+            np.broadcast_to(np.ones((1, 1), x.dtype), x.shape)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize("m,k,n", [(9, 13, 21), (100, 100, 100), (300, 300, 17), (1000, 500, 17), (20, 1000, 40),
+                                   (7, 5000, 13), (130, 600, 40), (32, 9000, 9)])
+def test_gemm_of_broadcast_operands(m, k, n, trans_a, trans_b, dtype):
+    # A stride of 0 in A read in place was taken for the packed layout's marker: the kernel read
+    # far past the operand (garbage and NaN in C)
+    r = rng()
+    a, b = operands(m, k, n, trans_a, trans_b, dtype, r)
+    for va in [a, *broadcast_views(a, r)]:
+        for vb in [b, *broadcast_views(b, r)]:
+            want = reference(va, vb, trans_a, trans_b)
+            # repeated values add up coherently: rounding grows with k, not √k
+            bound = 4 * k * np.finfo(dtype).eps * max(np.abs(want).max(), 1.0)
+            np.testing.assert_allclose(_C.gemm(va, vb, trans_a, trans_b), want, rtol=0, atol=bound)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gemm_out(dtype):
     a, b = operands(40, 50, 60, False, True, dtype, rng())

@@ -233,15 +233,16 @@ const T* sliver_b(const GemmKernels<T>& ker, const ConstMatrix<T>& b, int64_t j0
 template <typename T>
 struct ABlock {
   const T* data;
-  int64_t kcb, rs, cs;  // cs == 0: packed
+  int64_t kcb, rs, cs;  // strides of an A read in place (either may be 0: a broadcast view)
+  bool in_place;
 
   static ABlock of(const GemmKernels<T>& ker, const ConstMatrix<T>& a, int64_t n, int64_t row0, int64_t pc,
                    int64_t kcb, const T* abuf) {
     if ((a.rs == 1 || a.cs == 1) && ceil_div(n, ker.nr) <= kInPlaceASlivers)
-      return {a.data + row0 * a.rs + pc * a.cs, kcb, a.rs, a.cs};
-    return {abuf, kcb, 0, 0};
+      return {a.data + row0 * a.rs + pc * a.cs, kcb, a.rs, a.cs, true};
+    return {abuf, kcb, 0, 0, false};
   }
-  bool packed() const { return cs == 0; }
+  bool packed() const { return !in_place; }
   const T* row(int64_t i) const { return packed() ? data + i * kcb : data + i * rs; }
   int64_t row_step() const { return packed() ? 1 : rs; }
   int64_t col_step(int h) const { return packed() ? h : cs; }
