@@ -98,3 +98,17 @@ def test_loss_of_a_nan_target_is_nan(dtype):
     assert np.isnan(loss[1]) and not np.isnan(loss[[0, 2]]).any()
     assert_close(loss, want_loss, dtype)
     assert_close(grad, want_grad, dtype)
+
+
+@pytest.mark.parametrize("k", [16000, 32000])
+def test_one_huge_logit_among_thousands_in_float32(k):
+    # The reference counted every sorted position where 1 + k·z_k > cumsum_k, and a cumsum
+    # rounded far down a float32 row made that true again past the support: p[0] came out 1e30
+    x = np.zeros((1, k), np.float32)
+    x[0, 0] = 1e30
+    expected = np.zeros(k, np.float32)
+    expected[0] = 1
+    for backend in (cpu, ref):
+        np.testing.assert_array_equal(backend.sparsemax(x)[0], expected)
+        loss, grad = backend.sparsemax_loss(x, np.array([1]))
+        np.testing.assert_allclose(loss, [1e30], rtol=1e-6)

@@ -207,6 +207,15 @@ def test_row_ops_on_unaligned_rows(gpu, k):
          atol=1e-4)
 
 
+def test_sparsemax_loss_of_a_minus_inf_logit_off_the_target(gpu):
+    # 0·(−∞) off the target: the loss is its finite limit (1/4, 1), with indices or 0/1 labels
+    x = np.array([[0.0, 0.0, -np.inf], [0.0, 1.0, -np.inf]], np.float32)
+    for target in (np.array([0, 0]), np.eye(3, dtype=np.float32)[[0, 0]]):
+        loss, _ = gpu.sparsemax_loss(gpu.asarray(x), gpu.asarray(target))
+        np.testing.assert_allclose(gpu.to_numpy(loss), [0.25, 1.0], rtol=1e-6)
+        np.testing.assert_allclose(REF.sparsemax_loss(x, target)[0], [0.25, 1.0], rtol=1e-6)
+
+
 def test_softmax_extremes(gpu):
     x = np.array([[-np.inf, 0.0, 1.0], [1e4, 1e4 - 1, -1e4], [5.0, 5.0, 5.0]], np.float32)
     for op in ("softmax", "log_softmax", "sparsemax"):

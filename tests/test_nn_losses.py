@@ -165,8 +165,9 @@ def test_sparsemax_loss_closed_forms(backend):
     np.testing.assert_allclose(z.grad.numpy(), F.sparsemax(z).numpy() - [[0.5, 0.5, 0.0]])
 
 
+@pytest.mark.parametrize("labels", [False, True], ids=["indices", "0/1 labels"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_sparsemax_loss_of_a_minus_inf_logit_off_the_target(backend, dtype):
+def test_sparsemax_loss_of_a_minus_inf_logit_off_the_target(backend, dtype, labels):
     # A class with logit −∞ is never in the support: the loss is its limit for a very negative
     # finite logit (closed forms: 1/4 for z = (0, 0, −∞), 1 for (0, 1, −∞), target 0); the
     # reference multiplied 0·(−∞) and gave NaN where the cpu kernel gave these values. A −∞
@@ -175,6 +176,8 @@ def test_sparsemax_loss_of_a_minus_inf_logit_off_the_target(backend, dtype):
     z = xg.tensor([[0.0, 0.0, -inf], [0.0, 1.0, -inf], [0.0, 0.0, -inf], [0.0, nan, 1.0]],
                   dtype=dtype, requires_grad=True)
     target = [0, 0, 2, 0]
+    if labels:  # the same targets as 0/1 rows (their 0·(−∞) gave NaN too)
+        target = np.eye(3, dtype=dtype)[target]
     loss = F.sparsemax_loss(z, target, reduction="none")
     finite = F.sparsemax_loss(xg.tensor(np.nan_to_num(z.numpy(), neginf=-1e15), dtype=dtype),
                               target, reduction="none").numpy()

@@ -252,11 +252,13 @@ struct Sparsemax {
       T t_sum = row_sum<V, T>(k, [&](int64_t i, int c) { return load_n<V>(t + i, c); });
       // max(Σt, 1e-12) keeping a NaN sum NaN, as the reference's maximum does.
       const V q_scale = V::set1(T(1) / (t_sum < T(1e-12) ? T(1e-12) : t_sum)), m = V::set1(th.max);
-      V qz = V::set1(T(0)), qq = qz;
+      const V zero = V::set1(T(0));
+      V qz = zero, qq = zero;
       simd::strips<V>(k, [&](int64_t i, int c) {
         const V q = load_n<V>(t + i, c) * q_scale, z = load_n<V>(x + i, c, th.max) - m;
         store_n(load_n<V>(g + i, c) - q, g + i, c);
-        qz = fma(q, z, qz);
+        // z where q ≠ 0 only: a −∞ logit off the labels adds 0, not 0·(−∞) = NaN
+        qz = fma(q, select(q > zero, z, select(q < zero, z, zero)), qz);
         qq = fma(q, q, qq);
       });
       const T l = -reduce_add(qz) + half_support_energy(th) + T(0.5) * reduce_add(qq);

@@ -83,7 +83,7 @@ sparsemax_loss_kernel(const T* __restrict__ logits, const int64_t* __restrict__ 
       const T z = v - th.max;
       const T p = max_(z - th.tau, T(0));
       const T q = tr ? tr[j] / q_norm : (j == c ? T(1) : T(0));
-      acc.v[0] += q * z;
+      if (q != T(0)) acc.v[0] += q * z;  // a −∞ logit off the target adds 0, not 0·(−∞) = NaN
       if (p > T(0)) acc.v[1] += z * z - th.tau * th.tau;
       acc.v[2] += q * q;
       return valid ? p - q : T(NAN);

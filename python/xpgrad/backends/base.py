@@ -253,7 +253,10 @@ class Backend:
         k = xp.arange(1, z.shape[-1] + 1, dtype=z.dtype)
         cumsum = xp.cumsum(z_sorted, axis=-1)
         support = 1 + k * z_sorted > cumsum
-        k_z = support.sum(axis=-1, keepdims=True)
+        # The support is a prefix of the sorted order; counting only its leading run keeps a
+        # cumsum rounded far down the row (float32, K in the thousands, one huge logit) from
+        # adding spurious members.
+        k_z = xp.cumprod(support, axis=-1).sum(axis=-1, keepdims=True)
         tau = (xp.take_along_axis(cumsum, k_z - 1, axis=-1) - 1) / k_z.astype(z.dtype)
         out = xp.maximum(z - tau, 0)
         return xp.moveaxis(out, -1, axis)
@@ -317,15 +320,18 @@ class Backend:
         else:
             q = target.astype(logits.dtype, copy=False)
             q = q / xp.maximum(q.sum(axis=1, keepdims=True), 1e-12)
-            qz = (q * z).sum(axis=1)
+            # selected where q = 0: a −∞ logit off the labels adds 0, not 0·(−∞) = NaN
+            qz = (q * xp.where(q != 0, z, xp.zeros((), z.dtype))).sum(axis=1)
         p = self.sparsemax(z, axis=1)
         support = p != 0  # p ≥ 0: the support, plus any NaN entry so that a NaN row stays NaN
         zero = xp.zeros((), z.dtype)
         # selected, not multiplied by the support: z = −∞ off the support must add 0, not NaN
-        tau = (xp.where(support, z, zero).sum(axis=1) - 1) / support.sum(axis=1).astype(z.dtype)
+        # (and a huge z off it is not squared)
+        z_support = xp.where(support, z, zero)
+        tau = (z_support.sum(axis=1) - 1) / support.sum(axis=1).astype(z.dtype)
         loss = (
             -qz
-            + 0.5 * xp.where(support, z * z - tau[:, None] ** 2, zero).sum(axis=1)
+            + 0.5 * xp.where(support, z_support * z_support - tau[:, None] ** 2, zero).sum(axis=1)
             + 0.5 * (q * q).sum(axis=1)
         )
         return xp.maximum(loss, 0), p - q
