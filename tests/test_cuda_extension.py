@@ -5,6 +5,7 @@ every keyword it passes is checked against the extension. (GPU results: test_gpu
 """
 
 import os
+import random
 import types
 
 import numpy as np
@@ -127,7 +128,7 @@ def glue():
 
     backend = CudaBackend.__new__(CudaBackend)  # skips the GPU checks of __init__
     backend.xp, backend.kernels, backend.use_tf32 = _fake_cupy(), _cuda, False
-    backend._seeds = np.random.default_rng(0)
+    backend._seeds = random.Random(0)  # as Backend.__init__ makes it
     return backend
 
 
