@@ -135,10 +135,13 @@ def test_adam_step_and_betas_are_checked(method):
     for step in (0, -1, float("nan")):
         with pytest.raises(ValueError, match=f"step must be >= 1, got {float(step)}"):
             call(step)
-    with pytest.raises(ValueError, match=r"beta2 must be in \[0.0, 1.0\], got 2.0"):
+    with pytest.raises(ValueError, match=r"beta2 must be in \[0, 1\), got 2.0"):
         call(1, beta2=2.0)
     with pytest.raises(ValueError, match="beta1 must be in .* got nan"):
         call(1, beta1=float("nan"))
+    for beta in ("beta1", "beta2"):  # 1 divided by 1 − β₁ᵗ = 0: NaN parameters, silently
+        with pytest.raises(ValueError, match=rf"{beta} must be in \[0, 1\), got 1.0"):
+            call(1, **{beta: 1.0})
     assert np.isfinite(call(1)).all()
 
 

@@ -40,12 +40,12 @@ void require_state(const State& s, const char* op, const char* name, const char*
   if (!s) throw py::value_error(std::string(op) + ": " + name + " is required " + why);
 }
 
-// Adam and Adamax count steps from 1 and take betas in [0, 1], as the CUDA binding checks:
+// Adam and Adamax count steps from 1 and take betas in [0, 1), as the CUDA binding checks:
 // step 0 divides the learning rate by 1 − β₁⁰ = 0 and returned inf/NaN parameters silently.
 void check_adam_args(const char* op, double step, double beta1, double beta2) {
   if (!(step >= 1)) throw py::value_error(std::string(op) + ": step must be >= 1, got " + num_str(step));
-  require_range(beta1, 0.0, 1.0, op, "beta1");
-  require_range(beta2, 0.0, 1.0, op, "beta2");
+  require_beta(beta1, op, "beta1");
+  require_beta(beta2, op, "beta2");
 }
 
 void sgd_update(py::array param, py::array grad, State buf, double lr, double momentum, double dampening,

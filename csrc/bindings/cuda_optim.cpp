@@ -32,8 +32,8 @@ void sgd_entry(Ptr param, Ptr grad, Ptr momentum_buffer, int64_t n, const std::s
 AdamArgs adam_args(const char* op, int64_t step, double lr, double beta1, double beta2, double eps,
                    double weight_decay, bool decoupled) {
   if (step < 1) throw py::value_error(std::string(op) + ": step must be >= 1");
-  require_range(beta1, 0.0, 1.0, op, "beta1");
-  require_range(beta2, 0.0, 1.0, op, "beta2");
+  require_beta(beta1, op, "beta1");
+  require_beta(beta2, op, "beta2");
   return {lr, beta1, beta2, eps, weight_decay, 1.0 - std::pow(beta1, double(step)),
           std::sqrt(1.0 - std::pow(beta2, double(step))), decoupled};
 }

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "xpgrad/scalar_checks.h"
+
 namespace xpgrad {
 namespace py = pybind11;
 
@@ -29,17 +31,6 @@ inline std::string shape_str(const py::array& a) { return shape_str(a.shape(), a
 
 inline std::string dtype_str(const py::dtype& d) { return py::str(d).cast<std::string>(); }
 inline std::string dtype_str(const py::array& a) { return dtype_str(a.dtype()); }
-
-// A double as Python prints it (shortest round trip: 1.0000000001, -1e-300, nan): std::to_string
-// would show both of those rejected values as 1.000000 and -0.000000.
-inline std::string num_str(double v) { return py::repr(py::float_(v)).cast<std::string>(); }
-
-// lo <= v <= hi, else ValueError naming the argument (NaN fails too).
-inline void require_range(double v, double lo, double hi, const char* op, const char* name) {
-  if (!(v >= lo && v <= hi))
-    throw py::value_error(std::string(op) + ": " + name + " must be in [" + num_str(lo) + ", " + num_str(hi) +
-                          "], got " + num_str(v));
-}
 
 // float32 or float64, else ValueError naming the argument and its dtype.
 inline DType float_dtype(const py::dtype& d, const char* op, const char* name) {

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "xpgrad/cuda_kernels.h"
+#include "xpgrad/scalar_checks.h"
 
 namespace xpgrad::cuda {
 namespace py = pybind11;
@@ -33,12 +34,6 @@ inline void require_nonnegative(int64_t v, const char* op, const char* name) {
 // A pointer is needed whenever the kernel will touch it (its array is non-empty).
 inline void require_pointer(Ptr p, bool needed, const char* op, const char* name) {
   if (needed && p == 0) throw py::value_error(std::string(op) + ": " + name + " is a null device pointer");
-}
-
-inline void require_range(double v, double lo, double hi, const char* op, const char* name) {
-  if (!(v >= lo && v <= hi))
-    throw py::value_error(std::string(op) + ": " + name + " must be in [" + std::to_string(lo) + ", " +
-                          std::to_string(hi) + "], got " + std::to_string(v));
 }
 
 inline Act parse_activation(const std::string& name, const char* op, bool fusable_only) {
