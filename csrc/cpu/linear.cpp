@@ -18,7 +18,7 @@ template <Activation A, typename T>
 T backprop(T y, T gy) {
   if constexpr (A == Activation::Relu) return y > T(0) ? gy : T(0);
   else if constexpr (A == Activation::Sigmoid) return gy * y * (T(1) - y);
-  else if constexpr (A == Activation::Tanh) return gy * (T(1) - y * y);
+  else if constexpr (A == Activation::Tanh) return gy * ((T(1) - y) * (T(1) + y));  // 1 − y², uncancelled
   else return gy;
 }
 

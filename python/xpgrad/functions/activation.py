@@ -41,7 +41,7 @@ class Tanh(Function):
     def backward(self, gy):
         if creating_graph():
             y = self.inputs[0].tanh()
-            return (gy * (1 - y * y),)
+            return (gy * ((1 - y) * (1 + y)),)
         return (self.backend.tanh_backward(self.saved, gy.data),)
 
 

@@ -84,4 +84,4 @@ def _activation_grad(inputs, gy, activation):
     if activation == "relu":
         return gy * (pre.data > 0)
     y = pre.sigmoid() if activation == "sigmoid" else pre.tanh()
-    return gy * y * (1 - y) if activation == "sigmoid" else gy * (1 - y * y)
+    return gy * y * (1 - y) if activation == "sigmoid" else gy * ((1 - y) * (1 + y))
