@@ -3,6 +3,7 @@ the shipped digits and the synthetic sets. No test reaches the network: download
 a local HTTP server on 127.0.0.1."""
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import gzip
@@ -186,6 +187,34 @@ def test_local_files_found_in_root_or_root_name(tiny, tmp_path, layout):
     (X, y), (Xt, yt) = mnist.load_idx_dataset(spec, root, download=False)
     assert X.shape == (3, 28, 28) and Xt.shape == (2, 28, 28) and y.tolist() == [1, 2, 3] and yt.tolist() == [4, 5]
     assert y.dtype == np.int64
+
+
+def test_decompressed_official_files_are_found_by_their_own_checksums(tiny, tmp_path):
+    # a directory of gunzipped files (torchvision's raw/ holds them so) was reported missing
+    spec, source = tiny
+    root = tmp_path / "root" / "tiny"
+    root.mkdir(parents=True)
+    unpacked_md5 = {}
+    for role, (filename, _) in spec.files.items():
+        data = gzip.decompress((source / filename).read_bytes())
+        write(root / filename.removesuffix(".gz"), data)
+        unpacked_md5[role] = hashlib.md5(data).hexdigest()
+    spec = dataclasses.replace(spec, unpacked_md5=unpacked_md5)
+    (X, y), (Xt, yt) = mnist.load_idx_dataset(spec, tmp_path / "root", download=False)
+    assert X.shape == (3, 28, 28) and y.tolist() == [1, 2, 3] and yt.tolist() == [4, 5]
+    write(root / "train-labels", b"corrupt")
+    with pytest.raises(FileNotFoundError, match=r"missing files train-labels.gz(.|\n)*wrong MD5(.|\n)*train-labels"):
+        mnist.load_idx_dataset(spec, tmp_path / "root", download=False)
+
+
+def test_the_shipped_checksums_of_the_decompressed_files_are_the_official_files(tmp_path):
+    data = os.environ.get("XPGRAD_DATA")
+    if not data or not os.path.isfile(os.path.join(data, "mnist", "train-labels-idx1-ubyte.gz")):
+        pytest.skip("needs the MNIST / Fashion-MNIST files in $XPGRAD_DATA")
+    for spec in (mnist.MNIST, mnist.FASHION_MNIST):
+        for role, (filename, _) in spec.files.items():
+            with gzip.open(os.path.join(data, spec.name, filename)) as f:
+                assert hashlib.md5(f.read()).hexdigest() == spec.unpacked_md5[role], (spec.name, role)
 
 
 def test_missing_files_without_download_name_files_directory_and_env(tiny, tmp_path):

@@ -25,11 +25,14 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
 
 @dataclass(frozen=True)
 class IdxDataset:
-    """Where an IDX image-classification set lives: its folder name, files, MD5s and mirrors."""
+    """Where an IDX image-classification set lives: its folder name, files, MD5s and mirrors.
+    ``unpacked_md5``: role -> MD5 of the file gunzipped (its name without ".gz"), so that a
+    directory of decompressed official files (gunzip's output, torchvision's raw/) is found too."""
 
     name: str
     files: dict[str, tuple[str, str]]  # role -> (file name, official MD5)
     mirrors: list[str] = field(default_factory=list)
+    unpacked_md5: dict[str, str] = field(default_factory=dict)
 
 
 MNIST = IdxDataset(
@@ -42,6 +45,12 @@ MNIST = IdxDataset(
     },
     mirrors=["https://ossci-datasets.s3.amazonaws.com/mnist/",
              "http://yann.lecun.com/exdb/mnist/"],
+    unpacked_md5={
+        "train_images": "6bbc9ace898e44ae57da46a324031adb",
+        "train_labels": "a25bea736e30d166cdddb491f175f624",
+        "test_images": "2646ac647ad5339dbf082846283269ea",
+        "test_labels": "27ae3e4e09519cfbb04c329615203637",
+    },
 )
 
 FASHION_MNIST = IdxDataset(
@@ -53,6 +62,12 @@ FASHION_MNIST = IdxDataset(
         "test_labels": ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
     },
     mirrors=["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
+    unpacked_md5={
+        "train_images": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train_labels": "9018921c3c673c538a1fc5bad174d6f9",
+        "test_images": "8181f5470baa50b63fa0f6fddb340f0a",
+        "test_labels": "15d484375f8d13e6eb1aabb0c3f46965",
+    },
 )
 
 
@@ -64,15 +79,21 @@ def data_root(root: str | os.PathLike | None = None) -> str:
                                                          "xpgrad")
 
 
-def _find(spec: IdxDataset, root: str, filename: str, md5: str) -> tuple[str | None, list[str]]:
-    """The first verified copy of ``filename`` in root/<name>/ or root; and the bad copies seen."""
+def _find(spec: IdxDataset, root: str, role: str) -> tuple[str | None, list[str]]:
+    """The first verified copy of role's file in root/<name>/ or root, gzipped or (when its
+    unpacked MD5 is known) decompressed; and the bad copies seen."""
+    filename, md5 = spec.files[role]
+    candidates = [(filename, md5)]
+    if role in spec.unpacked_md5 and filename.endswith(".gz"):
+        candidates.append((filename[:-3], spec.unpacked_md5[role]))
     bad = []
     for directory in (os.path.join(root, spec.name), root):
-        path = os.path.join(directory, filename)
-        if os.path.isfile(path):
-            if md5sum(path) == md5:
-                return path, bad
-            bad.append(path)
+        for name, expected in candidates:
+            path = os.path.join(directory, name)
+            if os.path.isfile(path):
+                if md5sum(path) == expected:
+                    return path, bad
+                bad.append(path)
     return None, bad
 
 
@@ -80,13 +101,13 @@ def _missing_message(spec: IdxDataset, root: str, paths: dict[str, str | None],
                      bad_copies: list[str]) -> str:
     """What is missing now (``paths[role]`` None) and where it was looked for."""
     missing = [filename for role, (filename, _) in spec.files.items() if paths[role] is None]
-    bad = [path for path in bad_copies if os.path.basename(path) in missing]
+    bad = [path for path in bad_copies if {os.path.basename(path), os.path.basename(path) + ".gz"} & set(missing)]
     lines = [f"{spec.name}: missing files {', '.join(missing)}",
              f"looked in {os.path.join(root, spec.name)} and {root}"]
     if bad:
         lines.append("files with the right name but the wrong MD5 checksum (corrupt, incomplete, "
                      "or another data set's file of the same name): " + ", ".join(bad))
-    lines.append("put the official files there, point the XPGRAD_DATA environment variable at "
+    lines.append("put the official files there (gzipped or not), point the XPGRAD_DATA environment variable at "
                  "a directory holding them, or call with download=True while online")
     return "\n".join(lines)
 
@@ -104,8 +125,8 @@ def load_idx_dataset(spec: IdxDataset, root: str | os.PathLike | None = None,
     """
     root = data_root(root)
     paths, bad_copies = {}, []
-    for role, (filename, md5) in spec.files.items():
-        paths[role], bad = _find(spec, root, filename, md5)
+    for role in spec.files:
+        paths[role], bad = _find(spec, root, role)
         bad_copies += bad
     if None in paths.values() and not download:
         raise FileNotFoundError(_missing_message(spec, root, paths, bad_copies))
