@@ -362,3 +362,18 @@ def test_optimizer_state_follows_its_parameters_to_another_backend():
     model(x.to("cpu")).sum().backward()
     opt.step()
     assert {buffer.backend for buffer in opt.state[model.weight].values() if isinstance(buffer, xg.Tensor)} == {"cpu"}
+
+
+def test_summary_rows_add_up_to_the_total():
+    class Scaled(nn.Module):  # parameters of its own beside a child's
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter(xg.ones(1))
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x) * self.scale
+
+    table = Scaled().summary(input_shape=(2,))
+    counts = [int(line.split()[-1]) for line in table.splitlines() if line.startswith(("scaled", "lin"))]
+    assert counts == [1, 6] and "Total params: 7" in table

@@ -7,10 +7,11 @@ from ..creation import zeros
 from .module import Module
 
 
-def count_parameters(module: Module) -> tuple[int, int]:
-    """(trainable, frozen) numbers of scalars in the module's parameters."""
+def count_parameters(module: Module, recurse: bool = True) -> tuple[int, int]:
+    """(trainable, frozen) numbers of scalars in the module's parameters (its own alone without
+    ``recurse``)."""
     trainable = frozen = 0
-    for param in module.parameters():
+    for param in module.parameters(recurse=recurse):
         if param.requires_grad:
             trainable += param.size
         else:
@@ -41,17 +42,19 @@ def _format_shape(shape) -> str:
 
 
 def summary_table(model: Module, input_shape: tuple[int, ...] | None = None) -> str:
-    """Rows for the leaf layers (those without sub-modules), then the parameter totals."""
+    """Rows for the leaf layers (those without sub-modules) and for any other module that holds
+    parameters of its own (counted alone), so that the rows add up to the total; then the
+    parameter totals. A layer used in several places is one row, as its parameters count once."""
     if input_shape is not None:
         record_output_shapes(model, tuple(input_shape))
     layers = [
         (name or type(model).__name__.lower(), module)
         for name, module in model.named_modules()
-        if next(module.children(), None) is None
+        if next(module.children(), None) is None or next(module.parameters(recurse=False), None) is not None
     ]
     rows = []
     for name, layer in layers:
-        trainable, frozen = count_parameters(layer)
+        trainable, frozen = count_parameters(layer, recurse=False)
         rows.append(
             (
                 f"{name} ({type(layer).__name__})",
