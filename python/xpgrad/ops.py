@@ -157,10 +157,10 @@ def where(condition, a, b):
     """Elementwise ``a if condition else b``; the gradient flows to the chosen side. A boolean
     Tensor condition is an input of the op: writing it between the op and backward raises, as
     in PyTorch."""
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two scalars or arrays: the
-        # values as xg.tensor makes them (float32 for floats), beside a Tensor condition
-        backend = condition.backend_obj if isinstance(condition, Tensor) else None
-        a = Tensor(a, backend=backend)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        # two scalars or arrays: a made as xg.tensor makes it (float32 for a float), on the
+        # condition's backend; b follows a below
+        a = Tensor(a, backend=condition.backend_obj if isinstance(condition, Tensor) else None)
     a = a if isinstance(a, Tensor) else lift(a, b)
     b = lift(b, a)
     cond = lift(condition, a)
