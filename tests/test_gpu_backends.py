@@ -223,6 +223,25 @@ def test_softmax_extremes(gpu):
         same(gpu, got, want, np.float32)
 
 
+@pytest.mark.parametrize("k", [3, 64, 5000])  # a few threads, a warp, a block per row
+def test_non_finite_rows_are_nan_as_the_reference(gpu, k):
+    # the sparsemax threshold skipped NaN (fmax) and its output clamp turned NaN into 0: a row
+    # [nan, 1, 2] came out [0, 0, 1], rows of ±inf all zeros; relu(NaN) was 0
+    rows = np.zeros((4, k), np.float32)
+    rows[:, 1:] = np.linspace(-1, 1, k - 1)
+    rows[0, 0], rows[1, 0], rows[2, :], rows[3, 0] = np.nan, np.inf, -np.inf, 1.0
+    with np.errstate(invalid="ignore"):
+        for op in ("softmax", "log_softmax", "sparsemax"):
+            got, want = run_both(gpu, op, rows)
+            np.testing.assert_array_equal(np.isnan(gpu.to_numpy(got)), np.isnan(want), err_msg=op)
+        loss, _ = gpu.sparsemax_loss(gpu.asarray(rows), gpu.asarray(np.zeros(4, np.int64)))
+        np.testing.assert_array_equal(np.isnan(gpu.to_numpy(loss)), np.isnan(REF.sparsemax_loss(rows, np.zeros(4, np.int64))[0]))
+    x = np.array([np.nan, -1.0, 2.0, -0.0], np.float32)
+    same(gpu, gpu.relu(gpu.asarray(x)), REF.relu(x), np.float32)
+    y = gpu.linear(gpu.asarray(x[None, :2]), gpu.asarray(np.eye(2, dtype=np.float32)), None, "relu")
+    same(gpu, y, REF.linear(x[None, :2], np.eye(2, dtype=np.float32), None, "relu"), np.float32)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("rows,k", [(0, 4), (1, 1), (9, 10), (33, 1000), (3, 3000)])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])

@@ -43,7 +43,7 @@ template <typename T> __device__ __forceinline__ T sigmoid_(T x) {
 // The fusable activations of a linear epilogue, and their derivative from the output y.
 template <typename T> __device__ __forceinline__ T activate(T v, Act act) {
   switch (act) {
-    case Act::Relu: return v > T(0) ? v : T(0);
+    case Act::Relu: return max_keep_nan(v, T(0));  // NaN passes, as numpy.maximum
     case Act::Sigmoid: return sigmoid_(v);
     case Act::Tanh: return tanh_(v);
     default: return v;
@@ -95,6 +95,15 @@ template <typename T, int N> struct MaxOp {
   __device__ Acc<T, N> operator()(Acc<T, N> a, const Acc<T, N>& b) const {
 #pragma unroll
     for (int i = 0; i < N; ++i) a.v[i] = max_(a.v[i], b.v[i]);
+    return a;
+  }
+};
+
+// The max that a NaN wins (numpy.max): for sparsemax, whose threshold would otherwise skip it.
+template <typename T, int N> struct MaxKeepNanOp {
+  __device__ Acc<T, N> operator()(Acc<T, N> a, const Acc<T, N>& b) const {
+#pragma unroll
+    for (int i = 0; i < N; ++i) a.v[i] = max_keep_nan(a.v[i], b.v[i]);
     return a;
   }
 };

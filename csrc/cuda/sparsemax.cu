@@ -14,7 +14,7 @@ template <typename T> struct Threshold {
 };
 
 template <typename T, typename RowT> __device__ Threshold<T> sparsemax_threshold(const RowT& row) {
-  const T xmax = row.max();
+  const T xmax = row.max_keep_nan();  // a NaN makes z, τ and the whole row NaN, as the reference
   T tau = T(-1), support = T(row.size()) + T(1);
   for (;;) {  // the support size strictly decreases until it is stable (NaN rows: at once)
     const Acc<T, 2> s = row.template sums<2>([=](int64_t, T v) {
@@ -40,7 +40,7 @@ sparsemax_forward_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t row
     const int64_t at = slot.row * k;
     const Row<T, S, 1> row({x + at}, slot.k(rows, k), slot.lane, vec, &scratch);
     const Threshold<T> th = sparsemax_threshold<T>(row);
-    row.write(y + at, [=](int64_t, T v) { return max_(v - th.max - th.tau, T(0)); });
+    row.write(y + at, [=](int64_t, T v) { return max_keep_nan(v - th.max - th.tau, T(0)); });
   }
 }
 
@@ -81,7 +81,7 @@ sparsemax_loss_kernel(const T* __restrict__ logits, const int64_t* __restrict__ 
     Acc<T, 3> acc{{T(0), T(0), T(0)}};  // q·z, Σ_S (z² − τ²), ‖q‖²
     row.write(grad + at, [&](int64_t j, T v) {
       const T z = v - th.max;
-      const T p = max_(z - th.tau, T(0));
+      const T p = max_keep_nan(z - th.tau, T(0));
       const T q = tr ? tr[j] / q_norm : (j == c ? T(1) : T(0));
       if (q != T(0)) acc.v[0] += q * z;  // a −∞ logit off the target adds 0, not 0·(−∞) = NaN
       if (p > T(0)) acc.v[1] += z * z - th.tau * th.tau;
