@@ -110,7 +110,7 @@ cudaError_t dispatch_tiles(int64_t m, int64_t n, int64_t k, const T* a, int64_t 
                            int64_t ldb, T* c, const T* bias, Act act, bool tf32,
                            cudaStream_t stream) {
   if constexpr (std::is_same_v<T, float>) {
-    if (tf32 && device_attribute(cudaDevAttrComputeCapabilityMajor) >= 8)
+    if (tf32 && tf32_built_for_device())
       return gemm_tf32(TA, TB, m, n, k, a, lda, b, ldb, c, bias, act, stream);
     if (gemm_use_big_tiles(m, n, device_attribute(cudaDevAttrMultiProcessorCount)))
       return launch_simt<T, BigFloat, TA, TB>(m, n, k, a, lda, b, ldb, c, bias, act, stream);

@@ -3,6 +3,8 @@
 // accumulate in fp32.
 #include <mma.h>
 
+#include <atomic>
+
 #include "gemm_tiles.cuh"
 
 namespace xpgrad::cuda::gemm_detail {
@@ -74,7 +76,7 @@ gemm_tf32_kernel(int64_t m, int64_t n, int64_t k, const float* __restrict__ a, i
     __syncthreads();  // cs is rewritten by the next tile
   }
 #else
-  __trap();  // never launched: the host checks the compute capability first
+  __trap();  // never launched: the host checks what the kernel was built for (tf32_built_for_device)
 #endif
 }
 
@@ -89,6 +91,20 @@ cudaError_t launch_tf32(int64_t m, int64_t n, int64_t k, const float* a, int64_t
 }
 
 }  // namespace
+
+bool tf32_built_for_device() {
+  // Per device: 0 not asked yet, 1 yes, 2 no (more devices than slots are asked every time).
+  static std::atomic<int> known[64];
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return false;
+  if (dev >= 0 && dev < 64 && known[dev].load(std::memory_order_relaxed) != 0)
+    return known[dev].load(std::memory_order_relaxed) == 1;
+  cudaFuncAttributes attr{};
+  const bool ok = cudaFuncGetAttributes(&attr, gemm_tf32_kernel<false, false>) == cudaSuccess && attr.ptxVersion >= 80;
+  (void)cudaGetLastError();  // no image for this device: not an error of the caller's next launch
+  if (dev >= 0 && dev < 64) known[dev].store(ok ? 1 : 2, std::memory_order_relaxed);
+  return ok;
+}
 
 cudaError_t gemm_tf32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                       int64_t lda, const float* b, int64_t ldb, float* c, const float* bias, Act act,

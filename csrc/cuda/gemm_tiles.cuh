@@ -47,6 +47,11 @@ __device__ __forceinline__ void store_output(T* c, int64_t n, int64_t row, int64
   c[row * n + col] = activate(v, act);
 }
 
+// Whether the current device runs the TF32 kernel built for sm_80 or newer: a build for older
+// architectures only (CUDAARCHS=75) runs on an A100/H100 from PTX JIT-compiled for compute_75,
+// whose kernel body is a trap that would leave the process's CUDA context unusable.
+bool tf32_built_for_device();
+
 // TF32 tensor-core GEMM (gemm_tf32.cu), same contract as gemm(); float only, sm_80+.
 cudaError_t gemm_tf32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                       int64_t lda, const float* b, int64_t ldb, float* c, const float* bias, Act act,

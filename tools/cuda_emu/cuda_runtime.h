@@ -46,6 +46,7 @@ struct cudaPointerAttributes {
 };
 struct cudaFuncAttributes {
   int numRegs;
+  int ptxVersion;
 };
 
 namespace emu {
@@ -136,4 +137,8 @@ inline cudaError_t cudaPointerGetAttributes(cudaPointerAttributes* a, const void
   a->device = 0;
   return cudaSuccess;
 }
-template <typename K> cudaError_t cudaFuncGetAttributes(cudaFuncAttributes*, K) { return cudaSuccess; }
+// Kernels built as for sm_80 (build.py compiles the TF32 file with __CUDA_ARCH__ = 800).
+template <typename K> cudaError_t cudaFuncGetAttributes(cudaFuncAttributes* a, K) {
+  a->ptxVersion = 80;
+  return cudaSuccess;
+}
