@@ -53,19 +53,44 @@ inline void check_cuda(cudaError_t err, const char* op) {
   if (err != cudaSuccess) throw std::runtime_error(std::string(op) + ": CUDA error: " + cudaGetErrorString(err));
 }
 
-// Release the GIL, make the pointer's device current (CuPy may be on another one), run the
-// launches (a callable returning cudaError_t) and turn a failure into RuntimeError.
+// Makes `device` current for its lifetime and then the one that was (-1: leaves it alone), so
+// that a launch on another device does not move the caller's CuPy allocations there.
+class DeviceScope {
+ public:
+  DeviceScope(int device, const char* op) {
+    if (device < 0 || cudaGetDevice(&previous_) != cudaSuccess || previous_ == device) {
+      (void)cudaGetLastError();
+      previous_ = -1;
+      return;
+    }
+    check_cuda(cudaSetDevice(device), op);
+  }
+  ~DeviceScope() {
+    if (previous_ >= 0) (void)cudaSetDevice(previous_);
+  }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int previous_ = -1;
+};
+
+// The device holding `device_ptr`, or -1 (null, a host pointer, no driver: the launch reports it).
+inline int device_of(Ptr device_ptr) {
+  cudaPointerAttributes attr{};
+  if (device_ptr != 0 && cudaPointerGetAttributes(&attr, reinterpret_cast<const void*>(device_ptr)) == cudaSuccess &&
+      (attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged))
+    return attr.device;
+  (void)cudaGetLastError();
+  return -1;
+}
+
+// Release the GIL, make the pointer's device current for the launches (CuPy may be on another
+// one; the caller's device is current again afterwards), run them (a callable returning
+// cudaError_t) and turn a failure into RuntimeError.
 template <typename Launch> void run_on_device(const char* op, Ptr device_ptr, Launch&& launch) {
   py::gil_scoped_release release;
-  if (device_ptr != 0) {
-    cudaPointerAttributes attr{};
-    if (cudaPointerGetAttributes(&attr, reinterpret_cast<const void*>(device_ptr)) == cudaSuccess &&
-        (attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged)) {
-      check_cuda(cudaSetDevice(attr.device), op);
-    } else {
-      (void)cudaGetLastError();  // a host pointer or no driver: let the launch report it
-    }
-  }
+  const DeviceScope scope(device_of(device_ptr), op);
   check_cuda(launch(), op);
 }
 
