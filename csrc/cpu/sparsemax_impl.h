@@ -253,15 +253,18 @@ struct Sparsemax {
       // max(Σt, 1e-12) keeping a NaN sum NaN, as the reference's maximum does.
       const V q_scale = V::set1(T(1) / (t_sum < T(1e-12) ? T(1e-12) : t_sum)), m = V::set1(th.max);
       const V zero = V::set1(T(0));
-      V qz = zero, qq = zero;
-      simd::strips<V>(k, [&](int64_t i, int c) {
+      // Σ q·z and Σ q² by row_sum (blocked, as cross-entropy's sums), the gradient stored on the
+      // way; z taken where q ≠ 0 only: a −∞ logit off the labels adds 0, not 0·(−∞) = NaN.
+      const T qz = row_sum<V, T>(k, [&](int64_t i, int c) {
         const V q = load_n<V>(t + i, c) * q_scale, z = load_n<V>(x + i, c, th.max) - m;
         store_n(load_n<V>(g + i, c) - q, g + i, c);
-        // z where q ≠ 0 only: a −∞ logit off the labels adds 0, not 0·(−∞) = NaN
-        qz = fma(q, select(q > zero, z, select(q < zero, z, zero)), qz);
-        qq = fma(q, q, qq);
+        return q * select(q > zero, z, select(q < zero, z, zero));
       });
-      const T l = -reduce_add(qz) + half_support_energy(th) + T(0.5) * reduce_add(qq);
+      const T qq = row_sum<V, T>(k, [&](int64_t i, int c) {
+        const V q = load_n<V>(t + i, c) * q_scale;
+        return q * q;
+      });
+      const T l = -qz + half_support_energy(th) + T(0.5) * qq;
       loss[r] = clamp_loss(l);
     });
   }
