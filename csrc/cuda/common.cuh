@@ -91,19 +91,12 @@ template <typename T, int N> struct SumOp {
   }
 };
 
-template <typename T, int N> struct MaxOp {
+// Elementwise max; with KeepNan a NaN wins (numpy.max), as sparsemax's threshold needs,
+// otherwise NaNs are skipped (fmax).
+template <typename T, int N, bool KeepNan = false> struct MaxOp {
   __device__ Acc<T, N> operator()(Acc<T, N> a, const Acc<T, N>& b) const {
 #pragma unroll
-    for (int i = 0; i < N; ++i) a.v[i] = max_(a.v[i], b.v[i]);
-    return a;
-  }
-};
-
-// The max that a NaN wins (numpy.max): for sparsemax, whose threshold would otherwise skip it.
-template <typename T, int N> struct MaxKeepNanOp {
-  __device__ Acc<T, N> operator()(Acc<T, N> a, const Acc<T, N>& b) const {
-#pragma unroll
-    for (int i = 0; i < N; ++i) a.v[i] = max_keep_nan(a.v[i], b.v[i]);
+    for (int i = 0; i < N; ++i) a.v[i] = KeepNan ? max_keep_nan(a.v[i], b.v[i]) : max_(a.v[i], b.v[i]);
     return a;
   }
 };

@@ -97,8 +97,8 @@ bool tf32_built_for_device() {
   static std::atomic<int> known[64];
   int dev = 0;
   if (cudaGetDevice(&dev) != cudaSuccess) return false;
-  if (dev >= 0 && dev < 64 && known[dev].load(std::memory_order_relaxed) != 0)
-    return known[dev].load(std::memory_order_relaxed) == 1;
+  const int seen = dev >= 0 && dev < 64 ? known[dev].load(std::memory_order_relaxed) : 0;
+  if (seen != 0) return seen == 1;
   cudaFuncAttributes attr{};
   const bool ok = cudaFuncGetAttributes(&attr, gemm_tf32_kernel<false, false>) == cudaSuccess && attr.ptxVersion >= 80;
   (void)cudaGetLastError();  // no image for this device: not an error of the caller's next launch

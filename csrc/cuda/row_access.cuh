@@ -85,7 +85,7 @@ template <typename T, typename S, typename Derived> class RowPasses {
     return max([](int64_t, T v) { return v; });
   }
   __device__ T max_keep_nan() const {  // of the (single) row's values, NaN if any is
-    return fold(neg_inf<T>(), MaxKeepNanOp<T, 1>{}, [](int64_t, T v) { return v; });
+    return fold(neg_inf<T>(), MaxOp<T, 1, true>{}, [](int64_t, T v) { return v; });
   }
   template <typename F> __device__ T sum(const F& f) const { return fold(T(0), SumOp<T, 1>{}, f); }
   // N sums at once: f returns Acc<T, N>.
