@@ -21,14 +21,6 @@ def _takes_activation(layer: Module, x) -> bool:
     return (type(layer) is Linear and x.ndim == 2) or type(layer) is Conv2d
 
 
-def _layer(layer) -> Module:
-    """``layer`` if it is a Module; a function (F.relu) or anything else would otherwise be kept
-    as a plain attribute and silently left out of the model."""
-    if not isinstance(layer, Module):
-        raise TypeError(f"Sequential: {layer!r} is not a Module subclass (wrap a function in a Module, e.g. nn.ReLU())")
-    return layer
-
-
 class Sequential(Module):
     """``Sequential(l1, l2, ...)`` or ``Sequential(OrderedDict(name=layer, ...))``: y = lₙ(…l₁(x)).
 
@@ -41,10 +33,10 @@ class Sequential(Module):
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], OrderedDict):
             for name, layer in layers[0].items():
-                self.add_module(name, _layer(layer))
+                self.add_module(name, layer)
         else:
             for index, layer in enumerate(layers):
-                self.add_module(str(index), _layer(layer))
+                self.add_module(str(index), layer)
 
     def append(self, layer: Module) -> Sequential:
         """Add ``layer`` at the end, named by the first free index from len(self) (a slice keeps
@@ -52,7 +44,7 @@ class Sequential(Module):
         index = len(self._modules)
         while str(index) in self._modules:
             index += 1
-        self.add_module(str(index), _layer(layer))
+        self.add_module(str(index), layer)
         return self
 
     def __len__(self) -> int:

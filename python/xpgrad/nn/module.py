@@ -121,8 +121,8 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a sub-module under ``name`` (as assigning the attribute; None declares an absent
         one)."""
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if module is not None and not isinstance(module, Module):  # (Sequential(F.relu) would drop it)
+            raise TypeError(f"{module!r} is not a Module subclass (wrap a function in a Module, e.g. nn.ReLU())")
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
         self.__dict__.pop(name, None)
@@ -214,7 +214,7 @@ class Module:
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self) -> Module:
