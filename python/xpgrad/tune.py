@@ -17,6 +17,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .counts import as_count
+
 
 class Trial(NamedTuple):
     """One evaluated point of the search space."""
@@ -97,8 +99,7 @@ def random_search(build_and_score: Callable[..., Any], space: Mapping[str, Any],
     ``numpy.random.default_rng(seed)``, so a seed reproduces them.
     Returns ``(trials best first, best params)``.
     """
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
+    n_trials = as_count(n_trials, "n_trials", 1)
     rng = np.random.default_rng(seed)
     space = {name: _space_entry(name, spec) for name, spec in space.items()}
     candidates = ({name: _sample(spec, rng) for name, spec in space.items()}

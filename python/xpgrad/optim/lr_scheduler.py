@@ -12,22 +12,12 @@ group's initial rate η₀ and the step count t (``last_epoch``), as PyTorch's d
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..counts import as_count
 from .optimizer import Optimizer
 
-
-def _positive_int(value, name: str) -> int:
-    """``value`` as an int >= 1 (NumPy integers too, as a search space yields them)."""
-    try:
-        number = operator.index(value)
-    except TypeError:
-        number = 0
-    if number < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return number
 
 class _Scheduler:
     """What every schedule shares: the optimizer, the last rates set, and checkpointing."""
@@ -109,7 +99,7 @@ class StepLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        self.step_size = _positive_int(step_size, "step_size")
+        self.step_size = as_count(step_size, "step_size", 1)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -175,8 +165,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         eta_min: float = 0.0,
         last_epoch: int = -1,
     ) -> None:
-        self.T_0 = _positive_int(T_0, "T_0")
-        self.T_mult = _positive_int(T_mult, "T_mult")
+        self.T_0 = as_count(T_0, "T_0", 1)
+        self.T_mult = as_count(T_mult, "T_mult", 1)
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 

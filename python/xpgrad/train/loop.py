@@ -6,10 +6,10 @@ regularizer), backward, optimizer step. Then validation, the scheduler, and the 
 
 from __future__ import annotations
 
-import operator
 import time
 
 from ..autograd import no_grad
+from ..counts import as_count
 from ..creation import zeros
 from ..ops import concatenate
 from .callbacks import FitState
@@ -54,17 +54,6 @@ def _is_plateau(scheduler) -> bool:
     return isinstance(scheduler, ReduceLROnPlateau)
 
 
-def _count(value, name: str) -> int:
-    """``value`` as an int >= 0 (NumPy integers too), or ValueError naming it."""
-    try:
-        count = operator.index(value)
-    except TypeError:
-        count = -1
-    if count < 0:
-        raise ValueError(f"fit: {name} must be an int >= 0, got {value!r}")
-    return count
-
-
 def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy",), callbacks=(),
         scheduler=None, regularizer=None, progress=True, batch_size=32, seed=None,
         initial_epoch=None) -> History:
@@ -81,8 +70,8 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     DataLoader keeps its own epoch count, so consecutive ``fit`` calls see new shuffles.
     Training or validation data without targets (y=None) or batches is a ValueError.
     """
-    epochs = _count(epochs, "epochs")
-    initial_epoch = None if initial_epoch is None else _count(initial_epoch, "initial_epoch")
+    epochs = as_count(epochs, "fit: epochs")
+    initial_epoch = None if initial_epoch is None else as_count(initial_epoch, "fit: initial_epoch")
     train_loader = _labelled_loader(train, batch_size, True, "training data", seed)
     if initial_epoch is None:
         initial_epoch = 0

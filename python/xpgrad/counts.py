@@ -1,0 +1,18 @@
+"""A count argument (epochs, step sizes, trials) checked once, the same way everywhere."""
+
+from __future__ import annotations
+
+import operator
+
+
+def as_count(value, name: str, minimum: int = 0) -> int:
+    """``value`` as an int >= ``minimum`` (NumPy integers too, as search spaces yield them; not a
+    float or a bool), else ValueError naming ``name`` and the value."""
+    try:
+        count = None if isinstance(value, bool) else operator.index(value)
+    except TypeError:
+        count = None
+    if count is None or count < minimum:
+        wanted = "a positive integer" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    return count
