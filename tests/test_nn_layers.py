@@ -34,6 +34,9 @@ def layers_and_inputs():
         "sparsemax": (lambda: nn.Sparsemax(), (4, 3)),
         "batchnorm": (lambda: nn.BatchNorm1d(3), (6, 3)),
         "batchnorm_3d": (lambda: nn.BatchNorm1d(3), (4, 3, 2)),
+        "batchnorm_2d": (lambda: nn.BatchNorm2d(2), (2, 2, 3, 2)),
+        "batchnorm_batch_statistics_only": (lambda: nn.BatchNorm2d(2, track_running_stats=False).eval(),
+                                            (2, 2, 2, 2)),
         "conv2d": (lambda: nn.Conv2d(2, 3, 3, padding=1), (2, 2, 4, 4)),
         "conv2d_strided": (lambda: nn.Conv2d(2, 2, (2, 3), stride=2), (1, 2, 5, 6)),
         "fused_conv2d_tanh": (lambda: nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.Tanh()), (2, 2, 4, 4)),
@@ -174,6 +177,73 @@ def test_batchnorm_running_statistics_match_pytorch(backend):
         rtol=1e-4,
         atol=1e-5,
     )
+
+
+@pytest.mark.parametrize("momentum", [0.3, None], ids=["momentum", "cumulative"])
+@pytest.mark.parametrize("track_running_stats", [True, False])
+@pytest.mark.parametrize("dims", [1, 2])
+def test_batchnorm_layers_match_pytorch(backend, dims, momentum, track_running_stats):
+    """Outputs, input and parameter gradients, running statistics and the batch counter over
+    several training batches, then evaluation; momentum=None is the cumulative average."""
+    torch = pytest.importorskip("torch")
+    shape = (6, 3) if dims == 1 else (4, 3, 5, 2)
+    options = dict(momentum=momentum, track_running_stats=track_running_stats)
+    ours = (nn.BatchNorm1d if dims == 1 else nn.BatchNorm2d)(3, dtype="float64", **options)
+    theirs = (torch.nn.BatchNorm1d if dims == 1 else torch.nn.BatchNorm2d)(3, dtype=torch.float64, **options)
+    rng = np.random.default_rng(0)
+    for step in range(4):
+        batch = rng.normal(step, 1 + step, shape)
+        x, x_t = xg.tensor(batch, dtype="float64", requires_grad=True), torch.tensor(batch, requires_grad=True)
+        y, y_t = ours(x), theirs(x_t)
+        (y * y * y).sum().backward()
+        (y_t**3).sum().backward()
+        np.testing.assert_allclose(y.numpy(), y_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), x_t.grad.numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-9)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for name, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[name].numpy(), value.numpy(), rtol=1e-12)
+    ours.eval()
+    theirs.eval()
+    test = rng.normal(2, 3, shape)
+    np.testing.assert_allclose(
+        ours(xg.tensor(test, dtype="float64")).numpy(), theirs(torch.tensor(test)).detach().numpy(),
+        rtol=1e-10, atol=1e-12,
+    )
+
+
+def test_batchnorm_cumulative_average_closed_form(backend):
+    bn = nn.BatchNorm1d(1, momentum=None)
+    for batch in ([[1.0], [3.0]], [[5.0], [9.0]]):  # means 2 and 7, unbiased variances 2 and 8
+        bn(xg.tensor(batch))
+    assert bn.running_mean.tolist() == [4.5] and bn.running_var.tolist() == [5.0]
+    assert bn.num_batches_tracked.item() == 2
+
+
+def test_batchnorm_counts_only_the_batches_it_accepts(backend):
+    bn = nn.BatchNorm1d(3, momentum=None)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        bn(xg.ones(1, 3))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(3\) expects input \(N, 3\) or \(N, 3, L\)"):
+        bn(xg.ones(2, 4))
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(3\) expects input \(N, 3, H, W\), got \(2, 3\)"):
+        nn.BatchNorm2d(3)(xg.ones(2, 3))
+    assert bn.num_batches_tracked.item() == 0 and bn.running_mean.tolist() == [0.0] * 3
+    bn.eval()(xg.ones(2, 3))
+    assert bn.num_batches_tracked.item() == 0  # evaluation does not count
+
+
+def test_batchnorm_loads_checkpoints_without_the_batch_counter_and_pytorch_state_dicts(backend):
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    old = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    assert model.load_state_dict(old) == ([], [])  # saved before BatchNorm counted its batches
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.BatchNorm1d(3)  # (Linear's weight is (in, out) here, PyTorch's (out, in))
+    theirs(torch.randn(4, 3))
+    model[1].load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    assert model[1].num_batches_tracked.item() == 1
+    np.testing.assert_allclose(model[1].running_var.numpy(), theirs.running_var.numpy(), rtol=1e-6)
 
 
 def test_batchnorm_running_statistics_closed_form(backend):
@@ -328,9 +398,10 @@ def test_initialisation_is_reproducible_and_layers_default_to_glorot(backend):
         lambda dtype: nn.Conv2d(2, 3, 3, dtype=dtype),
         lambda dtype: nn.PReLU(3, dtype=dtype),
         lambda dtype: nn.BatchNorm1d(3, dtype=dtype),
+        lambda dtype: nn.BatchNorm2d(3, dtype=dtype),
         lambda dtype: nn.Maxout(3, 2, pieces=2, dtype=dtype),
     ],
-    ids=["linear", "conv2d", "prelu", "batchnorm", "maxout"],
+    ids=["linear", "conv2d", "prelu", "batchnorm", "batchnorm2d", "maxout"],
 )
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_layers_create_parameters_and_buffers_of_the_given_dtype(backend, make, dtype):
@@ -340,6 +411,8 @@ def test_layers_create_parameters_and_buffers_of_the_given_dtype(backend, make, 
         warnings.simplefilter("error")  # no "overflow in cast" from uninitialised memory
         module = make(dtype)
     state = module.state_dict()
+    counters = {k: state.pop(k) for k in list(state) if k.endswith("num_batches_tracked")}
+    assert all(t.dtype == np.int64 for t in counters.values())  # as PyTorch's
     assert state and all(t.dtype == np.dtype(dtype) for t in state.values()), {
         k: t.dtype for k, t in state.items()
     }

@@ -31,13 +31,14 @@ from .loss import (
     SparsemaxLoss,
 )
 from .module import Module, Parameter
-from .normalization import BatchNorm1d
+from .normalization import BatchNorm1d, BatchNorm2d
 
 __all__ = [
     "ELU",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",

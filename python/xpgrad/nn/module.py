@@ -47,6 +47,9 @@ class Module:
     ``super().__init__()``) and implement ``forward``; ``module(x)`` runs ``forward(x)``."""
 
     training: bool
+    # Buffers that checkpoints of earlier versions lack: loading such a checkpoint keeps their
+    # values instead of reporting them missing (BatchNorm's num_batches_tracked).
+    _absent_from_old_checkpoints: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -269,14 +272,18 @@ class Module:
         """Copy values (Tensors of any backend, or arrays) into the parameters and buffers in place.
 
         A shape mismatch is always an error naming the key and both shapes; with ``strict`` so
-        are missing and unexpected keys. Returns the keys that did not match.
+        are missing and unexpected keys (a buffer that older checkpoints lack is not missing:
+        it keeps its value). Returns the keys that did not match.
         """
-        own = {}
+        own, optional = {}, set()
         for prefix, module in self.named_modules(remove_duplicate=False):
             for name, tensor in [*module._parameters.items(), *module._buffers.items()]:
                 if tensor is not None:
-                    own[f"{prefix}.{name}" if prefix else name] = tensor
-        missing = [key for key in own if key not in state_dict]
+                    key = f"{prefix}.{name}" if prefix else name
+                    own[key] = tensor
+                    if name in module._absent_from_old_checkpoints:
+                        optional.add(key)
+        missing = [key for key in own if key not in state_dict and key not in optional]
         unexpected = [key for key in state_dict if key not in own]
         errors = []
         if strict and unexpected:
