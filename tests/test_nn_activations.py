@@ -200,6 +200,16 @@ def test_float_valued_activations_of_integers_are_float32(backend, name, int_dty
     np.testing.assert_allclose(y.numpy(), expected.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["tanh", "relu", "leaky_relu", "elu"])
+def test_odd_and_rectifying_activations_keep_signed_zeros_and_nan_as_pytorch(backend, dtype, name):
+    """f(−0) = −0 and f(+0) = +0 (PyTorch's results; numpy.maximum(−0, 0) gives +0 and a
+    polynomial expm1 rounds −0 to +0), NaN stays NaN, on every backend."""
+    y = getattr(F, name)(xg.tensor([-0.0, 0.0, float("nan")], dtype=dtype)).numpy()
+    assert np.signbit(y[:2]).tolist() == [True, False] and y[0] == 0 and y[1] == 0
+    assert np.isnan(y[2])
+
+
 def test_sigmoid_and_tanh_of_integers_match_pytorch(backend):
     torch = pytest.importorskip("torch")
     values = [-2, 1, 2]

@@ -43,7 +43,7 @@ template <typename T> __device__ __forceinline__ T sigmoid_(T x) {
 // The fusable activations of a linear epilogue, and their derivative from the output y.
 template <typename T> __device__ __forceinline__ T activate(T v, Act act) {
   switch (act) {
-    case Act::Relu: return max_keep_nan(v, T(0));  // NaN passes, as numpy.maximum
+    case Act::Relu: return v < T(0) ? T(0) : v;  // NaN and −0 pass, as in PyTorch
     case Act::Sigmoid: return sigmoid_(v);
     case Act::Tanh: return tanh_(v);
     default: return v;

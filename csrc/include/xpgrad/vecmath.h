@@ -63,12 +63,13 @@ inline V exp(V x) {
 }
 
 // eˣ − 1 without cancellation near 0: 2ⁿ(eʳ − 1) + (2ⁿ − 1). Valid for x ≤ 88 (elu, tanh).
+// ±0 gives ±0 (the sum would round −0 to +0), so that elu and tanh keep −0 as libm and PyTorch.
 template <class V>
 inline V expm1(V x) {
   V n;
   V r = detail::exp_reduce(x, n);
   V s = ldexp(V::set1(1), n);
-  return fma(s, detail::expm1_poly(r), s - V::set1(1));
+  return select(abs(x) > V::set1(0), fma(s, detail::expm1_poly(r), s - V::set1(1)), x);
 }
 
 // σ(x) = 1/(1 + e⁻ˣ) for x ≥ 0, eˣ/(1 + eˣ) for x < 0: e = e^(−|x|) never overflows and the

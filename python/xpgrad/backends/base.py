@@ -187,8 +187,8 @@ class Backend:
         return gy * ((1 - y) * (1 + y))
 
     def relu(self, x):
-        """max(x, 0)."""
-        return self.xp.maximum(x, 0)
+        """max(x, 0); NaN and −0 pass through, as in PyTorch (numpy.maximum(−0, 0) gives +0)."""
+        return self.xp.where(x < 0, self.xp.zeros((), x.dtype), x)
 
     def relu_backward(self, y, gy):
         """gy where the output is positive, else 0 (selected, not multiplied: an inf or NaN
@@ -205,10 +205,12 @@ class Backend:
         return self.xp.where(x > 0, gy, gy * negative_slope)
 
     def elu(self, x, alpha: float = 1.0):
-        """x if x > 0 else α(eˣ − 1)."""
+        """x if x > 0 else α(eˣ − 1) (−0 stays −0, as in PyTorch)."""
         xp = self.xp
         x = self._floating(x)
-        return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        positive = x > 0
+        negative_part = xp.where(positive, xp.zeros((), x.dtype), x)  # no overflow in expm1
+        return xp.where(positive, x, alpha * xp.expm1(negative_part))
 
     def elu_backward(self, x, y, gy, alpha: float = 1.0):
         """gy if x > 0 else gy·(y + α)."""
