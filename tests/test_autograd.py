@@ -309,3 +309,38 @@ def test_gradcheck_and_to_dot_name_a_non_tensor():
             xg.gradcheck(fn, [x])
     with pytest.raises(TypeError, match="to_dot: root must be a Tensor, got int"):
         xg.to_dot(3)
+
+
+def test_grad_of_the_same_tensor_asked_twice(backend):
+    w = xg.tensor([1.0, 2.0], requires_grad=True)
+    h = w * 2
+    gh1, gh2, gw = xg.grad((h * h).sum(), [h, h, w])
+    assert gh1.tolist() == gh2.tolist() == [4.0, 8.0] and gw.tolist() == [8.0, 16.0]
+    gw1, gw2 = xg.grad((w * w).sum(), [w, w])
+    assert gw1.tolist() == gw2.tolist() == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_and_minimum_give_both_inputs_the_gradient_at_a_nan(backend, op):
+    """PyTorch zeroes an input's gradient only where the other input was chosen; a NaN compares
+    false both ways, so both inputs get all of it (a NaN input used to get none, and
+    max(x, y) and max(y, x) differed)."""
+    a = [np.nan, 1.0, 2.0, 3.0, np.inf]
+    b = [1.0, np.nan, 2.0, 1.0, 5.0]
+    x, y = xg.tensor(a, requires_grad=True), xg.tensor(b, requires_grad=True)
+    getattr(xg, op)(x, y).sum().backward()
+    chosen, lost = [1.0, 1.0, 0.5, 1.0, 1.0], [1.0, 1.0, 0.5, 0.0, 0.0]  # a > b at the last two
+    expected = (chosen, lost) if op == "maximum" else (lost, chosen)
+    assert (x.grad.tolist(), y.grad.tolist()) == expected
+
+
+def test_pow_and_abs_gradients_at_nan_as_pytorch(backend):
+    """∂(aᵇ)/∂a = 0 where b = 0 even for a NaN base (0·NaN was NaN); ∂|a|/∂a = 0 at NaN
+    (PyTorch's sgn), not NaN."""
+    a = xg.tensor([np.nan, np.inf, 0.0, 2.0], dtype="float64", requires_grad=True)
+    b = xg.tensor([0.0, 0.0, 0.0, 3.0], dtype="float64", requires_grad=True)
+    (a**b).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 0.0, 12.0]
+    x = xg.tensor([np.nan, -2.0, 0.0, 3.0], requires_grad=True)
+    x.abs().sum().backward()
+    assert x.grad.tolist() == [0.0, -1.0, 0.0, 1.0]

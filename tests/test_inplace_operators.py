@@ -104,3 +104,20 @@ def test_operands_on_two_backends_raise():
     x = xg.ones(2, backend="numpy")
     with pytest.raises(xg.BackendMismatchError, match="different backends"):
         x += xg.ones(2, backend="cpu")
+
+
+def test_in_place_operators_in_the_graph_keep_shape_and_dtype(backend):
+    """x op= y on a tensor in the graph follows the in-place rules as without grad (NumPy's
+    out=, PyTorch): the result may not broadcast x to a new shape, and is cast to x's dtype
+    where that is a same-kind cast (it used to become (2, 3), or float64)."""
+    w = xg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = w * 1
+    with pytest.raises(ValueError, match=r"the result's shape \(2, 3\) is not x's"):
+        h += xg.ones(2, 3)
+    counts = xg.tensor([1, 2, 3])
+    with pytest.raises(TypeError, match="the result's dtype float64 cannot be cast to x's"):
+        counts += w
+    h += xg.tensor([1.0, 2.0, 3.0], dtype="float64")
+    assert h.dtype == np.float32
+    h.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]

@@ -391,3 +391,28 @@ def test_axis_zero_of_a_zero_d_tensor_reduces_nothing(backend, name, axis):
     assert y.shape == np.shape(want) and y.item() == want
     y.backward()
     assert x.grad.item() == 1.0
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32"])
+def test_integer_tensors_keep_their_dtype_with_python_scalars_as_numpy(backend, dtype):
+    """NumPy 2's weak Python scalars (NEP 50), as PyTorch: int8 + 100 stays int8 (wrapping as
+    NumPy does); a lifted scalar used to be an int64 0-d array, promoting to int64."""
+    values = np.array([1, 2, 100], dtype=dtype)
+    t = xg.tensor(values)
+    for result, expected in ((t + 100, values + 100), (2 * t, 2 * values), (t - 1, values - 1),
+                             (2**t, 2**values), (xg.maximum(t, 0), np.maximum(values, 0)),
+                             (xg.where(t > 1, t, 0), np.where(values > 1, values, 0))):
+        assert result.dtype == expected.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(result.numpy(), expected)
+    assert (t + 1.5).dtype == np.float64 and (xg.tensor([True]) + 1).dtype == np.int64
+    with pytest.raises(OverflowError):
+        xg.tensor(np.array([1], np.int8)) + 300  # NumPy's error, not a silent int64
+
+
+def test_indexing_with_an_empty_list_selects_nothing(backend):
+    x = xg.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    y = x[[]]
+    assert y.shape == (0, 2)
+    (y.sum() + x.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 2)))
+    assert x[[[]]].shape == np.ones((3, 2))[[[]]].shape

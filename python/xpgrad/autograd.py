@@ -22,6 +22,19 @@ from .backends.errors import BackendMismatchError
 # Set by tensor.py once the Tensor class exists (tensor.py imports this module, not vice versa).
 Tensor = None
 
+
+def constant(array, backend):
+    """A raw array as a constant Tensor (no graph), for derivative masks and fill values."""
+    return Tensor._wrap(array, backend, False)
+
+
+def check_tensor(value, op: str, name: str = "input") -> None:
+    """TypeError unless ``value`` is a Tensor: layers and functions take Tensors, as PyTorch's,
+    not arrays or lists (which have no backend or graph)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: {name} must be an xpgrad Tensor, got {type(value).__name__} "
+                        "(wrap it with xg.tensor(...))")
+
 _grad_enabled = contextvars.ContextVar("xpgrad_grad_enabled", default=True)
 
 # Counts in-place writes. A node's ``epoch`` is the count when it was recorded; a write stamps
@@ -165,12 +178,17 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' arrays and, if any input requires grad, record the node
         (only for a floating-point result: integer and boolean tensors never require grad)."""
-        backend = inputs[0].backend_obj
-        requires_grad = False
-        for t in inputs:
-            if t.backend_obj is not backend:
-                raise backend_mismatch(cls.__name__, backend, t.backend_obj)
-            requires_grad = requires_grad or t.requires_grad
+        try:
+            backend = inputs[0].backend_obj
+            requires_grad = False
+            for t in inputs:
+                if t.backend_obj is not backend:
+                    raise backend_mismatch(cls.__name__, backend, t.backend_obj)
+                requires_grad = requires_grad or t.requires_grad
+        except AttributeError:  # not a Tensor (checked only here, off the common path)
+            for i, t in enumerate(inputs):
+                check_tensor(t, cls.__name__, f"input {i}")
+            raise
         fn = cls.__new__(cls)
         fn.backend = backend
         fn.saved = None
@@ -239,7 +257,9 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
     results = None
     if wanted is not None:
         results = [None] * len(wanted)
-        wanted_nodes = {t._node: i for i, t in enumerate(wanted) if t._node is not None}
+        for i, t in enumerate(wanted):  # a tensor may be asked for more than once
+            if t._node is not None:
+                wanted_nodes.setdefault(t._node, []).append(i)
     taken = {id(seed.data) for seed in seeds}  # arrays .grad must not share
 
     if grads:
@@ -253,8 +273,8 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
                     kept = node.retained()
                     if kept is not None:
                         _accumulate_grad(kept, g, taken, create_graph)
-                if wanted_nodes and node in wanted_nodes:
-                    results[wanted_nodes[node]] = g
+                for i in wanted_nodes.get(node, ()):
+                    results[i] = g
                 inputs = node.inputs
                 if node.epoch < _write_clock:
                     _check_unmodified(node)

@@ -6,6 +6,7 @@ current one) keywords and creates the array directly on that backend.
 
 from __future__ import annotations
 
+from .autograd import check_tensor
 from .backends import registry
 from .tensor import Tensor, resolve_dtype
 
@@ -58,10 +59,12 @@ def empty(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Ten
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad=False, backend=None) -> Tensor:
+    check_tensor(t, "zeros_like")
     return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, backend=backend or t.backend)
 
 
 def ones_like(t: Tensor, dtype=None, requires_grad=False, backend=None) -> Tensor:
+    check_tensor(t, "ones_like")
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, backend=backend or t.backend)
 
 

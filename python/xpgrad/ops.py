@@ -9,6 +9,8 @@ import math
 import numbers
 import operator
 
+import numpy as np
+
 from . import autograd
 from .functions import activation as act
 from .functions import elementwise as ew
@@ -20,12 +22,17 @@ Tensor = None  # set by tensor.py once the class exists
 
 def lift(x, like):
     """``x`` as a Tensor on ``like``'s backend: Tensors pass through, raw arrays are wrapped,
-    Python scalars become 0-d arrays of ``like``'s float dtype (so float32 stays float32)."""
+    Python scalars become 0-d arrays of the dtype NumPy 2 gives ``like`` combined with the bare
+    scalar (NEP 50): float32 stays float32, int8 + 100 stays int8 (a value out of range is
+    NumPy's OverflowError), an integer tensor with a float scalar becomes float64."""
     if isinstance(x, Tensor):
         return x
+    if not isinstance(like, Tensor):
+        raise TypeError(f"expected at least one xpgrad Tensor operand, got {type(x).__name__} and "
+                        f"{type(like).__name__} (wrap arrays with xg.tensor(...))")
     backend = like.backend_obj
     if isinstance(x, (bool, numbers.Number)) and not isinstance(x, complex):
-        dtype = like.data.dtype if like.data.dtype.kind == "f" else None
+        dtype = like.data.dtype if like.data.dtype.kind == "f" else np.result_type(like.data.dtype, x)
         return Tensor._wrap(backend.xp.asarray(x, dtype=dtype), backend, False)
     if backend.is_native(x):
         return Tensor._wrap(x, backend, False)
@@ -207,10 +214,12 @@ def min(t, axis=None, keepdims=False):  # noqa: A001
 
 
 def argmax(t, axis=None, keepdims=False):
+    autograd.check_tensor(t, "argmax")
     return Tensor._wrap(t.backend_obj.xp.argmax(t.data, axis=axis, keepdims=keepdims), t.backend_obj, False)
 
 
 def argmin(t, axis=None, keepdims=False):
+    autograd.check_tensor(t, "argmin")
     return Tensor._wrap(t.backend_obj.xp.argmin(t.data, axis=axis, keepdims=keepdims), t.backend_obj, False)
 
 
@@ -362,5 +371,7 @@ def getitem(t, index):
             return shape_fn.GetItem.apply(t, *indices, index=arrays)
     elif isinstance(index, list):
         index = t.backend_obj.asarray(index)
+        if index.size == 0:  # [] selects nothing, as in NumPy (asarray made it float64)
+            index = index.astype(np.intp)
     return shape_fn.GetItem.apply(t, index=index)
 

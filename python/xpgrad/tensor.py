@@ -277,19 +277,31 @@ class Tensor:
                     f"x {symbol}= y on a leaf tensor that requires grad (shape {self.shape}) would "
                     "cut it from the graph; write the update under `with xg.no_grad():`"
                 )
-            return out_of_place(self, other)
+            # Out of place, but with the in-place rules (NumPy's out=, PyTorch's): x keeps its
+            # shape, and its dtype where the result casts to it ("same_kind").
+            result = out_of_place(self, other)
+            if result.shape != self.shape:
+                raise self._update_error(ValueError, symbol, other, f"the result's shape {result.shape} "
+                                         f"is not x's")
+            if result.dtype != self.dtype:
+                if not self.backend_obj.xp.can_cast(result.dtype, self.dtype, "same_kind"):
+                    raise self._update_error(TypeError, symbol, other, f"the result's dtype "
+                                             f"{result.dtype} cannot be cast to x's")
+                result = result.astype(self.dtype)
+            return result
         if other.backend_obj is not self.backend_obj:
             raise autograd.backend_mismatch(f"x {symbol}= y", self.backend_obj, other.backend_obj)
         try:
             getattr(self.backend_obj.xp, ufunc)(self.data, other.data, out=self.data)
         except (TypeError, ValueError) as error:  # NumPy's casting and broadcasting errors
-            kind = TypeError if isinstance(error, TypeError) else ValueError
-            raise kind(
-                f"x {symbol}= y with x of shape {self.shape} and dtype {self.dtype}, y of shape "
-                f"{other.shape} and dtype {other.dtype}: {error}"
-            ) from None
+            raise self._update_error(TypeError if isinstance(error, TypeError) else ValueError,
+                                     symbol, other, str(error)) from None
         autograd.mark_modified(self)
         return self
+
+    def _update_error(self, kind, symbol, other, detail):
+        return kind(f"x {symbol}= y with x of shape {self.shape} and dtype {self.dtype}, y of shape "
+                    f"{other.shape} and dtype {other.dtype}: {detail}")
 
     def __iadd__(self, other):
         return self._update(other, "+", "add", ops.add)

@@ -63,11 +63,6 @@ class Relu(Function):
         return (self.backend.relu_backward(self.saved, gy.data),)
 
 
-def _wrap_constant(array, backend):
-    """A raw array as a constant Tensor (no graph), for derivative masks."""
-    return autograd.Tensor._wrap(array, backend, False)
-
-
 class LeakyRelu(Function):
     """y = a if a > 0 else s·a;  y' = 1 if a > 0 else s (slope s = 0.01 by default)."""
 
@@ -81,7 +76,7 @@ class LeakyRelu(Function):
         a = self.inputs[0].data
         if creating_graph():  # piecewise linear: the derivative is a constant mask
             slope = self.backend.xp.where(a > 0, 1, self.negative_slope).astype(a.dtype)
-            return (gy * _wrap_constant(slope, self.backend),)
+            return (gy * autograd.constant(slope, self.backend),)
         return (self.backend.leaky_relu_backward(a, gy.data, self.negative_slope),)
 
 
@@ -166,8 +161,8 @@ class Sparsemax(Function):
         if creating_graph():
             support = (self.saved > 0).astype(self.saved.dtype)
             size = support.sum(axis=self.axis, keepdims=True)
-            s = _wrap_constant(support, self.backend)
-            support_size = _wrap_constant(size, self.backend)
+            s = autograd.constant(support, self.backend)
+            support_size = autograd.constant(size, self.backend)
             mean_on_support = (gy * s).sum(axis=self.axis, keepdims=True) / support_size
             return (s * (gy - mean_on_support),)
         return (self.backend.sparsemax_backward(self.saved, gy.data, self.axis),)

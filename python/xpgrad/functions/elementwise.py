@@ -6,7 +6,7 @@ shape (``sum_to``), since a broadcast input was used once per copy: ∂L/∂a = 
 
 from __future__ import annotations
 
-from ..autograd import Function, creating_graph, reads_inputs_when_creating_graph
+from ..autograd import Function, constant, creating_graph, reads_inputs_when_creating_graph
 from .shape import sum_to
 
 
@@ -103,10 +103,12 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹ (0 where b = 0),  ∂y/∂b = aᵇ·ln a (0 where a = 0 and b ≥ 0).
+    """y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹ (0 where b = 0, even for a NaN or infinite a),  ∂y/∂b = aᵇ·ln a
+    (0 where a = 0 and b ≥ 0).
 
-    The exceptions are PyTorch's: the formulas give 0·∞ = NaN there, though aᵇ is flat in that
-    direction. They are computed with the base set to 1 at those points (ln 1 = 0, 1ᵇ⁻¹ = 1).
+    The exceptions are PyTorch's: the formulas give 0·∞ or 0·NaN = NaN there, though aᵇ is flat
+    in that direction. They are computed with the base set to 1 at those points (ln 1 = 0,
+    1ᵇ⁻¹ = 1).
     """
 
     __slots__ = ()
@@ -116,20 +118,22 @@ class Pow(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        zero_base = a.data == 0
         ga = gb = None
         if self.needs_grad(0):
-            safe = _one_where(a, zero_base & (b.data == 0))
+            safe = _one_where(a, b.data == 0)
             ga = sum_to(gy * b * safe ** (b - 1), a.shape)
         if self.needs_grad(1):
-            safe = _one_where(a, zero_base & (b.data >= 0))
+            safe = _one_where(a, (a.data == 0) & (b.data >= 0))
             gb = sum_to(gy * a**b * safe.log(), b.shape)
         return ga, gb
 
 
 def _one_where(a, mask):
-    """``a`` with its zeros at ``mask`` replaced by 1 (a + mask, as a differentiable op)."""
-    return a + mask.astype(a.dtype)
+    """``a`` with its entries at ``mask`` replaced by 1, as a differentiable op (broadcast to
+    the mask's shape)."""
+    backend = a.backend_obj
+    one = constant(backend.xp.ones((), a.data.dtype), backend)
+    return Where.apply(one, a, constant(mask, backend))
 
 
 class Exp(Function):
@@ -205,7 +209,8 @@ class Cos(Function):
 
 
 class Abs(Function):
-    """y = |a|;  ∂y/∂a = sign(a) (0 at 0)."""
+    """y = |a|;  ∂y/∂a = sign(a) (0 at 0 and at NaN, as PyTorch's sgn), a constant for a
+    second derivative (sign' = 0)."""
 
     __slots__ = ()
 
@@ -214,12 +219,15 @@ class Abs(Function):
 
     def backward(self, gy):
         (a,) = self.inputs
-        return (gy * a.sign(),)
+        sign = (a.data > 0).astype(gy.data.dtype)
+        sign -= a.data < 0
+        return (gy * sign,)
 
 
 class Maximum(Function):
-    """y = max(a, b);  ∂y/∂a = 1 where a > b, ½ where a = b, else 0;  ∂y/∂b = 1 − ∂y/∂a.
-    Ties split the gradient evenly, as in PyTorch."""
+    """y = max(a, b);  ∂y/∂a = 1 where a > b, ½ where a = b, 0 where a < b;  ∂y/∂b the same
+    with a and b exchanged. Ties split the gradient evenly and where either is NaN (unordered)
+    both get all of it, as in PyTorch (which zeroes each input's gradient only where it lost)."""
 
     __slots__ = ()
 
@@ -236,17 +244,18 @@ class Maximum(Function):
         # forward without grad or whose result is never differentiated pays only for max(a, b).
         a, b = self.inputs
         xp = self.backend.xp
-        # Built in place, one array of the input's size per gradient (page faults of fresh
-        # allocations made ∂max 8x slower at 1e5 elements with five of them). b's share is an
-        # array of its own: a's may be held by ∂L/∂a's graph (create_graph).
-        share = (a.data == b.data).astype(gy.data.dtype)
-        share *= 0.5
-        share += self.chosen(a.data, b.data)  # ½ on ties, 1 where a alone is chosen
+        # Few arrays of the input's size (page faults of fresh allocations made ∂max 8x slower
+        # at 1e5 elements with five of them). Each share is an array of its own: a's may be held
+        # by ∂L/∂a's graph (create_graph).
+        kept = (a.data == b.data).astype(gy.data.dtype)
+        kept *= -0.5
+        kept += 1  # ½ on ties, else 1: an input loses its gradient only where the other is chosen
         ga = gb = None
         if self.needs_grad(0):
-            ga = self._masked(gy * share, share, xp)
+            share_a = kept - self.chosen(b.data, a.data)
+            ga = self._masked(gy * share_a, share_a, xp)
         if self.needs_grad(1):
-            share_b = xp.subtract(1, share)
+            share_b = kept - self.chosen(a.data, b.data)
             gb = self._masked(gy * share_b, share_b, xp)
         return (sum_to(ga, a.shape) if ga is not None else None,
                 sum_to(gb, b.shape) if gb is not None else None)
@@ -264,7 +273,8 @@ class Maximum(Function):
 
 
 class Minimum(Maximum):
-    """y = min(a, b);  ∂y/∂a = 1 where a < b, ½ where a = b, else 0;  ∂y/∂b = 1 − ∂y/∂a."""
+    """y = min(a, b);  ∂y/∂a = 1 where a < b, ½ where a = b, 0 where a > b (1 with a NaN);
+    ∂y/∂b the same with a and b exchanged."""
 
     __slots__ = ()
 
