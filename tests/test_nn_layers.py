@@ -534,3 +534,40 @@ def test_convolution_output_is_channels_last_and_pooled_as_it_lies(backend):
 def test_pooling_and_convolution_geometry_errors(backend, call, message):
     with pytest.raises(ValueError, match=message):
         call(xg.randn(1, 2, 4, 4))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: nn.Linear(3, 2)(a),
+        lambda a: nn.Conv2d(1, 1, 1)(a.reshape(1, 1, 2, 3)),
+        lambda a: nn.MaxPool2d(1)(a.reshape(1, 1, 2, 3)),
+        lambda a: nn.Dropout(0.5)(a),
+        lambda a: nn.PReLU()(a),
+        lambda a: nn.Maxout(3, 1, pieces=3)(a),
+        lambda a: nn.Softmax()(a),
+        lambda a: nn.ReLU()(a),
+        lambda a: F.sparsemax(a.tolist()),
+        lambda a: xg.exp(a),
+        lambda a: xg.maximum(a, a),
+        lambda a: xg.matmul(a, a.T),
+        lambda a: xg.argmax(a),
+        lambda a: xg.zeros_like(a),
+    ],
+)
+def test_layers_and_functions_of_arrays_are_a_type_error_as_pytorch(call):
+    with pytest.raises(TypeError, match="xpgrad Tensor"):
+        call(np.ones((2, 3), np.float32))
+
+
+def test_batchnorm_of_an_array_is_a_type_error_that_leaves_the_statistics(backend):
+    """The running mean was scaled by 1 − momentum before the array failed (its .data is a
+    memoryview): the statistics were corrupted by a call that raised."""
+    bn = nn.BatchNorm1d(3)
+    bn(xg.tensor(np.random.default_rng(0).normal(5, 1, (8, 3))))
+    before = bn.state_dict()
+    before = {k: v.numpy().copy() for k, v in before.items()}
+    with pytest.raises(TypeError, match="batch_norm: input must be an xpgrad Tensor, got ndarray"):
+        bn(np.ones((4, 3)))
+    for key, value in bn.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), before[key])

@@ -383,3 +383,84 @@ def test_penalties(backend):
     assert penalty.item() == 14.0
     penalty.backward()
     assert a.grad.tolist() == [2.0, -4.0] and b.grad.tolist() == [[6.0]]
+
+
+# ---- soft targets that require grad, unbatched samples, BCE of small probabilities ----------------
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 4)])
+def test_cross_entropy_differentiates_a_probability_target_as_pytorch(backend, reduction, smoothing, shape):
+    """∂ℓ/∂t = −(1−ε)·log softmax(z) (knowledge distillation from a trained teacher): the
+    target used to be detached, its gradient None."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    z, t = rng.normal(size=shape), rng.random(shape)
+    logits, target = (xg.tensor(v, dtype="float64", requires_grad=True) for v in (z, t))
+    logits_t, target_t = (torch.tensor(v, requires_grad=True) for v in (z, t))
+    loss = F.cross_entropy(logits, target, label_smoothing=smoothing, reduction=reduction)
+    loss_t = torch.nn.functional.cross_entropy(logits_t, target_t, label_smoothing=smoothing,
+                                               reduction=reduction)
+    loss.sum().backward()
+    loss_t.sum().backward()
+    np.testing.assert_allclose(target.grad.numpy(), target_t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(logits.grad.numpy(), logits_t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "sparsemax_loss"])
+def test_soft_target_gradients_first_and_second_order(backend, loss):
+    rng = np.random.default_rng(4)
+    z = xg.tensor(rng.normal(size=(3, 4)), dtype="float64", requires_grad=True, backend=backend)
+    t = xg.tensor(rng.random((3, 4)) + 0.1, dtype="float64", requires_grad=True, backend=backend)
+    fn = (lambda a, b: F.cross_entropy(a, b, label_smoothing=0.1)) if loss == "cross_entropy" else F.sparsemax_loss
+    assert xg.gradcheck(fn, [z, t])
+    assert xg.gradcheck(lambda a, b: (xg.grad(fn(a, b), [a], create_graph=True)[0] ** 2).sum(), [z, t])
+    assert xg.gradcheck(lambda a, b: (xg.grad(fn(a, b), [b], create_graph=True)[0] ** 2).sum(), [z, t])
+    only_target = xg.tensor(t.numpy(), dtype="float64", requires_grad=True, backend=backend)
+    fn(z.detach(), only_target).backward()  # the target alone may require grad
+    assert only_target.grad.shape == (3, 4)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_one_unbatched_sample_as_pytorch(backend, reduction):
+    torch = pytest.importorskip("torch")
+    z = np.array([0.3, -1.0, 2.0])
+    for target, target_t in ((xg.tensor(1), torch.tensor(1)),
+                             (xg.tensor([0.2, 0.3, 0.5], dtype="float64"), torch.tensor([0.2, 0.3, 0.5], dtype=torch.float64))):
+        logits, logits_t = xg.tensor(z, dtype="float64", requires_grad=True), torch.tensor(z, requires_grad=True)
+        loss = F.cross_entropy(logits, target, reduction=reduction)
+        loss_t = torch.nn.functional.cross_entropy(logits_t, target_t, reduction=reduction)
+        loss.backward()
+        loss_t.backward()
+        assert loss.shape == ()
+        np.testing.assert_allclose(loss.numpy(), loss_t.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(logits.grad.numpy(), logits_t.grad.numpy(), rtol=1e-12)
+    assert F.sparsemax_loss(xg.tensor([0.3, -1.0, 2.0]), xg.tensor(2)).item() == 0.0  # p = one-hot
+    with pytest.raises(ValueError, match=r"target of shape \(2,\) does not match logits of shape \(3,\)"):
+        F.cross_entropy(xg.tensor([1.0, 2.0, 3.0]), xg.tensor([0.5, 0.5]))
+    with pytest.raises(ValueError, match=r"logits must have shape \(K,\), \(N, K\)"):
+        F.cross_entropy(xg.tensor(1.0), xg.tensor(0))
+
+
+def test_binary_cross_entropy_keeps_the_loss_of_small_probabilities(backend):
+    """−log(1 − p) as −log1p(−p): for p = 1e-8 in float32, 1 − p rounded to 1 and the loss to 0."""
+    p = xg.tensor(np.float32([1e-8, 1e-20, 0.3, 1.0]))
+    loss = F.binary_cross_entropy(p, xg.tensor([0.0, 0.0, 0.0, 0.0]), reduction="none").numpy()
+    np.testing.assert_allclose(loss, [1e-8, 1e-20, -np.log(0.7), 100.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: F.cross_entropy(a, [0, 1]),
+        lambda a: F.sparsemax_loss(a, [0, 1]),
+        lambda a: F.nll_loss(a, [0, 1]),
+        lambda a: F.mse_loss(a, a),
+        lambda a: F.l1_loss(a, a),
+        lambda a: F.binary_cross_entropy(a * 0.5, a),
+        lambda a: F.binary_cross_entropy_with_logits(a, a),
+        lambda a: nn.CrossEntropyLoss()(a, [0, 1]),
+    ],
+)
+def test_losses_of_arrays_are_a_type_error_as_pytorch(call):
+    with pytest.raises(TypeError, match="must be an xpgrad Tensor, got ndarray"):
+        call(np.ones((2, 3), np.float32))

@@ -251,3 +251,16 @@ def test_plotting_an_empty_history_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no epochs recorded"):
         xg.train.History().plot(tmp_path / "curves.png")
     assert not list(tmp_path.iterdir())
+
+
+def test_accuracy_reads_every_target_form(backend):
+    """Class indices (N,) or Keras's sparse (N, 1) labels, one-hot rows, and single outputs
+    thresholded at 0.5; an (N, 1) column of indices was taken as one-hot (argmax over one
+    column: always 0)."""
+    from xpgrad.train.metrics import accuracy
+
+    scores = xg.tensor([[0.1, 0.2, 0.9], [0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.2, 0.7, 0.1]])
+    assert accuracy(scores, xg.tensor([2, 1, 0, 0])) == 0.75
+    assert accuracy(scores, xg.tensor([[2], [1], [0], [0]])) == 0.75
+    assert accuracy(scores, xg.tensor(np.eye(3)[[2, 1, 0, 0]])) == 0.75
+    assert accuracy(xg.tensor([[0.9], [0.2], [0.6]]), xg.tensor([[1.0], [1.0], [0.0]])) == 1 / 3

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 
-from ..autograd import Function
+from ..autograd import Function, check_tensor
 from ..backends.base import is_channels_last
 from ..tensor import Tensor
 from .linalg import Linear, check_activation
@@ -109,6 +109,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
 
     Gradients: ∂L/∂Ŵ = Gᵀ·X̂, ∂L/∂X̂ = G·Ŵ → col2im, ∂L/∂b = Σ G, with G = ∂L/∂Y ⊙ act'.
     """
+    check_tensor(x, "conv2d")
+    check_tensor(weight, "conv2d", "weight")
     check_activation(activation, "conv2d")
     if weight.ndim != 4:
         raise ValueError(
@@ -177,6 +179,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     The gradient goes to the first maximal element of each window (as PyTorch; a NaN wins),
     added at its index in x: ∂L/∂x[n, c, argmax[n, c, i, j]] += ∂L/∂y[n, c, i, j].
     """
+    check_tensor(x, "max_pool2d")
     kernel_size = pair(kernel_size, "kernel_size")
     stride = kernel_size if stride is None else pair(stride, "stride")
     padding = pair(padding, "padding")

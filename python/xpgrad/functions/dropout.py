@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd import check_tensor
 from ..tensor import Tensor
 
 
@@ -12,6 +13,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = T
     Classic: y = x ⊙ m in training, y = (1 − p)·x at test time (the expected training output).
     The mask comes from ``backend.dropout_mask``; ∂y/∂x is the same mask.
     """
+    check_tensor(x, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must lie in [0, 1], got {p}")
     if not training:

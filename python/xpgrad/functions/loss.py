@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 import warnings
 
-from ..autograd import Function, creating_graph
+import numpy as np
+
+from ..autograd import Function, check_tensor, creating_graph
 from ..tensor import Tensor
-from .activation import Softmax, Sparsemax
+from .activation import LogSoftmax, Softmax, Sparsemax
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -59,6 +61,14 @@ def value_target(target, like: Tensor) -> Tensor:
     return target if target.dtype == like.dtype else target.astype(like.dtype)
 
 
+def row_loss_target(target, logits: Tensor) -> Tensor:
+    """The target of a fused row loss: a floating Tensor (probabilities, multi-label rows) keeps
+    its graph, as the loss is differentiable in it; anything else as ``as_target``."""
+    if isinstance(target, Tensor) and target.dtype.kind == "f":
+        return value_target(target, logits)
+    return as_target(target, logits)
+
+
 class FusedRowLoss(Function):
     """Base of the fused row losses on logits Z (N, K) and a target (class indices (N,) or
     (N, K)), its two inputs: the backend returns the row losses ℓₙ and G = ∂ℓₙ/∂Zₙ together;
@@ -66,7 +76,9 @@ class FusedRowLoss(Function):
 
     With ``create_graph`` the gradient G = w·p(Z) − T is rebuilt from Tensor ops
     (``probabilities``) so that it can be differentiated again; w (N, 1) is the target's mass
-    per row (``target_mass``: 1 unless the target is unnormalised).
+    per row (``target_mass``: 1 unless the target is unnormalised). A probability target that
+    requires grad gets ∂ℓₙ/∂tₙ (``target_gradient``, Tensor ops), as in PyTorch (distillation
+    from a trained teacher).
     """
 
     __slots__ = ("reduction",)
@@ -75,10 +87,10 @@ class FusedRowLoss(Function):
     def reads_inputs(self):
         """The plain backward scales the G saved in forward and reads no logit (PyTorch keeps
         log_softmax's result likewise); a create_graph backward rebuilds G from the logits and
-        the target. The target counts as read by ∂L/∂Z, as PyTorch saves it."""
+        the target. The target counts as read by ∂L/∂Z, as PyTorch saves it; ∂L/∂T reads both."""
         if creating_graph():
             return True
-        return ((), (0,))
+        return ((1,), (0, 1))
 
     def forward(self, logits, target, *, reduction, **options):
         self.reduction = reduction
@@ -92,21 +104,26 @@ class FusedRowLoss(Function):
 
     def backward(self, gy):
         grad, options = self.saved
-        if creating_graph():
-            p = self.probabilities(self.inputs[0])
-            mass = self.target_mass(self.inputs[1].data, **options)
+        logits, target = self.inputs
+        if creating_graph() and self.needs_grad(1):
+            grad = self.soft_target_gradient(logits, target, **options)  # a graph through T too
+        elif creating_graph():
+            p = self.probabilities(logits)
+            mass = self.target_mass(target.data, **options)
             if mass is not None:
                 p = p * mass
             constant = p.data - grad  # T = w·p − G: the (smoothed / normalised) target
             grad = p - constant
         else:
             gy = gy.data
-        n = self.inputs[0].shape[0]
+        n = logits.shape[0]
         if self.reduction == "none":
-            return (grad * gy.reshape(n, 1),)
-        if self.reduction == "mean":
+            gy = gy.reshape(n, 1)
+        elif self.reduction == "mean":
             gy = gy / n
-        return (grad * gy,)
+        if not self.needs_grad(1):
+            return (grad * gy,)
+        return grad * gy, self.target_gradient(logits, target, **options) * gy
 
     def kernel(self, logits, target, **options):
         """(row losses (N,), gradient (N, K)) from the backend's fused op."""
@@ -119,6 +136,15 @@ class FusedRowLoss(Function):
     def target_mass(self, target, **options):
         """w = Σₖ tₙₖ per row as an (N, 1) array, or None where it is 1 for every row."""
         return None
+
+    def target_gradient(self, logits: Tensor, target: Tensor, **options) -> Tensor:
+        """∂ℓₙ/∂tₙ (N, K) for a probability target, with Tensor ops."""
+        raise NotImplementedError
+
+    def soft_target_gradient(self, logits: Tensor, target: Tensor, **options) -> Tensor:
+        """G = ∂ℓₙ/∂zₙ for a probability target, with Tensor ops in Z and T both (a create_graph
+        backward where the target requires grad too)."""
+        raise NotImplementedError
 
 
 class CrossEntropy(FusedRowLoss):
@@ -138,6 +164,15 @@ class CrossEntropy(FusedRowLoss):
             return None
         return (1 - label_smoothing) * target.sum(axis=1, keepdims=True) + label_smoothing
 
+    def target_gradient(self, logits, target, label_smoothing=0.0):
+        """∂ℓₙ/∂tₙ = −(1−ε)·log softmax(zₙ)."""
+        return LogSoftmax.apply(logits, axis=1) * -(1 - label_smoothing)
+
+    def soft_target_gradient(self, logits, target, label_smoothing=0.0):
+        """G = softmax(z)·Σₖt′ₖ − t′ with t′ = (1−ε)·t + ε/K."""
+        smoothed = target * (1 - label_smoothing) + label_smoothing / logits.shape[1]
+        return Softmax.apply(logits, axis=1) * smoothed.sum(axis=1, keepdims=True) - smoothed
+
 
 class SparsemaxLoss(FusedRowLoss):
     """ℓₙ = −qᵀz + ½ Σ_{j∈S(z)} (z_j² − τ²) + ½‖q‖² (Martins & Astudillo 2016, eq. 14) with
@@ -152,6 +187,17 @@ class SparsemaxLoss(FusedRowLoss):
     def probabilities(self, logits):
         return Sparsemax.apply(logits, axis=1)
 
+    def target_gradient(self, logits, target):
+        """With q = t/s, s = Σt: ∂ℓ/∂q = q − z, so ∂ℓ/∂tⱼ = (gⱼ − Σᵢ gᵢqᵢ)/s for g = q − z."""
+        mass = target.sum(axis=1, keepdims=True)
+        q = target / mass
+        g = q - logits
+        return (g - (g * q).sum(axis=1, keepdims=True)) / mass
+
+    def soft_target_gradient(self, logits, target):
+        """G = sparsemax(z) − t/Σt."""
+        return Sparsemax.apply(logits, axis=1) - target / target.sum(axis=1, keepdims=True)
+
 
 class BinaryCrossEntropy(Function):
     """ℓ = −[t·log p + (1 − t)·log(1 − p)] for inputs (p, t), each log clamped at −100 as PyTorch
@@ -161,7 +207,7 @@ class BinaryCrossEntropy(Function):
     __slots__ = ()
 
     def forward(self, p, target):
-        return -(target * self._clamped_log(p) + (1 - target) * self._clamped_log(1 - p))
+        return -(target * self._clamped_log(p) + (1 - target) * self._clamped_log1m(p))
 
     def _clamped_log(self, a):
         """max(log a, −100), without taking log 0: a is floored at the dtype's smallest
@@ -170,6 +216,13 @@ class BinaryCrossEntropy(Function):
         xp = self.backend.xp
         tiny = xp.asarray(xp.finfo(a.dtype).smallest_subnormal, dtype=a.dtype)
         return xp.maximum(xp.log(xp.maximum(a, tiny)), -100)
+
+    def _clamped_log1m(self, p):
+        """max(log(1 − p), −100) as log1p(−p): exact for small p, where 1 − p rounds to 1 (a
+        float32 p below 3e-8 lost its whole loss); p = 1 gives −∞, clamped, without a warning."""
+        xp = self.backend.xp
+        with np.errstate(divide="ignore"):
+            return xp.maximum(xp.log1p(-p), -100)
 
     def backward(self, gy):
         p, target = self.inputs
@@ -225,14 +278,24 @@ def classes_last(x):
 
 
 def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) -> Tensor:
-    """Apply a FusedRowLoss on logits (N, K) or (N, K, d₁, …) (classes on axis 1, as PyTorch).
+    """Apply a FusedRowLoss on logits (N, K) or (N, K, d₁, …) (classes on axis 1, as PyTorch),
+    or on one unbatched sample (K,).
 
-    ``target``: class indices (N, d₁, …), or a distribution / 0-1 matrix shaped like the logits.
+    ``target``: class indices (N, d₁, …), or a distribution / 0-1 matrix shaped like the logits
+    (for one sample: a 0-d class index or a (K,) row).
     """
+    check_tensor(logits, function.__name__, "logits")
     check_reduction(reduction)
-    if logits.ndim < 2:
-        raise ValueError(f"logits must have shape (N, K) or (N, K, d1, ...), got {logits.shape}")
-    target = as_target(target, logits)
+    if logits.ndim == 0:
+        raise ValueError(f"logits must have shape (K,), (N, K) or (N, K, d1, ...), got {logits.shape}")
+    target = row_loss_target(target, logits)
+    if logits.ndim == 1:  # one sample: a batch of one, its loss 0-d for every reduction
+        if target.shape not in ((), logits.shape):
+            raise ValueError(f"target of shape {target.shape} does not match logits of shape "
+                             f"{logits.shape} (expected a 0-d class index or a {logits.shape} row)")
+        loss = fused_row_loss(function, logits.reshape(1, logits.shape[0]),
+                              target.reshape(1, *target.shape), reduction, **options)
+        return loss.reshape(())
     is_distribution = target.ndim == logits.ndim
     if is_distribution:
         if target.shape != logits.shape:
@@ -275,7 +338,8 @@ def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     would report a clamped loss of 0 with the nonzero gradient sparsemax(z)). A row holding NaN
     gives a NaN loss and gradient, as on every backend.
     """
-    target = as_target(target, logits)
+    check_tensor(logits, "sparsemax_loss", "logits")
+    target = row_loss_target(target, logits)
     if target.ndim == logits.ndim >= 2:
         unlabelled = target.data.sum(axis=1) <= 0  # a NaN row is not unlabelled: it stays NaN
         if bool(unlabelled.any()):
@@ -290,6 +354,7 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices, ℓ = −log p_t, from log-probabilities with the
     classes on axis 1 as PyTorch: (N, K) with targets (N,), (N, K, d₁, …) with (N, d₁, …), or
     one sample (K,) with a 0-d target. "none" gives the losses in the target's shape."""
+    check_tensor(log_probs, "nll_loss", "log_probs")
     check_reduction(reduction)
     target = as_target(target, log_probs)
     if target.dtype.kind not in "iu":
@@ -315,6 +380,7 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
 
 def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") -> Tensor:
     """Squared error (f − y)², or ½(f − y)² with ``half`` (½‖f − y‖², whose gradient is f − y)."""
+    check_tensor(pred, "mse_loss")
     diff = pred - _broadcast_target(target, pred)
     squared = diff * diff
     return reduce_loss(squared * 0.5 if half else squared, reduction)
@@ -322,6 +388,7 @@ def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") 
 
 def l1_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
     """Absolute error |f − y| (gradient sign(f − y), 0 at 0)."""
+    check_tensor(pred, "l1_loss")
     return reduce_loss((pred - _broadcast_target(target, pred)).abs(), reduction)
 
 
@@ -330,6 +397,7 @@ def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tens
 
     Every p must lie in [0, 1] (otherwise a log's argument is negative and the loss can be too).
     """
+    check_tensor(probs, "binary_cross_entropy")
     check_reduction(reduction)
     p = probs.data
     if not bool(((p >= 0) & (p <= 1)).all()):  # written so that NaN fails too
@@ -345,6 +413,7 @@ def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tens
 
 def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """BCE of σ(x) from the logits x without overflow: max(x, 0) − x·t + log(1 + e^(−|x|))."""
+    check_tensor(logits, "binary_cross_entropy_with_logits", "logits")
     check_reduction(reduction)
     target = _same_shape(value_target(target, logits), logits)
     return reduce_loss(BinaryCrossEntropyWithLogits.apply(logits, target), reduction)

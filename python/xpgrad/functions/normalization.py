@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import no_grad
+from ..autograd import check_tensor, no_grad
 from ..tensor import Tensor
 
 
@@ -28,6 +28,7 @@ def batch_norm(
     they are. Running statistics may be None only when training. Every argument is checked
     before the running statistics change.
     """
+    check_tensor(x, "batch_norm")
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects input of shape (N, C, ...), got {x.shape}")
     channels = x.shape[1]

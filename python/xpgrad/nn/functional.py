@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from ..autograd import check_tensor
 from ..functions import activation as _act
 from ..functions.conv import conv2d, max_pool2d
 from ..functions.dropout import dropout
@@ -88,6 +89,8 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     """x if x > 0 else a·x with a learnable slope a (He et al. 2015): one slope shared by all
     channels (weight of size 1) or one per channel, channels on axis 1 as in PyTorch.
     ∂y/∂a = x where x ≤ 0."""
+    check_tensor(x, "prelu")
+    check_tensor(weight, "prelu", "weight")
     if weight.size != 1:
         if x.ndim < 2 or x.shape[1] != weight.size:
             raise ValueError(
@@ -108,6 +111,7 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 def _one_axis(x: Tensor, axis, op: str) -> int:
     """The axis of a softmax-like op: one integer, as PyTorch's ``dim`` (negatives count from
     the end; 0 or -1 for a 0-d x); a float, None or a tuple raises, on every backend alike."""
+    check_tensor(x, op)
     try:
         ax = normalize_axis(axis, max(x.ndim, 1))
     except TypeError:
@@ -135,6 +139,7 @@ def sparsemax(x: Tensor, axis: int = -1) -> Tensor:
 def maxout(x: Tensor, pieces: int, axis: int = -1) -> Tensor:
     """Maxout (Goodfellow et al. 2013): axis of size m·k split into m groups of k consecutive
     pieces, y_j = max_{i<k} x_{j·k+i}. The gradient goes to each group's maximum."""
+    check_tensor(x, "maxout")
     axis = axis % x.ndim
     size = x.shape[axis]
     if pieces < 1 or size % pieces:
@@ -148,6 +153,7 @@ def maxout(x: Tensor, pieces: int, axis: int = -1) -> Tensor:
 def hard_threshold(x: Tensor, threshold: float = 0.0) -> Tensor:
     """The McCulloch–Pitts unit: +1 where x ≥ θ, −1 elsewhere (a sign unit; (y + 1)/2 is the 0/1
     step). Its derivative is 0 almost everywhere, so the result carries no gradient."""
+    check_tensor(x, "hard_threshold")
     xp = x.backend_obj.xp
     fired = xp.where(x.data >= threshold, 1, -1).astype(x.dtype)
     return Tensor._wrap(fired, x.backend_obj, False)
@@ -159,6 +165,8 @@ def linear(
 ) -> Tensor:
     """y = act(x·W + b), x (…, in), W (in, out), b (out,), in one fused backend op; ``activation``
     one of "identity", "relu", "sigmoid", "tanh" (fused into the GEMM's epilogue)."""
+    check_tensor(x, "linear")
+    check_tensor(weight, "linear", "weight")
     check_activation(activation, "linear")
     if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[0]:
         raise ValueError(

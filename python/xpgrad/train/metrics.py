@@ -9,12 +9,16 @@ def accuracy(output: Tensor, target: Tensor) -> float:
     """Fraction of correct predictions.
 
     Multi-class outputs (N, K): the predicted class is argmax over K; targets are class
-    indices (N,) or one-hot / probability rows (N, K). Single-output models (N,) or (N, 1)
-    are read as probabilities of the positive class, thresholded at 0.5.
+    indices (N,) or (N, 1) (Keras's sparse labels), or one-hot / probability rows (N, K).
+    Single-output models (N,) or (N, 1) are read as probabilities of the positive class,
+    thresholded at 0.5.
     """
     if output.ndim == 2 and output.shape[1] > 1:
         predicted = output.argmax(axis=1)
-        labels = target.argmax(axis=1) if target.ndim == 2 else target
+        if target.ndim == 2 and target.shape[1] == 1:
+            labels = target.reshape(-1)
+        else:
+            labels = target.argmax(axis=1) if target.ndim == 2 else target
     else:
         predicted = output.reshape(-1) >= 0.5
         labels = target.reshape(-1) >= 0.5
