@@ -416,3 +416,27 @@ def test_indexing_with_an_empty_list_selects_nothing(backend):
     (y.sum() + x.sum()).backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 2)))
     assert x[[[]]].shape == np.ones((3, 2))[[[]]].shape
+
+
+@pytest.mark.parametrize("data", [None, [1, None], {"a": 1}, ["a"], b"xy"])
+def test_tensors_of_non_numbers_are_refused_at_construction(data):
+    """NumPy makes object or string arrays of these; a tensor of them failed later, in some
+    unrelated op."""
+    with pytest.raises(TypeError, match="cannot make a tensor of"):
+        xg.tensor(data)
+
+
+def test_axis_arguments_checked_with_clear_errors(backend):
+    x = xg.ones(2, 3, 4)
+    with pytest.raises(TypeError, match="axis must be None, an integer or a tuple of integers, got 1.5"):
+        x.sum(axis=1.5)
+    with pytest.raises(TypeError, match="axis must be an integer, got 1.5"):
+        x.mean(axis=[0, 1.5])
+    with pytest.raises(ValueError, match=r"flatten: start_dim 2 comes after end_dim 0 for shape \(2, 3, 4\)"):
+        x.flatten(2, 0)
+
+
+@pytest.mark.parametrize("axis", [0, -1, 2, (0, 1), (0, -1), (1, 3)])
+def test_expand_dims_takes_a_tuple_of_axes_as_numpy(backend, axis):
+    x = xg.ones(2, 3)
+    assert x.expand_dims(axis).shape == np.expand_dims(np.ones((2, 3)), axis).shape

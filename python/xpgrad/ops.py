@@ -249,8 +249,11 @@ def swapaxes(t, axis1, axis2):
 
 
 def expand_dims(t, axis):
-    ax = reduce.normalize_axis(axis, t.ndim + 1)
-    return reshape(t, t.shape[:ax] + (1,) + t.shape[ax:])
+    """New size-1 axes at ``axis`` (an integer or a tuple, positions in the result, as NumPy)."""
+    count = 1 if isinstance(axis, numbers.Integral) else len(tuple(axis))
+    new_axes = reduce.normalize_axes(axis, t.ndim + count)
+    sizes = iter(t.shape)
+    return reshape(t, tuple(1 if i in new_axes else next(sizes) for i in range(t.ndim + count)))
 
 
 def squeeze(t, axis=None):
@@ -268,6 +271,8 @@ def flatten(t, start_dim=0, end_dim=-1):
     if t.ndim == 0:
         return reshape(t, (1,))
     start, end = reduce.normalize_axis(start_dim, t.ndim), reduce.normalize_axis(end_dim, t.ndim)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {t.shape}")
     merged = 1
     for n in t.shape[start : end + 1]:
         merged *= n

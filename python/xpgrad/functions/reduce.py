@@ -14,7 +14,10 @@ class AxisError(ValueError, IndexError):
 
 def normalize_axis(axis, ndim: int) -> int:
     """One axis (any integer type, negatives counted from the end) as an index in [0, ndim)."""
-    ax = operator.index(axis)
+    try:
+        ax = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"axis must be an integer, got {axis!r}") from None
     if not -ndim <= ax < ndim:
         raise AxisError(f"axis {ax} is out of bounds for an array of dimension {ndim}")
     return ax % ndim
@@ -27,7 +30,10 @@ def normalize_axes(axis, ndim: int):
     try:
         axes = (operator.index(axis),)
     except TypeError:
-        axes = tuple(axis)
+        try:
+            axes = tuple(axis)
+        except TypeError:
+            raise TypeError(f"axis must be None, an integer or a tuple of integers, got {axis!r}") from None
     normalized = [normalize_axis(ax, max(ndim, 1)) for ax in axes]
     if len(set(normalized)) < len(normalized):
         raise ValueError(f"repeated axis in {tuple(axes)} for an array of dimension {ndim}")
