@@ -103,6 +103,22 @@ def test_non_contiguous_state_falls_back_to_reference():
     np.testing.assert_allclose(buf, 1.0)
 
 
+def test_aliased_arrays_fall_back_to_the_reference():
+    """A parameter that is its own gradient (or a state buffer that is the gradient) is
+    computed as the reference computes it; the binding rightly refuses overlapping arrays,
+    which the backend used to pass it (ValueError where numpy computes)."""
+    for update, args in ((cpu.sgd_update, dict(lr=0.1)), (cpu.adam_update, dict(step=1, lr=0.1))):
+        ours, theirs = np.arange(1.0, 5.0, dtype=np.float32), np.arange(1.0, 5.0, dtype=np.float32)
+        states = [np.zeros(4, np.float32) for _ in range(2)] if update == cpu.adam_update else [None]
+        ref_states = [None if a is None else a.copy() for a in states]
+        update(ours, ours, *states, **args)
+        getattr(ref, update.__name__)(theirs, theirs, *ref_states, **args)
+        np.testing.assert_array_equal(ours, theirs)
+    param, grad = np.ones(4, np.float32), np.full(4, 0.5, np.float32)
+    cpu.sgd_update(param, grad, grad, lr=0.1, momentum=0.9, first_step=True)  # buffer is the gradient
+    np.testing.assert_allclose(param, 0.95)
+
+
 def test_bad_inputs_raise_value_error():
     k = cpu.kernels
     a = np.zeros(4, np.float32)

@@ -137,14 +137,15 @@ def test_lowered_thread_count_keeps_the_workers_idle():
 
 @pytest.mark.skipif(not hasattr(os, "fork") or sys.platform != "linux", reason="needs Linux rlimits")
 def test_pool_runs_with_the_threads_the_system_lets_it_start():
-    # 2000 threads' stacks do not fit in 3 GiB of address space: the pool used to deadlock in
-    # its constructor when starting one failed; now it runs with those that started.
+    # 256 threads' stacks (the cap, see test_a_huge_thread_count_is_capped) do not fit in 1.5 GiB
+    # of address space: the pool used to deadlock in its constructor when starting one failed;
+    # now it runs with those that started.
     import resource
 
     import xpgrad
 
     def limit_address_space():
-        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 29, 3 << 29))
 
     # The started threads' stacks take what address space is left: the kernel after it may find
     # no memory for its output, which is not what this checks.
@@ -164,3 +165,51 @@ def test_pool_runs_with_the_threads_the_system_lets_it_start():
     assert result.returncode == 0, result.stderr
     threads, kernel = result.stdout.split("\n")[:2]
     assert 1 <= int(threads) < 2000 and kernel in ("True", "no memory left")
+
+
+def _run_with_env(code, **env_vars):
+    import xpgrad
+
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(xpgrad.__file__)), **env_vars)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_a_huge_thread_count_is_capped():
+    """XPGRAD_NUM_THREADS=100000 started ~32000 pool threads, then libgomp ended the process
+    (exit 1) when the GEMM asked OpenMP for as many more; the count is capped at 4 per core
+    (256 at least), and values that are not whole numbers are ignored."""
+    code = """
+        import os, numpy as np, xpgrad._C as C
+        a = np.ones((600, 600), np.float32)
+        assert np.allclose(C.gemm(a, a), 600)
+        print(C.pool_threads(), max(256, 4 * os.cpu_count()))
+    """
+    result = _run_with_env(code, XPGRAD_NUM_THREADS="100000")
+    assert result.returncode == 0, result.stderr
+    threads, cap = map(int, result.stdout.split())
+    assert 1 <= threads <= cap
+    result = _run_with_env("import xpgrad._C as C; print(C.pool_threads())", XPGRAD_NUM_THREADS="3x",
+                           OMP_NUM_THREADS="2")
+    assert result.stdout.split() == ["2"], result.stderr
+
+
+@pytest.mark.parametrize("omp_setting", [{"OMP_DYNAMIC": "true"}, {"OMP_THREAD_LIMIT": "1"}])
+def test_split_k_gemm_is_right_when_openmp_starts_fewer_threads(omp_setting):
+    """The K-split GEMM (small C, K ≥ 4096: weight gradients of conv layers) gave each thread
+    its range by omp_get_thread_num(): with a smaller team, some ranges were never computed and
+    their uninitialised buffers were added into C (NaN, or errors of 1e10)."""
+    code = """
+        import numpy as np, xpgrad._C as C
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((64, 8192)).astype(np.float32)
+        b = rng.standard_normal((8192, 64)).astype(np.float32)
+        x = rng.standard_normal((8192, 32)).astype(np.float32)
+        gy = rng.standard_normal((8192, 16)).astype(np.float32)
+        w = np.ones((32, 16), np.float32)
+        gw = C.linear_backward(x, w, None, gy, "identity", False, False)[1]
+        print(np.abs(C.gemm(a, b) - a.astype(np.float64) @ b).max(), np.abs(gw - x.T.astype(np.float64) @ gy).max())
+    """
+    result = _run_with_env(code, XPGRAD_NUM_THREADS="2", **omp_setting)
+    assert result.returncode == 0, result.stderr
+    assert all(float(v) < 1e-2 for v in result.stdout.split()), result.stdout

@@ -441,9 +441,10 @@ void gemm_split_k(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Cons
   const int64_t m = a.rows, k = a.cols, n = b.cols;
   std::unique_ptr<T[]> partial(new T[(threads - 1) * m * n]);
   std::exception_ptr error;  // an allocation failing in a thread: raised after the region
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = thread_num();
+  // Range t by whichever thread takes it: OpenMP may start fewer threads than asked
+  // (OMP_DYNAMIC, OMP_THREAD_LIMIT), and every partial C must still be computed.
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int t = 0; t < threads; ++t) {
     const int64_t k0 = k * t / threads, k1 = k * (t + 1) / threads;
     const ConstMatrix<T> a_t{a.data + k0 * a.cs, m, k1 - k0, a.rs, a.cs};
     const ConstMatrix<T> b_t{b.data + k0 * b.rs, k1 - k0, n, b.rs, b.cs};

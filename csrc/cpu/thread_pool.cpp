@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -18,13 +19,20 @@
 namespace xpgrad::cpu {
 namespace {
 
+// The first positive whole number among XPGRAD_NUM_THREADS and OMP_NUM_THREADS (others are
+// ignored), else the core count; at most 4 threads per core (at least 256 in all): each
+// thread here has an OpenMP twin in the GEMM, and libgomp ends the process when it cannot
+// start one (XPGRAD_NUM_THREADS=40000 did).
 int configured_threads() {
+  const unsigned hw = std::thread::hardware_concurrency();
+  const long most = std::max(256L, 4L * long(hw));
   for (const char* var : {"XPGRAD_NUM_THREADS", "OMP_NUM_THREADS"})
     if (const char* v = std::getenv(var)) {
-      int n = std::atoi(v);
-      if (n > 0) return n;
+      char* end = nullptr;
+      errno = 0;
+      const long n = std::strtol(v, &end, 10);
+      if (end != v && *end == '\0' && errno == 0 && n > 0) return int(std::min(n, most));
     }
-  unsigned hw = std::thread::hardware_concurrency();
   return hw ? int(hw) : 1;
 }
 

@@ -9,6 +9,8 @@ axis; another axis is moved last (one copy) and moved back.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy
 
 from .base import ACTIVATIONS_FUSABLE, Backend, is_channels_last
@@ -212,8 +214,12 @@ class CpuBackend(Backend):
     # ---- fused optimizer updates (in place; the kernels need C-contiguous arrays) -----------
     @staticmethod
     def _inplace_ok(param, *others) -> bool:
+        """The kernel takes the arrays: one dtype and shape, C-contiguous, a writable param, no
+        two sharing memory (the kernel reads and writes each once; the reference computes
+        aliased updates, e.g. a parameter that is its own gradient, as written)."""
         arrays = (param, *(o for o in others if o is not None))
-        return _like(param, *arrays) and all(a.flags.c_contiguous for a in arrays) and param.flags.writeable
+        return (_like(param, *arrays) and all(a.flags.c_contiguous for a in arrays) and param.flags.writeable
+                and not any(numpy.may_share_memory(a, b) for a, b in itertools.combinations(arrays, 2)))
 
     def sgd_update(self, param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0,
                    nesterov=False, weight_decay=0.0, first_step=False):
