@@ -113,6 +113,24 @@ def test_idx_never_trusts_declared_sizes(tmp_path):
         read_idx(write(tmp_path / "long.gz", gzip.compress(idx_bytes(np.zeros(3, np.uint8)) + b"x")))
 
 
+
+def test_a_tiny_gzip_declaring_gigabytes_allocates_only_what_it_holds(tmp_path):
+    """A 30-byte gzip whose header declares 2 GiB of values allocated all of it (taking seconds)
+    before it was found truncated: gzip values are now read in chunks."""
+    import tracemalloc
+
+    header = struct.pack(">HBB", 0, 0x08, 1) + struct.pack(">I", 2**31 - 1)
+    path = write(tmp_path / "liar.gz", gzip.compress(header + b"\0" * 100))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="truncated IDX file: 100 of 2147483647 bytes"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20
+
+
 # ---- MNIST / Fashion-MNIST from the real files ------------------------------------------------
 @pytest.mark.parametrize("loader,name,spec,hist", [
     (D.load_mnist, "mnist", mnist.MNIST, MNIST_HIST),

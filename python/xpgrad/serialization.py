@@ -20,6 +20,7 @@ describe data, never run code.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -117,15 +118,24 @@ def atomic_file(path: str | os.PathLike):
     over ``path`` when the block ends: a crash or error leaves either the old file or the new
     one, never a mixture (an error removes the temporary file). A symbolic link is followed: its
     target is replaced, the link kept. The file gets the permissions a plain ``open(path, "wb")``
-    would give it: those of the file it replaces, else 0o666 less the umask.
+    would give it: those of the file it replaces, else 0o666 less the umask; a file that
+    ``open`` could not write (read-only) is not replaced either. A device or FIFO (/dev/null, a
+    pipe) is written into, as ``open`` would, not replaced by a regular file.
     """
     path = os.fspath(path)
     if os.path.islink(path):
         path = os.path.realpath(path)
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        status = os.stat(path)
     except FileNotFoundError:
-        mode = None
+        status = None
+    if status is not None and not stat.S_ISDIR(status.st_mode) and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, "Permission denied (the file is read-only)", path)
+    if status is not None and not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
+        with open(path, "wb") as f:
+            yield f
+        return
+    mode = None if status is None else stat.S_IMODE(status.st_mode)
     fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -289,7 +299,8 @@ def load(path: str | os.PathLike, max_bytes: int = 1 << 34) -> Any:
     Everything is checked before it is used: the zip structure, the manifest's format and
     version, that the members are exactly the arrays the manifest lists, each ``.npy`` header
     against the manifest's dtype and shape, the declared sizes (at most ``max_bytes`` in all),
-    and that every array is referenced once. Arrays are read with ``allow_pickle=False``.
+    that no member is compressed (``save`` stores them; a compressed one could inflate a small
+    file to gigabytes), and that every array is referenced once. Arrays are read with ``allow_pickle=False``.
     A truncated, corrupt or hostile file raises ValueError; nothing in it is executed.
     """
     path = os.fspath(path)
@@ -312,6 +323,9 @@ def _load(f, max_bytes: int):
         names = [info.filename for info in infos]
         if len(set(names)) != len(names):
             raise ValueError("duplicate members")
+        for info in infos:  # save stores them: a compressed member could inflate a small file to GiBs
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise ValueError(f"member {info.filename} is compressed; xpgrad writes stored members only")
         members = dict(zip(names, infos))
         manifest_info = members.get(MANIFEST + ".npy")
         if manifest_info is None or manifest_info.file_size > MAX_MANIFEST_BYTES:

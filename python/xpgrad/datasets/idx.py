@@ -53,8 +53,14 @@ def _parse(stream, path, size_on_disk: int | None, max_bytes: int) -> np.ndarray
     if size_on_disk is not None and size_on_disk != 4 + 4 * ndim + nbytes:
         raise ValueError(f"{path}: IDX header declares shape {dims} ({nbytes} bytes of values) "
                          f"but the file has {size_on_disk - 4 - 4 * ndim} bytes after the header")
-    values = bytearray(nbytes)
-    got = _read_exact(stream, memoryview(values))
+    if size_on_disk is None:  # gzip: the size is known only once inflated, so memory follows the data
+        values = bytearray()
+        while len(values) < nbytes and (chunk := stream.read(min(nbytes - len(values), 1 << 24))):
+            values += chunk
+        got = len(values)
+    else:
+        values = bytearray(nbytes)
+        got = _read_exact(stream, memoryview(values))
     if got < nbytes:
         raise ValueError(f"{path}: truncated IDX file: {got} of {nbytes} bytes of values "
                          f"for shape {dims}")
@@ -66,9 +72,11 @@ def _parse(stream, path, size_on_disk: int | None, max_bytes: int) -> np.ndarray
 def read_idx(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """Read an IDX file (gzip-compressed or not, told by its first bytes) into a NumPy array.
 
-    The header is checked before anything is allocated: a bad magic number, an unknown type
-    code, a size that does not match the data, more than ``max_bytes`` of declared values,
-    a truncated file or a corrupt gzip stream raise ValueError naming the file.
+    The header is checked before anything is allocated (a gzip stream's values are then read
+    in chunks, so that a tiny file declaring gigabytes allocates no more than it holds): a bad
+    magic number, an unknown type code, a size that does not match the data, more than
+    ``max_bytes`` of declared values, a truncated file or a corrupt gzip stream raise
+    ValueError naming the file.
     """
     path = os.fspath(path)
     with open(path, "rb") as f:
