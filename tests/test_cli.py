@@ -67,15 +67,24 @@ def test_unknown_dataset_is_rejected():
     ("--backend", "bogus"), ("--batch-size", "0"), ("--lr", "-1"), ("--lr", "nan"),
     ("--val-fraction", "1.5"), ("--dropout", "1.5"), ("--input-dropout", "-0.1"),
     ("--hidden", "-5"), ("--hidden", "0"), ("--epochs", "-1"), ("--epochs", "two"),
-    ("--early-stopping", "-2"), ("--plot", "/nonexistent/dir/x.png"),
-    ("--save", "/nonexistent/dir/x.npz"), ("--save", "new_dir/"), ("--seed", "-1"),
+    ("--early-stopping", "-2"), ("--plot", "{missing}/x.png"),
+    ("--save", "{missing}/x.npz"), ("--save", "new_dir/"), ("--save", ""), ("--seed", "-1"),
 ])
-def test_bad_option_values_are_usage_errors(capsys, option, value):
+def test_bad_option_values_are_usage_errors(capsys, tmp_path, option, value):
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["train", "--dataset", "digits", option, value])
+        cli.main(["train", "--dataset", "digits", option, value.format(missing=tmp_path / "missing")])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert f"xpgrad train: error: argument {option}" in err and "Traceback" not in err
+
+
+def test_save_and_plot_to_one_file_is_a_usage_error(capsys, tmp_path):
+    """The plot was written over the weights just saved (exit 0, the weights lost)."""
+    with pytest.raises(SystemExit, match="2"):
+        cli.main(["train", "--dataset", "digits", "--save", str(tmp_path / "m"), "--plot",
+                  str(tmp_path / "." / "m")])
+    assert "--save and --plot name the same file" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
 
 
 def test_a_directory_is_not_an_output_file(capsys, tmp_path):

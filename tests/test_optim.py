@@ -298,6 +298,27 @@ def test_load_state_dict_rejects_corrupt_state(backend, corrupt, match):
         optim.Adam(params).load_state_dict(sd)
 
 
+@pytest.mark.parametrize("make, dropped", [
+    (lambda p: optim.Adam(p), "exp_avg"), (lambda p: optim.AdamW(p), "exp_avg_sq"),
+    (lambda p: optim.Adamax(p), "exp_inf"), (lambda p: optim.Adagrad(p), "sum"),
+    (lambda p: optim.RMSprop(p, centered=True, momentum=0.9), "grad_avg"),
+    (lambda p: optim.RMSprop(p, momentum=0.9), "momentum_buffer"), (lambda p: optim.RMSprop(p), "step"),
+])
+def test_load_state_dict_rejects_state_missing_a_buffer(backend, make, dropped):
+    """A buffer missing from a loaded state was re-created as zeros beside the old step count:
+    the updates silently differed (PyTorch raises KeyError at the step)."""
+    params = make_params(backend)
+    opt = make(params)
+    quadratic_run(opt, params, 1)
+    sd = opt.state_dict()
+    del sd["state"][0][dropped]
+    with pytest.raises(ValueError, match=f"loaded state of parameter 0 lacks '{dropped}'"):
+        make(params).load_state_dict(sd)
+    sgd = optim.SGD(params, lr=0.1)  # SGD's momentum buffer may be absent: a first step, as PyTorch
+    sgd.load_state_dict({"state": {0: {}}, "param_groups": [{**sgd.defaults, "momentum": 0.9,
+                                                            "params": [0, 1]}]})
+
+
 def test_step_rejects_a_gradient_of_another_shape(backend):
     p = xg.ones(3, requires_grad=True)
     p.grad = xg.tensor([5.0])  # NumPy would broadcast it over the whole update

@@ -131,7 +131,7 @@ def test_model_checkpoint_saves_only_improvements(backend, tmp_path):
 def test_monitoring_a_missing_quantity_is_a_clear_error(backend):
     X, y = blobs()
     model = small_model()
-    with pytest.raises(KeyError, match="val_loss"):
+    with pytest.raises(ValueError, match="val_loss"):
         xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1,
                      progress=False, callbacks=[xg.train.EarlyStopping()])
 
@@ -264,3 +264,52 @@ def test_accuracy_reads_every_target_form(backend):
     assert accuracy(scores, xg.tensor([[2], [1], [0], [0]])) == 0.75
     assert accuracy(scores, xg.tensor(np.eye(3)[[2, 1, 0, 0]])) == 0.75
     assert accuracy(xg.tensor([[0.9], [0.2], [0.6]]), xg.tensor([[1.0], [1.0], [0.0]])) == 1 / 3
+
+
+def test_callbacks_check_their_mode(tmp_path):
+    """Any mode but "min" worked as "max": EarlyStopping(mode="minimize") on val_loss stopped at
+    once and restored the worst weights."""
+    with pytest.raises(ValueError, match="mode must be 'min', 'max' or None"):
+        xg.train.EarlyStopping(mode="minimize")
+    with pytest.raises(ValueError, match="mode must be 'min', 'max' or None"):
+        xg.train.ModelCheckpoint(str(tmp_path / "ckpt"), mode="bogus")
+
+
+def test_metric_names_must_be_distinct_and_not_what_fit_logs(backend):
+    def loss(output, target):
+        return 123.0
+
+    def first(output, target):
+        return 1.0
+
+    X, y = blobs()
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    for metrics in ([lambda o, t: 1.0, lambda o, t: 2.0], [loss], [first, first], ["accuracy", "accuracy"]):
+        with pytest.raises(ValueError, match="is taken"):
+            xg.train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=1, progress=False, metrics=metrics)
+    history = xg.train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=1, progress=False,
+                           metrics="accuracy")  # one name alone, not its letters
+    assert "accuracy" in history.history
+
+
+def test_metrics_may_return_tensors(backend, capsys):
+    """A metric returning a 0-d Tensor crashed the epoch line (Tensor had no __format__) and was
+    stored as a Tensor in the history."""
+    def acc(output, target):
+        return (output.argmax(axis=1) == target).astype("float32").mean()
+
+    X, y = blobs()
+    model = small_model()
+    history = xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                           val=(X, y), epochs=2, progress=True, metrics=[acc])
+    assert all(type(v) is float for v in history.history["acc"] + history.history["val_acc"])
+    assert f"{xg.tensor(0.5):.4f}" == "0.5000"
+    with pytest.raises(TypeError, match="only 0-d tensors"):
+        f"{xg.ones(2):.4f}"
+
+    def bad(output, target):
+        return output
+
+    with pytest.raises(TypeError, match="metric 'bad' returned Tensor"):
+        xg.train.evaluate(model, (X, y), None, [bad])

@@ -263,6 +263,8 @@ fraction = _checked(float, lambda x: 0 <= x < 1, "a number in [0, 1)")
 def output_file(text: str) -> str:
     """An argparse ``type`` for a file to write: its directory must exist and be writable, so
     a typo fails now rather than after training."""
+    if not text:
+        raise argparse.ArgumentTypeError("the file name is empty")
     directory = os.path.dirname(os.path.abspath(text))
     if os.path.isdir(text) or text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
@@ -328,6 +330,9 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if args.command == "train" and args.early_stopping and not args.val_fraction:
         args.command_parser.error("--early-stopping needs validation data: give --val-fraction")
+    if args.command == "train" and args.save and args.plot and os.path.realpath(args.save) == os.path.realpath(args.plot):
+        args.command_parser.error(f"--save and --plot name the same file ({args.save}): the plot "
+                                  "would overwrite the weights")
     try:
         if getattr(args, "backend", None) is None and args.command in ("demo", "train"):
             import xpgrad as xg

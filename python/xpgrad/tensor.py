@@ -154,6 +154,16 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.item())
 
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its value (``f"{loss:.4f}"``, as PyTorch); others only with
+        an empty spec, as their repr."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} for a Tensor of shape {self.shape} "
+                            "(only 0-d tensors take one)")
+        return repr(self)
+
     def __int__(self) -> int:
         return int(self.item())
 

@@ -43,6 +43,9 @@ class Adagrad(Optimizer):
             group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
         )
 
+    def state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("step", "sum")
+
     def _update(
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
     ) -> None:

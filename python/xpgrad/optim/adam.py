@@ -27,6 +27,9 @@ class AdamFamily(Optimizer):
         check_non_negative(group, "lr", "eps", "weight_decay")
         check_betas(group)
 
+    def state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("step", *self.buffers)
+
     def _update(
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
     ) -> None:

@@ -7,6 +7,7 @@ buffers are created lazily, on the parameter's backend with the parameter's dtyp
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -73,6 +74,12 @@ class Optimizer:
     def _validate_group(self, group: dict[str, Any]) -> None:
         """Raise ValueError for an invalid hyper-parameter; subclasses extend with their own."""
         check_non_negative(group, "lr")
+
+    def state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """What a parameter's state holds once it has been updated with ``group``'s settings: a
+        loaded state lacking one would have it re-created as zeros beside the old step count
+        (PyTorch raises KeyError at the step). SGD's momentum buffer may be absent (a first step)."""
+        return ()
 
     # ---- the update -------------------------------------------------------------------------
     def zero_grad(self) -> None:
@@ -179,6 +186,7 @@ class Optimizer:
             new_group = {**self.defaults, **settings, "params": group["params"]}
             self._validate_group(new_group)
             new_groups.append(new_group)
+        group_of = {id(p): group for group in new_groups for p in group["params"]}
         new_state = {}
         for i, values in state_dict["state"].items():
             try:
@@ -187,6 +195,10 @@ class Optimizer:
                 param = None
             if param is None:
                 raise ValueError(f"loaded state dict has state for parameter {i!r}, which no group lists")
+            missing = [k for k in self.state_keys(group_of[id(param)]) if values and k not in values]
+            if missing:
+                raise ValueError(f"loaded state of parameter {i!r} lacks {', '.join(map(repr, missing))} "
+                                 f"({type(self).__name__} keeps {', '.join(self.state_keys(group_of[id(param)]))})")
             new_state[param] = {k: _restore(v, param, k) for k, v in values.items()}
         self.param_groups = new_groups
         self.state = new_state
@@ -205,6 +217,8 @@ def _restore(value: Any, param: Tensor, name: str) -> Any:
         return value
     backend = param.backend_obj
     array = value.to(backend).data if isinstance(value, Tensor) else backend.asarray(value)
+    if array.dtype.kind not in "iubf":
+        raise ValueError(f"state {name!r} must be a count or an array of numbers, got {value!r:.80}")
     if array.dtype.kind in "iub":
         if array.ndim or int(array) < 0:
             raise ValueError(f"state {name!r} must be a count >= 0, got {value!r}")
@@ -219,8 +233,9 @@ def _restore(value: Any, param: Tensor, name: str) -> Any:
 def check_non_negative(group: dict[str, Any], *names: str) -> None:
     """ValueError unless every ``group[name] >= 0`` (NaN fails too)."""
     for name in names:
-        if not group[name] >= 0:
-            raise ValueError(f"invalid {name}: {group[name]} (must be >= 0)")
+        value = group[name]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+            raise ValueError(f"invalid {name}: {value!r} (must be a number >= 0)")
 
 
 def check_betas(group: dict[str, Any]) -> None:

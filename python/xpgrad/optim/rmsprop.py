@@ -46,6 +46,10 @@ class RMSprop(Optimizer):
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative(group, "lr", "alpha", "eps", "weight_decay", "momentum")
 
+    def state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return (("step", "square_avg") + (("momentum_buffer",) if group["momentum"] else ())
+                + (("grad_avg",) if group["centered"] else ()))
+
     def _update(
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
     ) -> None:

@@ -40,6 +40,8 @@ class _Monitor:
     """Tracks the best value of one logged quantity."""
 
     def __init__(self, monitor: str, min_delta: float, mode: str | None) -> None:
+        if mode not in (None, "min", "max"):
+            raise ValueError(f"mode must be 'min', 'max' or None (from the monitored name), got {mode!r}")
         self.monitor = monitor
         self.min_delta = abs(min_delta)
         self.mode = mode or _mode_for(monitor)
@@ -47,7 +49,7 @@ class _Monitor:
 
     def value(self, logs: dict) -> float:
         if self.monitor not in logs:
-            raise KeyError(
+            raise ValueError(
                 f"callback monitors {self.monitor!r} but the epoch logged only {sorted(logs)}"
                 " (val_* quantities need validation data)"
             )

@@ -14,7 +14,7 @@ from ..creation import zeros
 from ..ops import concatenate
 from .callbacks import FitState
 from .history import History
-from .metrics import resolve_metrics
+from .metrics import metric_value, resolve_metrics
 
 
 def as_loader(data, batch_size: int, shuffle: bool, seed=None):
@@ -104,7 +104,7 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
             n = xb.shape[0]
             batch_logs = {"loss": loss.item()}
             for name, fn in metric_fns.items():
-                batch_logs[name] = fn(output.detach(), yb)
+                batch_logs[name] = metric_value(fn, name, output.detach(), yb)
             for key, value in batch_logs.items():
                 totals[key] = totals.get(key, 0.0) + value * n
             count += n
@@ -152,7 +152,7 @@ def evaluate(model, data, loss_fn=None, metrics=("accuracy",), batch_size=256) -
             for xb, yb in loader:
                 output = model(xb)
                 n = xb.shape[0]
-                values = {name: fn(output, yb) for name, fn in metric_fns.items()}
+                values = {name: metric_value(fn, name, output, yb) for name, fn in metric_fns.items()}
                 if loss_fn is not None:
                     values["loss"] = loss_fn(output, yb).item()
                 for key, value in values.items():

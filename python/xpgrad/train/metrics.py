@@ -30,14 +30,36 @@ def accuracy(output: Tensor, target: Tensor) -> float:
 METRICS = {"accuracy": accuracy, "acc": accuracy}
 
 
+RESERVED_LOG_NAMES = ("loss", "lr", "time")  # what fit logs besides the metrics
+
+
 def resolve_metrics(metrics) -> dict:
-    """Names (from METRICS) or callables(output, target) -> float, as a name -> function dict."""
+    """Names (from METRICS) or callables(output, target) -> number, as a name -> function dict
+    (one name or callable alone is taken as a list of one). A callable is logged under its
+    ``__name__``: two of one name, or one named as what fit logs itself ("loss", "lr", "time",
+    "val_…"), would overwrite each other's values, and are a ValueError."""
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = (metrics,)
     resolved = {}
     for metric in metrics or ():
         if callable(metric):
-            resolved[getattr(metric, "__name__", "metric")] = metric
+            name = getattr(metric, "__name__", "metric")
         elif metric in METRICS:
-            resolved[metric] = METRICS[metric]
+            name, metric = metric, METRICS[metric]
         else:
             raise ValueError(f"unknown metric {metric!r}; known: {sorted(METRICS)} or a callable")
+        if name in resolved or name in RESERVED_LOG_NAMES or name.startswith("val_"):
+            raise ValueError(f"metric name {name!r} is taken (by another metric, or by what fit logs: "
+                             f"{', '.join(RESERVED_LOG_NAMES)}, val_*); give the function another __name__")
+        resolved[name] = metric
     return resolved
+
+
+def metric_value(fn, name: str, output, target) -> float:
+    """fn(output, target) as a float (a 0-d Tensor or NumPy value is converted), or a TypeError
+    naming the metric."""
+    value = fn(output, target)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"metric {name!r} returned {type(value).__name__} {value!r:.80}, not a number") from None
