@@ -288,6 +288,17 @@ def test_a_failed_download_names_only_the_files_still_missing(tiny, tmp_path, se
     assert "test-labels.gz: HTTP Error 404" in message
 
 
+def test_a_failed_download_leaves_no_directory_behind(tiny, tmp_path, server):
+    """A typo'd root (--data-root /typo) was left created, with its dataset folder, after the
+    download failed."""
+    spec, _ = tiny
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    with pytest.raises(RuntimeError, match="HTTP Error 404"):
+        mnist.load_idx_dataset(spec, tmp_path / "typo" / "deeper", mirrors=[server(empty)])
+    assert not (tmp_path / "typo").exists()
+
+
 def test_download_rejects_a_wrong_checksum_and_leaves_nothing(tiny, tmp_path, server):
     spec, source = tiny
     bad = tmp_path / "bad"
@@ -495,7 +506,7 @@ def test_a_broken_mirror_is_reported_and_the_next_one_tried(tmp_path, server, ra
     with pytest.raises(RuntimeError, match=match) as err:
         download("f.bin", tmp_path / "out2", md5, [broken])
     assert broken + "f.bin" in str(err.value)
-    assert os.listdir(tmp_path / "out2") == []
+    assert not (tmp_path / "out2").exists()  # nothing left, not even the directory
 
 
 def test_a_server_that_never_answers_times_out(tmp_path, raw_server, monkeypatch):
@@ -503,7 +514,7 @@ def test_a_server_that_never_answers_times_out(tmp_path, raw_server, monkeypatch
     silent = raw_server(None)
     with pytest.raises(RuntimeError, match="timed out"):
         download("f.bin", tmp_path / "out", "0" * 32, [silent])
-    assert os.listdir(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()  # nothing left, not even the directory
 
 
 def test_a_dripping_mirror_is_given_up_at_the_deadline(tmp_path, server, raw_server,
@@ -524,7 +535,7 @@ def test_a_dripping_mirror_is_given_up_at_the_deadline(tmp_path, server, raw_ser
     assert time.monotonic() - start < 5  # 50 s of dripping without the deadline
     assert re.search(re.escape(dripping) + r"f\.bin: not complete within the 0\.1 s deadline "
                      r"\(\d+ bytes received\)", str(err.value))
-    assert os.listdir(tmp_path / "out2") == []
+    assert not (tmp_path / "out2").exists()  # nothing left, not even the directory
 
 
 def test_one_mirror_given_as_a_string_and_no_mirrors(tmp_path, server, tiny):

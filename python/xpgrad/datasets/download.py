@@ -149,15 +149,38 @@ def download(filename: str, directory: str | os.PathLike, md5: str,
     if not mirrors:
         raise RuntimeError(f"could not download {filename}: no mirrors given")
     dest = os.path.join(os.fspath(directory), filename)
+    created = _missing_directories(os.path.dirname(dest) or ".")
     failures = []
-    for mirror in mirrors:
-        url = mirror.rstrip("/") + "/" + filename
-        fd, tmp = _temp_beside(dest)
+    try:
+        for mirror in mirrors:
+            url = mirror.rstrip("/") + "/" + filename
+            fd, tmp = _temp_beside(dest)
+            try:
+                _fetch(url, fd, tmp, dest, md5)
+                return dest
+            except _MirrorFailure as exc:
+                failures.append(f"{url}: {exc}")
+            except OSError as exc:  # every network error is a _MirrorFailure by now
+                raise _local_error(exc, f"writing {dest} failed") from exc
+        raise RuntimeError(f"could not download {filename}:\n  " + "\n  ".join(failures))
+    except BaseException:
+        _remove_empty(created)  # a failed download leaves no directory behind (a typo'd root)
+        raise
+
+
+def _missing_directories(directory: str) -> list[str]:
+    """``directory`` and those of its ancestors that do not exist yet, deepest first."""
+    missing, path = [], os.path.abspath(directory)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
+
+
+def _remove_empty(directories: list[str]) -> None:
+    """Remove these directories, deepest first, while they are empty."""
+    for path in directories:
         try:
-            _fetch(url, fd, tmp, dest, md5)
-            return dest
-        except _MirrorFailure as exc:
-            failures.append(f"{url}: {exc}")
-        except OSError as exc:  # every network error is a _MirrorFailure by now
-            raise _local_error(exc, f"writing {dest} failed") from exc
-    raise RuntimeError(f"could not download {filename}:\n  " + "\n  ".join(failures))
+            os.rmdir(path)
+        except OSError:  # not empty (another file arrived), or already gone
+            return
