@@ -277,3 +277,17 @@ def test_scalers_leave_missing_values_out_of_the_statistics(scaler, expected):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_allclose(scaler().fit_transform(X), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: DataLoader(i for i in range(3)), TypeError, "needs arrays .* got generator"),
+    (lambda: DataLoader(None), TypeError, "got NoneType"),
+    (lambda: DataLoader(np.ones((4, 2)), seed=-1), ValueError, "seed must be None or an integer >= 0"),
+    (lambda: DataLoader(np.ones((4, 2)), seed=1.5), ValueError, "seed must be None or an integer >= 0"),
+    (lambda: DataLoader(np.ones((2, 2)), np.array([1, 2**63], np.uint64)), ValueError, "beyond the int64"),
+    (lambda: train_val_test_split(np.ones((10, 2)), None, (float("nan"), 0.5)), ValueError, "fractions"),
+    (lambda: one_hot([1e20]), ValueError, "too large to be classes"),
+])
+def test_bad_data_arguments_are_clear_errors_up_front(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import http.server
 import io
+import math
 import os
 import re
 import shutil
@@ -591,3 +592,9 @@ def test_make_moons_shape_and_geometry():
 def test_synthetic_validation(call):
     with pytest.raises(ValueError):
         call()
+
+
+@pytest.mark.parametrize("noise", [math.inf, math.nan, -0.1, "0.1", True])
+def test_synthetic_sets_check_their_noise(noise):
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+        D.make_moons(10, noise=noise)

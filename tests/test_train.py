@@ -313,3 +313,15 @@ def test_metrics_may_return_tensors(backend, capsys):
 
     with pytest.raises(TypeError, match="metric 'bad' returned Tensor"):
         xg.train.evaluate(model, (X, y), None, [bad])
+
+
+def test_model_checkpoint_into_a_missing_directory_fails_before_training(backend, tmp_path):
+    X, y = blobs()
+    model = small_model()
+    before = {k: v.numpy() for k, v in model.state_dict().items()}
+    checkpoint = xg.train.ModelCheckpoint(str(tmp_path / "missing" / "best.npz"), monitor="loss")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                     epochs=1, progress=False, callbacks=[checkpoint])
+    for key, value in model.state_dict().items():  # not one epoch trained
+        np.testing.assert_array_equal(value.numpy(), before[key])

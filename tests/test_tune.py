@@ -105,3 +105,18 @@ def test_search_spaces_take_any_ordered_sequence_and_explain_the_rest():
         grid_search(lambda a: a, {"a": 0.1})
     with pytest.raises(ValueError, match="a tuple is a range .*a choice between values is a list"):
         random_search(lambda act: 0.0, {"act": ("relu", "tanh")}, 2)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: grid_search(lambda **k: 1.0, [("a", [1])]), TypeError, "grid must be a dict"),
+    (lambda: random_search(lambda **k: 1.0, [("lr", [1])], 2), TypeError, "space must be a dict"),
+    (lambda: grid_search(lambda **k: 1.0, {1: [1]}), TypeError, "parameter names must be strings"),
+    (lambda: random_search(lambda **k: 1.0, {"lr": (1.0, 0.1)}, 2), ValueError, r"space\['lr'\]: the range"),
+    (lambda: random_search(lambda **k: 1.0, {"lr": (0, math.inf)}, 2), ValueError, "must be finite"),
+    (lambda: random_search(lambda **k: 1.0, {"lr": (math.nan, 1)}, 2), ValueError, "must be finite"),
+    (lambda: grid_search(lambda **k: None, {"a": [1]}), TypeError, r"the score for \{'a': 1\} must be a number"),
+    (lambda: grid_search(lambda **k: 1.0, {"a": [1]}, maximize="no"), TypeError, "maximize must be True or False"),
+])
+def test_bad_searches_are_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

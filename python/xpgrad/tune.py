@@ -28,9 +28,16 @@ class Trial(NamedTuple):
 
 
 def _run(build_and_score: Callable[..., Any], candidates, maximize: bool):
+    if not isinstance(maximize, (bool, np.bool_)):  # "no" would count as true
+        raise TypeError(f"maximize must be True or False, got {maximize!r}")
     trials = []
     for params in candidates:
-        score = float(build_and_score(**params))
+        result = build_and_score(**params)
+        try:
+            score = float(result)
+        except (TypeError, ValueError):
+            raise TypeError(f"the score for {params} must be a number, got {type(result).__name__} "
+                            f"{result!r:.80}") from None
         trials.append(Trial(params, score))
     if not trials:
         raise ValueError("the search space is empty")
@@ -50,10 +57,20 @@ def grid_search(build_and_score: Callable[..., Any], grid: Mapping[str, Sequence
     e.g. ``grid_search(f, {"lr": [0.1, 0.01], "hidden": [64, 128]})`` makes 4 calls
     ``f(lr=..., hidden=...)``. Returns ``(trials best first, best params)``.
     """
+    _check_space(grid, "grid")
     names = list(grid)
     values = [_choices(f"grid[{name!r}]", grid[name]) for name in names]
     candidates = (dict(zip(names, combination)) for combination in itertools.product(*values))
     return _run(build_and_score, candidates, maximize)
+
+
+def _check_space(space, what: str) -> None:
+    """A mapping of parameter names (as given to build_and_score) to their values."""
+    if not isinstance(space, Mapping):
+        raise TypeError(f"{what} must be a dict of parameter name -> values, got {type(space).__name__}")
+    bad = [name for name in space if not isinstance(name, str)]
+    if bad:
+        raise TypeError(f"{what}: parameter names must be strings, got {bad!r}")
 
 
 def _choices(where: str, values) -> list:
@@ -77,6 +94,8 @@ def _space_entry(name: str, spec):
         if len(spec) != 2 or not all(isinstance(v, numbers.Real) for v in spec):
             raise ValueError(f"space[{name!r}]: a tuple is a range (low, high) of numbers, got {spec!r} "
                              "(a choice between values is a list)")
+        if not all(math.isfinite(v) for v in spec) or spec[0] > spec[1]:
+            raise ValueError(f"space[{name!r}]: the range {spec!r} must be finite with low <= high")
         return spec
     return _choices(f"space[{name!r}] (a list, a (low, high) tuple or a callable(rng))", spec)
 
@@ -100,6 +119,7 @@ def random_search(build_and_score: Callable[..., Any], space: Mapping[str, Any],
     Returns ``(trials best first, best params)``.
     """
     n_trials = as_count(n_trials, "n_trials", 1)
+    _check_space(space, "space")
     rng = np.random.default_rng(seed)
     space = {name: _space_entry(name, spec) for name, spec in space.items()}
     candidates = ({name: _sample(spec, rng) for name, spec in space.items()}

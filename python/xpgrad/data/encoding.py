@@ -20,6 +20,8 @@ def one_hot(y, num_classes: int | None = None, dtype=None):
     if labels.dtype.kind not in "iu":
         if labels.dtype.kind != "f" or not np.all(np.mod(labels, 1) == 0):
             raise ValueError(f"one_hot needs integer class labels, got dtype {labels.dtype}")
+        if labels.size and np.abs(labels).max() >= 2**62:  # beyond int64 (1e20 wrapped negative)
+            raise ValueError(f"one_hot: labels up to {np.abs(labels).max()} are too large to be classes")
         labels = labels.astype(np.int64)
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if labels.size else 0

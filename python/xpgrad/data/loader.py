@@ -42,6 +42,10 @@ class DataLoader:
             raise TypeError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
+        if X is None or isinstance(X, Iterator):  # a generator has no length to batch or shuffle by
+            raise TypeError(f"DataLoader needs arrays (or lists, Tensors) of samples, got {type(X).__name__}")
         self.X = X if is_tensor(X) else np.asarray(X)
         self.y = None if y is None else (y if is_tensor(y) else np.asarray(y))
         self.num_samples = _length(self.X)
@@ -55,6 +59,8 @@ class DataLoader:
         self.seed = seed
         self._x_dtype = self._batch_dtype(self.X.dtype, dtype, "X")
         self._y_dtype = None if self.y is None else self._batch_dtype(self.y.dtype, dtype, "y")
+        if self.y is not None and self.y.dtype == np.uint64 and self.y.size and int(self.y.max()) >= 2**63:
+            raise ValueError(f"y holds labels up to {int(self.y.max())}, beyond the int64 class indices")
         self.epoch = 0  # epochs started so far; the next epoch's shuffle depends on it
         self._cache: tuple = (None, None, None)
 

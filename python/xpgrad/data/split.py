@@ -26,7 +26,7 @@ def split_counts(n: int, sizes: Sequence[float | int]) -> list[int]:
         return counts
     fractions = [float(s) for s in sizes]
     total = math.fsum(fractions)
-    if min(fractions) < 0 or total > 1 + 1e-9:
+    if not all(0 <= f <= 1 for f in fractions) or total > 1 + 1e-9:  # NaN fails too
         raise ValueError(f"fractions {fractions} must be >= 0 and sum to at most 1")
     counts = [math.floor(f * n + 1e-9) for f in fractions]
     if math.isclose(total, 1.0, abs_tol=1e-9):

@@ -6,14 +6,17 @@ Noise is Gaussian, N(0, noise²) added to each coordinate; ``seed`` makes a set 
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 
 def _check(n: int, noise: float) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
 
 
 def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng) -> tuple[np.ndarray, np.ndarray]:

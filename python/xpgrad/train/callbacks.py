@@ -6,6 +6,7 @@ Each hook receives the ``FitState`` (model, optimizer, history, ``stop`` flag).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 
@@ -115,6 +116,12 @@ class ModelCheckpoint(Callback):
         self.tracker = _Monitor(monitor, 0.0, mode)
         self.save_best_only = save_best_only
         self.saved_paths: list[str] = []
+
+    def on_train_begin(self, state):
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if "{" not in directory and not os.path.isdir(directory):
+            raise FileNotFoundError(f"ModelCheckpoint: directory {directory} does not exist "
+                                    "(checked before training, not after the first epoch)")
 
     def on_epoch_end(self, state, logs):
         from ..serialization import save
