@@ -219,6 +219,18 @@ def test_linear_backward_matches_reference(n, i, o, has_bias, need_gx, activatio
             np.testing.assert_allclose(g, ref, rtol=tol, atol=tol * max(n, i, o) ** 0.5)
 
 
+@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+def test_bias_gradient_of_many_rows_keeps_its_precision(backend):
+    """Σ over 2M rows of 0.1 in float32: row-by-row accumulation (the kernel's, and NumPy's
+    along axis 0) was 1-4% off; blocked in the kernel, float64 in the reference."""
+    n = 1 << 21
+    gy = np.full((n, 4), 0.1, np.float32)
+    x, w = np.ones((n, 3), np.float32), np.ones((3, 4), np.float32)
+    be = CpuBackend() if backend == "cpu" else NumpyBackend()
+    gb = be.linear_backward(x, w, None, gy, "identity", True, False)[2]
+    np.testing.assert_allclose(gb, n * np.float64(np.float32(0.1)), rtol=1e-5)
+
+
 def test_linear_backward_non_contiguous_inputs():
     r = rng()
     x = r.standard_normal((40, 30)).T  # (30, 40), Fortran order

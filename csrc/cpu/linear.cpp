@@ -24,25 +24,35 @@ T backprop(T y, T gy) {
 
 // g = gy ⊙ act'(y) into g (unless null) and gb = Σ_rows g (unless null), for (n × cols)
 // contiguous arrays. Threads take column bands so that each gb entry has one owner; the
-// row loop runs over contiguous columns, which the compiler vectorises per activation.
+// row loop runs over contiguous columns, which the compiler vectorises per activation. The
+// rows are summed in blocks of kRowBlock, and the blocks' sums in double: the rounding error
+// grows with kRowBlock instead of n (row by row, a float32 sum of 4M rows of 0.1 was 3.9%
+// off; a conv layer's bias gradient sums N·H·W rows).
 template <typename T, Activation A>
 void grad_and_bias(const T* y, const T* gy, int64_t n, int64_t cols, T* g, T* gb) {
-  constexpr int64_t kBand = 256;
+  constexpr int64_t kBand = 256, kRowBlock = 256;
   const int64_t bands = (cols + kBand - 1) / kBand;
 #pragma omp parallel for schedule(static) num_threads(num_threads()) if (n * cols > (int64_t(1) << 16))
   for (int64_t band = 0; band < bands; ++band) {
     const int64_t j0 = band * kBand, j1 = std::min(cols, j0 + kBand);
-    if (gb) std::fill(gb + j0, gb + j1, T(0));
-    for (int64_t i = 0; i < n; ++i) {
-      const T* yr = A == Activation::Identity ? gy + i * cols : y + i * cols;  // y unused
-      const T* gyr = gy + i * cols;
-      T* gr = g ? g + i * cols : nullptr;
-      for (int64_t j = j0; j < j1; ++j) {
-        const T v = backprop<A>(yr[j], gyr[j]);
-        if (gr) gr[j] = v;
-        if (gb) gb[j] += v;
+    double total[kBand] = {};
+    T block[kBand];
+    for (int64_t i0 = 0; i0 < n; i0 += kRowBlock) {
+      std::fill(block, block + (j1 - j0), T(0));
+      for (int64_t i = i0; i < std::min(n, i0 + kRowBlock); ++i) {
+        const T* yr = A == Activation::Identity ? gy + i * cols : y + i * cols;  // y unused
+        const T* gyr = gy + i * cols;
+        T* gr = g ? g + i * cols : nullptr;
+        for (int64_t j = j0; j < j1; ++j) {
+          const T v = backprop<A>(yr[j], gyr[j]);
+          if (gr) gr[j] = v;
+          block[j - j0] += v;
+        }
       }
+      for (int64_t j = j0; j < j1; ++j) total[j - j0] += block[j - j0];
     }
+    if (gb)
+      for (int64_t j = j0; j < j1; ++j) gb[j] = static_cast<T>(total[j - j0]);
   }
 }
 
