@@ -344,3 +344,107 @@ def test_pow_and_abs_gradients_at_nan_as_pytorch(backend):
     x = xg.tensor([np.nan, -2.0, 0.0, 3.0], requires_grad=True)
     x.abs().sum().backward()
     assert x.grad.tolist() == [0.0, -1.0, 0.0, 1.0]
+
+
+def test_grad_outputs_must_match_the_outputs_in_number(backend):
+    """zip dropped the extra outputs or gradients: a silently wrong gradient."""
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    a, b = (x * x).sum(), (x * 3).sum()
+    with pytest.raises(ValueError, match="got 2 outputs and 1 grad_outputs"):
+        xg.grad([a, b], x, grad_outputs=[xg.tensor(1.0)], retain_graph=True)
+    with pytest.raises(ValueError, match="got 1 outputs and 2 grad_outputs"):
+        xg.grad([a], x, grad_outputs=[xg.tensor(1.0), xg.tensor(5.0)])
+    with pytest.raises(ValueError, match="inputs cannot be empty"):
+        xg.grad(a, [])
+    with pytest.raises(RuntimeError, match="output 0 does not require grad"):
+        xg.grad(xg.ones(2).sum(), x)
+
+
+def test_grad_runs_and_frees_only_the_part_of_the_graph_leading_to_its_inputs(backend):
+    """PyTorch's xg.grad equivalent: the rest of the graph is neither run (an in-place write
+    there does not matter) nor freed (a later backward through it works)."""
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    h = x.exp()
+    (gh,) = xg.grad((h * h).sum(), h)
+    np.testing.assert_allclose(gh.numpy(), 2 * np.exp([1.0, 2.0]), rtol=1e-6)
+    h.sum().backward()  # raised "backward through the graph a second time"
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
+    w = xg.tensor([1.0, 2.0], requires_grad=True)
+    e = w.exp()
+    loss = (x * 2).sum() + e.sum()
+    with xg.no_grad():
+        e.detach().__iadd__(1)  # read by Exp's backward, which xg.grad(loss, x) does not need
+    assert xg.grad(loss, x)[0].tolist() == [2.0, 2.0]
+    y = x * 3
+    z = (y * y).sum()
+    z.backward(retain_graph=False)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        xg.grad(z, x)  # the part it needs was freed
+
+
+def test_grad_accumulation_follows_create_graph_not_the_callers_mode(backend):
+    """Leaf .grad accumulated in the caller's grad mode: once .grad had a graph (one
+    create_graph backward), every later backward chained an Add onto it (a leak), and a
+    create_graph backward inside no_grad gave a constant .grad."""
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    (x**3).sum().backward(create_graph=True)
+    for _ in range(3):
+        (x * 2.0).sum().backward()
+    assert x.grad._node is None and x.grad.tolist() == [9.0, 18.0]
+    y = xg.tensor([1.0, 2.0], requires_grad=True)
+    (y**3).sum().backward(create_graph=True)
+    loss = (y**3).sum()
+    with xg.no_grad():
+        loss.backward(create_graph=True)
+    assert y.grad.requires_grad  # differentiable, as PyTorch's
+
+
+def test_backward_gradient_is_checked_for_backend_and_cast_to_the_dtype():
+    if "cpu" not in xg.available_backends():
+        pytest.skip("needs the cpu backend beside numpy")
+    x = xg.tensor([1.0, 2.0], requires_grad=True, backend="cpu")
+    with pytest.raises(xg.BackendMismatchError, match="different backends"):
+        (x * 2).backward(xg.tensor([1.0, 1.0], backend="numpy"))
+    (x * 2).backward(xg.tensor([1.0, 1.0], dtype="float64", backend="cpu"))
+    assert x.grad.dtype == np.float32  # as PyTorch: the gradient takes the output's dtype
+
+
+def test_leaf_only_operations_refuse_computed_tensors(backend):
+    import copy
+    import pickle
+
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="only leaf tensors .* support deepcopy"):
+        copy.deepcopy(x * 2)  # its copied graph sent gradients to a copied x
+    with pytest.raises(RuntimeError, match="use t.detach"):
+        (x * 2).requires_grad_(False)
+    with pytest.raises(RuntimeError, match="can't retain_grad"):
+        xg.ones(2).retain_grad()
+    z = x
+    for _ in range(3000):  # pickling followed the graph: RecursionError on deep ones
+        z = z * 1.0
+    restored = pickle.loads(pickle.dumps(z))
+    assert restored.requires_grad and restored._node is None and restored.tolist() == [1.0, 2.0]
+    x.grad = xg.ones(2)
+    clone = copy.deepcopy(x)
+    assert clone.grad.tolist() == [1.0, 1.0] and clone.backend == x.backend and clone.requires_grad
+
+
+def test_no_grad_and_enable_grad_decorate_with_or_without_parentheses(backend):
+    x = xg.tensor([1.0], requires_grad=True)
+
+    @xg.no_grad
+    def bare(t):
+        return (t * 2).requires_grad
+
+    @xg.no_grad()
+    def called(t):
+        return (t * 2).requires_grad
+
+    @xg.enable_grad
+    def enabled(t):
+        return (t * 2).requires_grad
+
+    assert not bare(x) and not called(x)
+    with xg.no_grad():
+        assert enabled(x)

@@ -102,23 +102,23 @@ def is_grad_enabled() -> bool:
 
 
 @contextlib.contextmanager
-def no_grad():
-    """``with xg.no_grad(): ...`` runs ops without recording the graph (inference, updates)."""
-    token = _grad_enabled.set(False)
+def _grad_mode(enabled: bool):
+    token = _grad_enabled.set(enabled)
     try:
         yield
     finally:
         _grad_enabled.reset(token)
 
 
-@contextlib.contextmanager
-def enable_grad():
-    """Re-enables graph recording inside a ``no_grad`` block."""
-    token = _grad_enabled.set(True)
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
+def no_grad(func=None):
+    """``with xg.no_grad(): ...`` runs ops without recording the graph (inference, updates);
+    also a decorator, ``@xg.no_grad`` or ``@xg.no_grad()``."""
+    return _grad_mode(False) if func is None else _grad_mode(False)(func)
+
+
+def enable_grad(func=None):
+    """Re-enables graph recording inside a ``no_grad`` block (a context or a decorator)."""
+    return _grad_mode(True) if func is None else _grad_mode(True)(func)
 
 
 def creating_graph() -> bool:
@@ -211,8 +211,25 @@ class Function:
         return f"<{type(self).__name__}>"
 
 
-def _topological_order(root_nodes):
-    """Nodes reachable from ``root_nodes``, each after every node that consumes its output."""
+FREED_GRAPH_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Specify retain_graph=True on the first backward() if you "
+    "need to backward through the graph again."
+)
+
+
+def _links(node):
+    """(id of the input tensor or None, its producer node or None) for each input of ``node``;
+    from the history kept for to_dot once the node was freed."""
+    if node.inputs is not None:
+        return [(id(t), t._node) for t in node.inputs]
+    return [(None if ref() is None else id(ref()), producer) for ref, _, producer in node.history or ()]
+
+
+def _topological_order(root_nodes, through_freed=False):
+    """Nodes reachable from ``root_nodes``, each after every node that consumes its output. A
+    node freed by an earlier backward raises, unless ``through_freed`` (xg.grad, which may not
+    need to run it): its producers are then read from its history."""
     order, visited = [], set()
     stack = [(node, False) for node in root_nodes]
     while stack:
@@ -223,19 +240,28 @@ def _topological_order(root_nodes):
         if node in visited:
             continue
         visited.add(node)
-        if node.inputs is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Specify retain_graph=True on the "
-                "first backward() if you need to backward through the graph again."
-            )
+        if node.inputs is None and not through_freed:
+            raise RuntimeError(FREED_GRAPH_MESSAGE)
         stack.append((node, True))
-        for t in node.inputs:
-            parent = t._node
+        for _, parent in _links(node):
             if parent is not None and parent not in visited:
                 stack.append((parent, False))
     order.reverse()
     return order
+
+
+def _nodes_leading_to(order, wanted_nodes, wanted_leaves):
+    """The nodes of ``order`` whose backward reaches a wanted tensor: an input is a wanted leaf,
+    or its producer is wanted or is such a node. Only these run for xg.grad (as PyTorch): the
+    rest of the graph is neither computed nor freed. Raises if one of them was freed."""
+    run = set()
+    for node in reversed(order):  # producers before their consumers
+        if any(key in wanted_leaves or (parent is not None and (parent in wanted_nodes or parent in run))
+               for key, parent in _links(node)):
+            if node.inputs is None:
+                raise RuntimeError(FREED_GRAPH_MESSAGE)
+            run.add(node)
+    return run
 
 
 def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted=None):
@@ -253,56 +279,66 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
         else:
             prev = grads.get(root._node)
             grads[root._node] = seed if prev is None else prev + seed
-    wanted_nodes = {}
-    results = None
+    wanted_nodes, wanted_leaves = {}, set()
+    results = run = None
     if wanted is not None:
         results = [None] * len(wanted)
         for i, t in enumerate(wanted):  # a tensor may be asked for more than once
             if t._node is not None:
                 wanted_nodes.setdefault(t._node, []).append(i)
+            else:
+                wanted_leaves.add(id(t))
     taken = {id(seed.data) for seed in seeds}  # arrays .grad must not share
 
-    if grads:
-        token = _grad_enabled.set(bool(create_graph))
-        try:
-            for node in _topological_order(list(grads)):
-                g = grads.pop(node, None)
-                if g is None:
+    # The whole pass runs in create_graph's grad mode, the leaves' accumulation included (in the
+    # caller's mode, .grad += g recorded an Add per backward once .grad had a graph: a leak).
+    token = _grad_enabled.set(bool(create_graph))
+    try:
+        if wanted is None:
+            order = _topological_order(list(grads))
+        else:
+            order = _topological_order(list(grads), through_freed=True)
+            run = _nodes_leading_to(order, wanted_nodes, wanted_leaves)
+        for node in order:
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node.retained is not None and wanted is None:
+                kept = node.retained()
+                if kept is not None:
+                    _accumulate_grad(kept, g, taken, create_graph)
+            for i in wanted_nodes.get(node, ()):
+                results[i] = g
+            if run is not None and node not in run:
+                continue
+            inputs = node.inputs
+            if node.epoch < _write_clock:
+                _check_unmodified(node)
+            for t, tg in zip(inputs, node.backward(g)):
+                if tg is None or not t.requires_grad:
                     continue
-                if node.retained is not None and wanted is None:
-                    kept = node.retained()
-                    if kept is not None:
-                        _accumulate_grad(kept, g, taken, create_graph)
-                for i in wanted_nodes.get(node, ()):
-                    results[i] = g
-                inputs = node.inputs
-                if node.epoch < _write_clock:
-                    _check_unmodified(node)
-                for t, tg in zip(inputs, node.backward(g)):
-                    if tg is None or not t.requires_grad:
-                        continue
-                    if tg.__class__ is not Tensor:
-                        tg = Tensor._wrap(tg, node.backend, False)
-                    if tg.data.dtype != t.data.dtype:  # mixed precision: grad in the input's dtype
-                        tg = tg.astype(t.data.dtype)
-                    parent = t._node
-                    if parent is None:
+                if tg.__class__ is not Tensor:
+                    tg = Tensor._wrap(tg, node.backend, False)
+                if tg.data.dtype != t.data.dtype:  # mixed precision: grad in the input's dtype
+                    tg = tg.astype(t.data.dtype)
+                parent = t._node
+                if parent is None:
+                    if run is None or id(t) in wanted_leaves:
                         _add_leaf_grad(leaf_grads, t, tg)
-                    else:
-                        prev = grads.get(parent)
-                        grads[parent] = tg if prev is None else prev + tg
-                if not retain_graph:
-                    # Keep only what to_dot needs: shapes, producers, weak references.
-                    node.history = tuple([(weakref.ref(t), t.data.shape, t._node) for t in inputs])
-                    node.inputs = None
-                    node.saved = None
-        finally:
-            _grad_enabled.reset(token)
-
-    if wanted is None:
-        for t, g in leaf_grads.values():
-            _accumulate_grad(t, g, taken, create_graph)
-    else:
+                elif run is None or parent in run or parent in wanted_nodes:
+                    prev = grads.get(parent)
+                    grads[parent] = tg if prev is None else prev + tg
+            if not retain_graph:
+                # Keep only what to_dot needs: shapes, producers, weak references.
+                node.history = tuple([(weakref.ref(t), t.data.shape, t._node) for t in inputs])
+                node.inputs = None
+                node.saved = None
+        if wanted is None:
+            for t, g in leaf_grads.values():
+                _accumulate_grad(t, g, taken, create_graph)
+    finally:
+        _grad_enabled.reset(token)
+    if wanted is not None:
         for i, t in enumerate(wanted):
             entry = leaf_grads.get(id(t))
             if entry is not None:
@@ -371,6 +407,8 @@ def _accumulate_grad(t, g, taken, create_graph):
 
 def retain(tensor) -> None:
     """Make backward store ∂L/∂tensor in ``tensor.grad`` although it is not a leaf."""
+    if not tensor.requires_grad:
+        raise RuntimeError("can't retain_grad on a Tensor that has requires_grad=False")
     if tensor._node is not None:
         tensor._node.retained = weakref.ref(tensor)
 
@@ -388,11 +426,20 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
+    else:
+        grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):  # zip would drop the extra outputs or gradients
+        raise ValueError(f"xg.grad: got {len(outputs)} outputs and {len(grad_outputs)} grad_outputs")
+    if not inputs:
+        raise ValueError("xg.grad: inputs cannot be empty")
     if retain_graph is None:
         retain_graph = create_graph
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("xg.grad: an input does not require grad; create it with requires_grad=True")
+    for i, out in enumerate(outputs):
+        if not out.requires_grad and not allow_unused:  # (with allow_unused: no gradient, None)
+            raise RuntimeError(f"xg.grad: output {i} does not require grad and has no graph")
     seeds = [initial_grad(out, g) for out, g in zip(outputs, grad_outputs)]
     total = run_backward(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, wanted=inputs)
     if not allow_unused and any(t is None for t in total):
@@ -403,7 +450,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
 
 
 def initial_grad(output, grad):
-    """The seed ∂L/∂output: 1 for a scalar, else the given tensor (shape-checked)."""
+    """The seed ∂L/∂output: 1 for a scalar, else the given tensor: of the output's shape and
+    backend, cast to its dtype (as PyTorch)."""
     if grad is None:
         if output.size != 1:
             raise RuntimeError(
@@ -415,4 +463,6 @@ def initial_grad(output, grad):
         grad = Tensor._wrap(output.backend_obj.asarray(grad, dtype=output.dtype), output.backend_obj, False)
     if grad.shape != output.shape:
         raise ValueError(f"gradient shape {grad.shape} does not match output shape {output.shape}")
-    return grad
+    if grad.backend_obj is not output.backend_obj:
+        raise backend_mismatch("backward(gradient)", output.backend_obj, grad.backend_obj)
+    return grad if grad.dtype == output.dtype else grad.astype(output.dtype)

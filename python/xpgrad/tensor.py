@@ -7,6 +7,8 @@ methods delegate to ``ops``; nothing here knows which array library runs.
 
 from __future__ import annotations
 
+import copy
+
 from . import autograd, ops
 from .autograd import Function
 from .backends.registry import get_backend
@@ -217,8 +219,29 @@ class Tensor:
     def requires_grad_(self, flag: bool = True):
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
-        self.requires_grad = flag
+        if not flag and self._node is not None:
+            raise RuntimeError("requires_grad_(False) on a tensor computed by an op (not a leaf) would "
+                               "leave its graph behind; use t.detach(), as in PyTorch")
+        self.requires_grad = bool(flag)
         return self
+
+    def __deepcopy__(self, memo):
+        """A leaf's values, requires_grad and grad are copied; a tensor computed by an op raises,
+        as in PyTorch (copying it would copy its graph, and the copy's gradients would reach
+        copied leaves, not the model's)."""
+        if self._node is not None:
+            raise RuntimeError("only leaf tensors (made by the user, not by an op) support deepcopy; "
+                               "copy t.detach() instead, as in PyTorch")
+        new = type(self)._wrap(copy.deepcopy(self.data, memo), self.backend_obj, self.requires_grad)
+        memo[id(self)] = new
+        new.grad = copy.deepcopy(self.grad, memo)
+        return new
+
+    def __reduce_ex__(self, protocol):
+        """Pickled as a leaf (PyTorch's too): a computed tensor's graph is not stored."""
+        if self._node is None:
+            return super().__reduce_ex__(protocol)
+        return type(self)._wrap(self.data, self.backend_obj, self.requires_grad).__reduce_ex__(protocol)
 
     # ---- autograd ---------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False, create_graph=False):
