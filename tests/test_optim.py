@@ -515,3 +515,17 @@ def test_backward_through_a_graph_recorded_before_a_step_raises(backend):
     opt.zero_grad()
     (w * w).sum().backward()  # a graph recorded after the step is fine
     np.testing.assert_allclose(w.grad.numpy(), 2 * np.array([0.7, 1.6]), rtol=1e-6)
+
+
+def test_positional_arguments_follow_the_api_order(backend):
+    """API.md: SGD(params, lr, momentum, nesterov, weight_decay), Adagrad(params, lr, eps).
+    SGD took dampening fourth (SGD(p, 0.1, 0.9, True) set dampening, not Nesterov), and a call
+    in PyTorch's order (…, dampening, weight_decay, nesterov) is refused, not misread."""
+    params = make_params(backend)
+    sgd = optim.SGD(params, 0.1, 0.9, True, 1e-4)
+    group = sgd.param_groups[0]
+    assert group["nesterov"] is True and group["weight_decay"] == 1e-4 and group["dampening"] == 0.0
+    with pytest.raises(TypeError, match="nesterov must be True or False, got 0"):
+        optim.SGD(params, 0.1, 0.9, 0, 1e-4)
+    adagrad = optim.Adagrad(params, 0.05, 1e-8)
+    assert adagrad.param_groups[0]["eps"] == 1e-8 and adagrad.param_groups[0]["lr_decay"] == 0.0

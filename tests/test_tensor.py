@@ -440,3 +440,13 @@ def test_axis_arguments_checked_with_clear_errors(backend):
 def test_expand_dims_takes_a_tuple_of_axes_as_numpy(backend, axis):
     x = xg.ones(2, 3)
     assert x.expand_dims(axis).shape == np.expand_dims(np.ones((2, 3)), axis).shape
+
+
+def test_where_concatenate_and_stack_are_also_methods(backend):
+    """API.md lists them among the methods that are also xg.<name> functions."""
+    a, b = xg.tensor([1.0, 2.0], requires_grad=True), xg.tensor([3.0, 4.0])
+    assert a.where(a > 1, b).tolist() == [3.0, 2.0]  # PyTorch's x.where(condition, y)
+    assert a.concatenate([b]).tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert a.stack([b], axis=1).tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    a.stack([b]).sum().backward()
+    assert a.grad.tolist() == [1.0, 1.0]

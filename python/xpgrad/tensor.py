@@ -412,6 +412,20 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    # ---- methods over this tensor and others (the API's `t.where`, `t.concatenate`, `t.stack`)
+    def where(self, condition, other):
+        """``self`` where ``condition`` holds, else ``other``: xg.where(condition, self, other),
+        as PyTorch's ``x.where(condition, y)``."""
+        return ops.where(condition, self, other)
+
+    def concatenate(self, others, axis=0):
+        """xg.concatenate([self, *others], axis)."""
+        return ops.concatenate([self, *others], axis)
+
+    def stack(self, others, axis=0):
+        """xg.stack([self, *others], axis)."""
+        return ops.stack([self, *others], axis)
+
 
 # Methods that are the same function as ``xg.<name>(t, ...)``.
 for _name in (

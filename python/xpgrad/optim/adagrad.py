@@ -16,16 +16,20 @@ class Adagrad(Optimizer):
         ηₜ = η / (1 + (t − 1)·lr_decay)
         Gₜ = Gₜ₋₁ + gₜ ⊙ gₜ
         θₜ = θₜ₋₁ − ηₜ · gₜ / (√Gₜ + ε)
+
+    The positional order is the API's (lr, eps); PyTorch's lr_decay, weight_decay and
+    initial_accumulator_value, which it puts between them, are keyword-only.
     """
 
     def __init__(
         self,
         params: ParamsT,
         lr: float = 0.01,
+        eps: float = 1e-10,
+        *,
         lr_decay: float = 0.0,
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
-        eps: float = 1e-10,
     ) -> None:
         super().__init__(
             params,

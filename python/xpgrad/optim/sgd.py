@@ -18,7 +18,9 @@ class SGD(Optimizer):
         momentum:  bₜ = μ bₜ₋₁ + (1 − τ) gₜ   (b₁ = g₁),   θₜ = θₜ₋₁ − η bₜ
         Nesterov:  θₜ = θₜ₋₁ − η (gₜ + μ bₜ)
 
-    Nesterov momentum needs μ > 0 and τ = 0.
+    Nesterov momentum needs μ > 0 and τ = 0. The positional order is the API's (lr, momentum,
+    nesterov, weight_decay); ``dampening`` is keyword-only (PyTorch puts it, and weight_decay,
+    before nesterov: a call in its order is refused by the bool check on nesterov).
     """
 
     def __init__(
@@ -26,9 +28,10 @@ class SGD(Optimizer):
         params: ParamsT,
         lr: float,
         momentum: float = 0.0,
-        dampening: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        *,
+        dampening: float = 0.0,
     ) -> None:
         super().__init__(
             params,
@@ -42,7 +45,11 @@ class SGD(Optimizer):
         )
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        check_non_negative(group, "lr", "momentum", "weight_decay")
+        check_non_negative(group, "lr", "momentum", "dampening", "weight_decay")
+        nesterov = group["nesterov"]
+        if not (isinstance(nesterov, bool) or getattr(getattr(nesterov, "dtype", None), "kind", "") == "b"):
+            raise TypeError(f"nesterov must be True or False, got {group['nesterov']!r} (SGD's positional "
+                            "order is lr, momentum, nesterov, weight_decay; dampening is keyword-only)")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
 
