@@ -83,7 +83,7 @@ def geomean(values: list[float]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("builds", nargs="+", help="NAME=DIR (DIR holds the xpgrad package), or numpy")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--processes", type=int, default=2, help="worker processes per build")

@@ -134,7 +134,7 @@ def check_agreement(cpu_params, ref_params) -> float:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (results as <name>_quick)")
     add_malloc_option(parser)
     args = parser.parse_args(argv)

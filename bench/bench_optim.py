@@ -76,7 +76,7 @@ def torch_steps(torch, cls_name, kwargs, params, grads):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100K parameters, few rounds (results as <name>_quick)")
     args = parser.parse_args(argv)
 

@@ -74,7 +74,7 @@ def torch_impls(torch, x, t):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (results as <name>_quick)")
     args = parser.parse_args(argv)
 

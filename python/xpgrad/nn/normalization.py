@@ -70,10 +70,8 @@ class _BatchNorm(Module):
             )
         counting = self.training and self.track_running_stats
         momentum = self.momentum
-        if counting:
-            batches = int(self.num_batches_tracked.item()) + 1
-            if momentum is None:
-                momentum = 1.0 / batches
+        if counting and momentum is None:  # (read only then: on a GPU, item() waits for it)
+            momentum = 1.0 / (int(self.num_batches_tracked.item()) + 1)
         y = F.batch_norm(
             x,
             self.running_mean,
@@ -85,7 +83,7 @@ class _BatchNorm(Module):
             eps=self.eps,
         )
         if counting:  # after batch_norm, which checks the input before any statistic changes
-            self.num_batches_tracked.data[...] = batches
+            self.num_batches_tracked.data += 1
         return y
 
     def extra_repr(self) -> str:
