@@ -240,10 +240,14 @@ def _topological_order(root_nodes, through_freed=False):
         if node in visited:
             continue
         visited.add(node)
-        if node.inputs is None and not through_freed:
+        if node.inputs is not None:
+            producers = [t._node for t in node.inputs]
+        elif through_freed:
+            producers = [producer for _, _, producer in node.history or ()]
+        else:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         stack.append((node, True))
-        for _, parent in _links(node):
+        for parent in producers:
             if parent is not None and parent not in visited:
                 stack.append((parent, False))
     order.reverse()
