@@ -1,5 +1,7 @@
 """(f) XOR and two-class spirals with small MLPs, decision boundaries plotted.
 
+Adam at 0.01, the rate cut to 0.3x every 100 epochs (StepLR): at a constant 0.01 the spirals'
+final accuracy swung between 0.90 and 0.99 with the initialisation and rounding.
 Writes examples/results/f_xor_spirals.png (needs matplotlib: pip install 'xpgrad[plot]').
 """
 
@@ -20,8 +22,10 @@ problems = {
 models, results = {}, {}
 for name, (X, y) in problems.items():
     model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
-    xg.train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.01), (X, y),
-                 epochs=args.epochs, batch_size=32, seed=args.seed, progress=False)
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    xg.train.fit(model, nn.CrossEntropyLoss(), optimizer, (X, y), epochs=args.epochs, batch_size=32,
+                 seed=args.seed, progress=False,
+                 scheduler=optim.lr_scheduler.StepLR(optimizer, step_size=100, gamma=0.3))
     results[name] = xg.train.evaluate(model, (X, y))["accuracy"]
     models[name] = model
 
