@@ -216,6 +216,22 @@ def test_sparsemax_loss_of_a_minus_inf_logit_off_the_target(gpu):
         np.testing.assert_allclose(REF.sparsemax_loss(x, target)[0], [0.25, 1.0], rtol=1e-6)
 
 
+def test_sparsemax_loss_of_a_plus_inf_logit_is_nan_as_the_reference(gpu):
+    # Σ_S (z² − τ²) skipped the row's NaN p (it summed where p > 0): the loss was +inf
+    x = np.array([[np.inf, 0.0, 0.0]], np.float32)
+    for target in (np.array([1]), np.array([[0.0, 1.0, 0.0]], np.float32)):
+        loss, _ = gpu.sparsemax_loss(gpu.asarray(x), gpu.asarray(target))
+        with np.errstate(invalid="ignore"):  # the reference's own inf − inf
+            want = REF.sparsemax_loss(x, target)[0]
+        assert np.isnan(gpu.to_numpy(loss)).all() and np.isnan(want).all()
+
+
+def test_gemm_into_an_out_of_another_shape_raises(gpu):
+    a, b = gpu.asarray(np.ones((1, 3), np.float32)), gpu.asarray(np.ones((3, 4), np.float32))
+    with pytest.raises(ValueError):  # the (1, 4) product was broadcast into both rows of out
+        gpu.gemm(a, b, out=gpu.asarray(np.zeros((2, 4), np.float32)))
+
+
 def test_softmax_extremes(gpu):
     x = np.array([[-np.inf, 0.0, 1.0], [1e4, 1e4 - 1, -1e4], [5.0, 5.0, 5.0]], np.float32)
     for op in ("softmax", "log_softmax", "sparsemax"):
@@ -288,9 +304,12 @@ OPTIMIZERS = [
 ]
 
 
+@pytest.mark.parametrize("transposed_grad", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("method,n_state,hyper", OPTIMIZERS)
-def test_optimizer_updates(gpu, dtype, method, n_state, hyper):
+def test_optimizer_updates(gpu, dtype, method, n_state, hyper, transposed_grad):
+    # A transposed (F-order) gradient is copied for the kernel; the copy used to be freed
+    # before the launch (made inside the call's arguments), and the kernel read freed memory.
     rng = np.random.default_rng(7)
     host = [rand(rng, 37, 11, dtype=dtype) for _ in range(1 + n_state)]
     host[1:] = [np.abs(s) for s in host[1:]]  # second moments must start >= 0
@@ -307,7 +326,8 @@ def test_optimizer_updates(gpu, dtype, method, n_state, hyper):
         if method == "sgd_update":
             kw["first_step"] = step == 1
         getattr(REF, method)(host[0], grad, *(host[1:] or [None]), **kw, **extra)
-        getattr(gpu, method)(dev[0], gpu.asarray(grad), *(dev[1:] or [None]), **kw, **dev_extra)
+        dev_grad = gpu.asarray(np.ascontiguousarray(grad.T)).T if transposed_grad else gpu.asarray(grad)
+        getattr(gpu, method)(dev[0], dev_grad, *(dev[1:] or [None]), **kw, **dev_extra)
     for got, want in zip(dev, host, strict=True):
         same(gpu, got, want, dtype, rtol=1e-4 if dtype == np.float32 else 1e-10)
 

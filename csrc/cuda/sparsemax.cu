@@ -84,7 +84,7 @@ sparsemax_loss_kernel(const T* __restrict__ logits, const int64_t* __restrict__ 
       const T p = max_keep_nan(z - th.tau, T(0));
       const T q = tr ? tr[j] / q_norm : (j == c ? T(1) : T(0));
       if (q != T(0)) acc.v[0] += q * z;  // a −∞ logit off the target adds 0, not 0·(−∞) = NaN
-      if (p > T(0)) acc.v[1] += z * z - th.tau * th.tau;
+      if (p != T(0)) acc.v[1] += z * z - th.tau * th.tau;  // a NaN p (a +inf logit) counts, as the reference
       acc.v[2] += q * q;
       return valid ? p - q : T(NAN);
     });

@@ -84,6 +84,8 @@ class CudaBackend(CupyBackend):
         k_b, n = b.shape[::-1] if trans_b else b.shape
         if k != k_b:
             return super().gemm(a, b, trans_a, trans_b, out)  # NumPy's own shape error
+        if out is not None and out.shape != (m, n):  # out[...] = c below would broadcast into it
+            raise ValueError(f"gemm: out has shape {out.shape}, the product has shape {(m, n)}")
         a, trans_a = self._operand(a, trans_a, trans_b)
         b, trans_b = self._operand(b, trans_b, trans_a)
         xp = self.xp
@@ -282,17 +284,23 @@ class CudaBackend(CupyBackend):
         return mask
 
     # ---- optimizer updates (in place: param and state must be contiguous) -----------------
-    def _in_place_ok(self, param, grad, *state) -> bool:
-        return self._same(param, grad, *state) and all(a.flags.c_contiguous for a in (param, *state))
+    def _kernel_grad(self, param, grad, *state):
+        """``grad`` as the update kernels take it, C-contiguous and held by the caller until the
+        launch (a copy made inside the call's arguments was freed before the kernel read it),
+        or None where the reference must run (mixed dtypes, non-contiguous param or state)."""
+        if not (self._same(param, grad, *state) and all(a.flags.c_contiguous for a in (param, *state))):
+            return None
+        return self._contiguous(grad)
 
     def sgd_update(self, param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0,
                    nesterov=False, weight_decay=0.0, first_step=False):
         state = (momentum_buffer,) if momentum else ()
-        if not self._in_place_ok(param, grad, *state):
+        kernel_grad = self._kernel_grad(param, grad, *state)
+        if kernel_grad is None:
             return super().sgd_update(param, grad, momentum_buffer, lr=lr, momentum=momentum,
                                       dampening=dampening, nesterov=nesterov,
                                       weight_decay=weight_decay, first_step=first_step)
-        self.kernels.sgd_update(param.data.ptr, self._contiguous(grad).data.ptr,
+        self.kernels.sgd_update(param.data.ptr, kernel_grad.data.ptr,
                                 self._ptr(momentum_buffer if momentum else None), param.size,
                                 param.dtype.name, self._stream(), lr=lr, momentum=momentum,
                                 dampening=dampening, nesterov=nesterov, weight_decay=weight_decay,
@@ -300,11 +308,12 @@ class CudaBackend(CupyBackend):
 
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.999,
                     eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
-        if not self._in_place_ok(param, grad, exp_avg, exp_avg_sq):
+        kernel_grad = self._kernel_grad(param, grad, exp_avg, exp_avg_sq)
+        if kernel_grad is None:
             return super().adam_update(param, grad, exp_avg, exp_avg_sq, step=step, lr=lr,
                                        beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                                        decoupled_weight_decay=decoupled_weight_decay)
-        self.kernels.adam_update(param.data.ptr, self._contiguous(grad).data.ptr, exp_avg.data.ptr,
+        self.kernels.adam_update(param.data.ptr, kernel_grad.data.ptr, exp_avg.data.ptr,
                                  exp_avg_sq.data.ptr, param.size, param.dtype.name, self._stream(),
                                  step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
                                  weight_decay=weight_decay,
@@ -312,11 +321,12 @@ class CudaBackend(CupyBackend):
 
     def adamax_update(self, param, grad, exp_avg, exp_inf, *, step, lr, beta1=0.9, beta2=0.999,
                       eps=1e-8, weight_decay=0.0):
-        if not self._in_place_ok(param, grad, exp_avg, exp_inf):
+        kernel_grad = self._kernel_grad(param, grad, exp_avg, exp_inf)
+        if kernel_grad is None:
             return super().adamax_update(param, grad, exp_avg, exp_inf, step=step, lr=lr,
                                          beta1=beta1, beta2=beta2, eps=eps,
                                          weight_decay=weight_decay)
-        self.kernels.adamax_update(param.data.ptr, self._contiguous(grad).data.ptr,
+        self.kernels.adamax_update(param.data.ptr, kernel_grad.data.ptr,
                                    exp_avg.data.ptr, exp_inf.data.ptr, param.size, param.dtype.name,
                                    self._stream(), step=step, lr=lr, beta1=beta1, beta2=beta2,
                                    eps=eps, weight_decay=weight_decay)
@@ -325,12 +335,13 @@ class CudaBackend(CupyBackend):
                        weight_decay=0.0, momentum=0.0, momentum_buffer=None, centered=False,
                        grad_avg=None):
         state = (square_avg,) + ((momentum_buffer,) if momentum else ()) + ((grad_avg,) if centered else ())
-        if not self._in_place_ok(param, grad, *state):
+        kernel_grad = self._kernel_grad(param, grad, *state)
+        if kernel_grad is None:
             return super().rmsprop_update(param, grad, square_avg, lr=lr, alpha=alpha, eps=eps,
                                           weight_decay=weight_decay, momentum=momentum,
                                           momentum_buffer=momentum_buffer, centered=centered,
                                           grad_avg=grad_avg)
-        self.kernels.rmsprop_update(param.data.ptr, self._contiguous(grad).data.ptr,
+        self.kernels.rmsprop_update(param.data.ptr, kernel_grad.data.ptr,
                                     square_avg.data.ptr, param.size, param.dtype.name,
                                     self._stream(), lr=lr, alpha=alpha, eps=eps,
                                     weight_decay=weight_decay, momentum=momentum,
@@ -338,9 +349,10 @@ class CudaBackend(CupyBackend):
                                     centered=centered, grad_avg=self._ptr(grad_avg if centered else None))
 
     def adagrad_update(self, param, grad, sum_sq, *, lr, eps=1e-10, weight_decay=0.0):
-        if not self._in_place_ok(param, grad, sum_sq):
+        kernel_grad = self._kernel_grad(param, grad, sum_sq)
+        if kernel_grad is None:
             return super().adagrad_update(param, grad, sum_sq, lr=lr, eps=eps,
                                           weight_decay=weight_decay)
-        self.kernels.adagrad_update(param.data.ptr, self._contiguous(grad).data.ptr,
+        self.kernels.adagrad_update(param.data.ptr, kernel_grad.data.ptr,
                                     sum_sq.data.ptr, param.size, param.dtype.name, self._stream(),
                                     lr=lr, eps=eps, weight_decay=weight_decay)
