@@ -27,10 +27,11 @@ def lift(x, like):
     NumPy's OverflowError), an integer tensor with a float scalar becomes float64."""
     if isinstance(x, Tensor):
         return x
-    if not isinstance(like, Tensor):
+    try:
+        backend = like.backend_obj
+    except AttributeError:  # (checked only here, off the path of every scalar operand)
         raise TypeError(f"expected at least one xpgrad Tensor operand, got {type(x).__name__} and "
-                        f"{type(like).__name__} (wrap arrays with xg.tensor(...))")
-    backend = like.backend_obj
+                        f"{type(like).__name__} (wrap arrays with xg.tensor(...))") from None
     if isinstance(x, (bool, numbers.Number)) and not isinstance(x, complex):
         dtype = like.data.dtype if like.data.dtype.kind == "f" else np.result_type(like.data.dtype, x)
         return Tensor._wrap(backend.xp.asarray(x, dtype=dtype), backend, False)

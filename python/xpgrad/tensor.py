@@ -24,11 +24,6 @@ def resolve_dtype(data_dtype, dtype):
     return None
 
 
-def _abbreviated(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 class Tensor:
     """An n-dimensional array with autograd. Create with ``xg.tensor(...)`` or the factories.
 
@@ -46,7 +41,7 @@ class Tensor:
             data = source.data if source.backend_obj is backend else source.backend_obj.to_numpy(source.data)
         array = backend.asarray(data)
         if array.dtype.kind not in "biufc":  # None, strings, dicts, ragged lists: NumPy objects
-            raise TypeError(f"cannot make a tensor of {type(data).__name__} {_abbreviated(data)}: "
+            raise TypeError(f"cannot make a tensor of {type(data).__name__} {data!r:.60}: "
                             f"it gives NumPy dtype {array.dtype}, not numbers")
         wanted = resolve_dtype(array.dtype, dtype)
         if wanted is not None and array.dtype != wanted:
