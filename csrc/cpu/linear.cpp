@@ -46,10 +46,11 @@ void grad_and_bias(const T* y, const T* gy, int64_t n, int64_t cols, T* g, T* gb
         for (int64_t j = j0; j < j1; ++j) {
           const T v = backprop<A>(yr[j], gyr[j]);
           if (gr) gr[j] = v;
-          block[j - j0] += v;
+          if (gb) block[j - j0] += v;
         }
       }
-      for (int64_t j = j0; j < j1; ++j) total[j - j0] += block[j - j0];
+      if (gb)
+        for (int64_t j = j0; j < j1; ++j) total[j - j0] += block[j - j0];
     }
     if (gb)
       for (int64_t j = j0; j < j1; ++j) gb[j] = static_cast<T>(total[j - j0]);
