@@ -255,7 +255,8 @@ class Maximum(Function):
             share_a = kept - self.chosen(b.data, a.data)
             ga = self._masked(gy * share_a, share_a, xp)
         if self.needs_grad(1):
-            share_b = kept - self.chosen(a.data, b.data)
+            kept -= self.chosen(a.data, b.data)  # in place: a's share, if any, is its own array
+            share_b = kept
             gb = self._masked(gy * share_b, share_b, xp)
         return (sum_to(ga, a.shape) if ga is not None else None,
                 sum_to(gb, b.shape) if gb is not None else None)
