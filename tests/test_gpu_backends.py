@@ -232,6 +232,58 @@ def test_gemm_into_an_out_of_another_shape_raises(gpu):
         gpu.gemm(a, b, out=gpu.asarray(np.zeros((2, 4), np.float32)))
 
 
+def on_another_device(backend, array):
+    """array as the backend's array on a device other than the current one (the emulation
+    marks it so), or a skip where there is no second GPU."""
+    if backend.name == "cuda-emulated":
+        moved = backend.asarray(array)
+        moved.device_id = 1
+        return moved
+    if backend.name != "cuda" or backend.xp.cuda.runtime.getDeviceCount() < 2:
+        pytest.skip("needs the cuda backend on two GPUs, or the emulation")
+    with backend.xp.cuda.Device(1):
+        return backend.xp.asarray(array)
+
+
+class KernelsRefusing:
+    """The emulated kernels, failing a call handed a pointer into any of `arrays`."""
+
+    def __init__(self, kernels, arrays):
+        self.kernels, self.pointers = kernels, {a.data.ptr for a in arrays}
+
+    def __getattr__(self, name):
+        kernel = getattr(self.kernels, name)
+
+        def checked(*args, **kwargs):
+            assert not self.pointers & {*args, *kwargs.values()}, f"{name} got an array on another device"
+            return kernel(*args, **kwargs)
+
+        return checked
+
+
+def test_arrays_on_another_device_take_the_reference(gpu):
+    # The kernels run on the current device: a pointer into another GPU's memory there is an
+    # illegal address, which breaks the CUDA context. CuPy's reference checks the device (or
+    # uses peer access). The emulation checks that no kernel sees the array.
+    rng = np.random.default_rng(3)
+    x, w, b = rand(rng, 4, 5), rand(rng, 5, 3), rand(rng, 3)
+    target = np.array([0, 2, 1, 2])
+    x_away, t_away = on_another_device(gpu, x), on_another_device(gpu, target)
+    here = {name: gpu.asarray(a) for name, a in (("x", x), ("w", w), ("b", b), ("t", target))}
+    if gpu.name == "cuda-emulated":
+        gpu.kernels = KernelsRefusing(gpu.kernels, (x_away, t_away))
+    calls = [("relu", (x_away,), (x,)), ("softmax", (x_away,), (x,)),
+             ("gemm", (x_away, here["w"]), (x, w)), ("linear", (x_away, here["w"], here["b"], "relu"), (x, w, b, "relu")),
+             ("cross_entropy", (x_away, here["t"]), (x, target)), ("cross_entropy", (here["x"], t_away), (x, target))]
+    for method, args, ref_args in calls:
+        try:
+            got = getattr(gpu, method)(*args)
+        except ValueError as exc:  # CuPy without peer access between the GPUs
+            assert "device" in str(exc)
+            continue
+        same(gpu, got, getattr(REF, method)(*ref_args), np.float32)
+
+
 def test_softmax_extremes(gpu):
     x = np.array([[-np.inf, 0.0, 1.0], [1e4, 1e4 - 1, -1e4], [5.0, 5.0, 5.0]], np.float32)
     for op in ("softmax", "log_softmax", "sparsemax"):

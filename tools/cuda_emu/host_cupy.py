@@ -12,11 +12,18 @@ import numpy as np
 
 
 class HostArray(np.ndarray):
-    """A host array posing as a device array: ``.data.ptr`` is its address."""
+    """A host array posing as a device array: ``.data.ptr`` is its address, ``.device.id`` its
+    device_id (0, the current device; a test may set another on an array)."""
+
+    device_id = 0
 
     @property
     def data(self):
         return types.SimpleNamespace(ptr=self.ctypes.data)
+
+    @property
+    def device(self):
+        return types.SimpleNamespace(id=self.device_id)
 
 
 def _wrap(value):
@@ -31,7 +38,8 @@ class HostCupy:
     """numpy, with array results viewed as HostArray; asarray copies host data "to the GPU"."""
 
     ndarray = HostArray
-    cuda = types.SimpleNamespace(get_current_stream=lambda: types.SimpleNamespace(ptr=0))
+    cuda = types.SimpleNamespace(get_current_stream=lambda: types.SimpleNamespace(ptr=0),
+                                 runtime=types.SimpleNamespace(getDevice=lambda: 0))
 
     def __getattr__(self, name):
         attr = getattr(np, name)

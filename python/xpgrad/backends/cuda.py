@@ -1,8 +1,9 @@
 """CuPy arrays, with the hot kernels from the compiled extension ``xpgrad._cuda``.
 
-Each override hands the kernel C-contiguous float32/float64 device arrays (by pointer, with the
-current CuPy stream) and falls back to the CuPy reference for anything else: other dtypes,
-other axes, mixed dtypes, non-contiguous in-place targets. Nothing is copied to the host.
+Each override hands the kernel C-contiguous float32/float64 arrays on the current device (by
+pointer, with the current CuPy stream) and falls back to the CuPy reference for anything else:
+other dtypes, other axes, mixed dtypes, arrays on another GPU, non-contiguous in-place targets.
+Nothing is copied to the host.
 TF32 tensor cores for float32 GEMMs are opt-in: ``backend.use_tf32 = True`` or the environment
 variable ``XPGRAD_CUDA_TF32=1`` (about 10 mantissa bits per product; accumulation stays fp32).
 """
@@ -26,12 +27,6 @@ def import_cuda_extension():
             "CUDA toolkit (nvcc) on PATH, or use the 'cupy' backend"
         ) from None
     return _cuda
-
-
-def _floats(*arrays) -> bool:
-    """All float32, or all float64 (the dtypes the kernels take)."""
-    dtype = arrays[0].dtype
-    return dtype.name in ("float32", "float64") and all(a.dtype == dtype for a in arrays)
 
 
 class CudaBackend(CupyBackend):
@@ -67,6 +62,15 @@ class CudaBackend(CupyBackend):
     def _ptr(a) -> int:
         return 0 if a is None else a.data.ptr
 
+    def _kernel_can_take(self, *arrays) -> bool:
+        """All float32 or all float64 (the dtypes the kernels take), and all on the current
+        device, where the kernels run: a pointer into another GPU's memory is an illegal
+        address there, which breaks the process's CUDA context (CuPy's reference checks the
+        device itself, and uses peer access where the GPUs have it)."""
+        dtype, device = arrays[0].dtype, self.xp.cuda.runtime.getDevice()
+        return (dtype.name in ("float32", "float64")
+                and all(a.dtype == dtype and a.device.id == device for a in arrays))
+
     def _operand(self, a, trans: bool, other_trans: bool):
         """(C-contiguous array, trans) for a GEMM operand: a transposed view of a contiguous
         array is passed as that array with the flag flipped, instead of being copied."""
@@ -78,7 +82,7 @@ class CudaBackend(CupyBackend):
 
     # ---- linear algebra ------------------------------------------------------------------
     def gemm(self, a, b, trans_a: bool = False, trans_b: bool = False, out=None):
-        if a.ndim != 2 or b.ndim != 2 or not _floats(a, b) or (trans_a and trans_b):
+        if a.ndim != 2 or b.ndim != 2 or not self._kernel_can_take(a, b) or (trans_a and trans_b):
             return super().gemm(a, b, trans_a, trans_b, out)
         m, k = a.shape[::-1] if trans_a else a.shape
         k_b, n = b.shape[::-1] if trans_b else b.shape
@@ -89,7 +93,7 @@ class CudaBackend(CupyBackend):
         a, trans_a = self._operand(a, trans_a, trans_b)
         b, trans_b = self._operand(b, trans_b, trans_a)
         xp = self.xp
-        direct = (out is not None and out.shape == (m, n) and out.dtype == a.dtype
+        direct = (out is not None and out.shape == (m, n) and self._kernel_can_take(a, out)
                   and out.flags.c_contiguous and not xp.may_share_memory(out, a)
                   and not xp.may_share_memory(out, b))
         c = out if direct else xp.empty((m, n), dtype=a.dtype)
@@ -103,7 +107,7 @@ class CudaBackend(CupyBackend):
 
     def linear(self, x, weight, bias=None, activation: str = "identity"):
         arrays = (x, weight) if bias is None else (x, weight, bias)
-        if (x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[0] or not _floats(*arrays)
+        if (x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[0] or not self._kernel_can_take(*arrays)
                 or activation not in ACTIVATIONS_FUSABLE
                 or (bias is not None and bias.shape != (weight.shape[1],))):
             return super().linear(x, weight, bias, activation)
@@ -118,7 +122,7 @@ class CudaBackend(CupyBackend):
 
     def linear_backward(self, x, weight, y, gy, activation: str = "identity", has_bias=True,
                         need_gx=True):
-        if (x.ndim != 2 or weight.ndim != 2 or not _floats(x, weight, y, gy)
+        if (x.ndim != 2 or weight.ndim != 2 or not self._kernel_can_take(x, weight, y, gy)
                 or activation not in ACTIVATIONS_FUSABLE or x.shape[1] != weight.shape[0]
                 or y.shape != (x.shape[0], weight.shape[1]) or gy.shape != y.shape):
             return super().linear_backward(x, weight, y, gy, activation, has_bias, need_gx)
@@ -149,12 +153,11 @@ class CudaBackend(CupyBackend):
                                          gy.size, gy.dtype.name, self._stream(), param)
         return gx
 
-    @staticmethod
-    def _same(*arrays) -> bool:
-        return _floats(*arrays) and all(a.shape == arrays[0].shape for a in arrays)
+    def _same(self, *arrays) -> bool:
+        return self._kernel_can_take(*arrays) and all(a.shape == arrays[0].shape for a in arrays)
 
     def sigmoid(self, x):
-        return self._act_forward("sigmoid", x) if _floats(x) else super().sigmoid(x)
+        return self._act_forward("sigmoid", x) if self._kernel_can_take(x) else super().sigmoid(x)
 
     def sigmoid_backward(self, y, gy):
         if not self._same(y, gy):
@@ -162,7 +165,7 @@ class CudaBackend(CupyBackend):
         return self._act_backward("sigmoid", None, y, gy)
 
     def tanh(self, x):
-        return self._act_forward("tanh", x) if _floats(x) else super().tanh(x)
+        return self._act_forward("tanh", x) if self._kernel_can_take(x) else super().tanh(x)
 
     def tanh_backward(self, y, gy):
         if not self._same(y, gy):
@@ -170,7 +173,7 @@ class CudaBackend(CupyBackend):
         return self._act_backward("tanh", None, y, gy)
 
     def relu(self, x):
-        return self._act_forward("relu", x) if _floats(x) else super().relu(x)
+        return self._act_forward("relu", x) if self._kernel_can_take(x) else super().relu(x)
 
     def relu_backward(self, y, gy):
         if not self._same(y, gy):
@@ -178,7 +181,7 @@ class CudaBackend(CupyBackend):
         return self._act_backward("relu", None, y, gy)
 
     def leaky_relu(self, x, negative_slope: float = 0.01):
-        if not _floats(x):
+        if not self._kernel_can_take(x):
             return super().leaky_relu(x, negative_slope)
         return self._act_forward("leaky_relu", x, negative_slope)
 
@@ -188,7 +191,7 @@ class CudaBackend(CupyBackend):
         return self._act_backward("leaky_relu", x, None, gy, negative_slope)
 
     def elu(self, x, alpha: float = 1.0):
-        return self._act_forward("elu", x, alpha) if _floats(x) else super().elu(x, alpha)
+        return self._act_forward("elu", x, alpha) if self._kernel_can_take(x) else super().elu(x, alpha)
 
     def elu_backward(self, x, y, gy, alpha: float = 1.0):
         if not self._same(x, y, gy):
@@ -211,7 +214,7 @@ class CudaBackend(CupyBackend):
         return out
 
     def softmax(self, x, axis: int = -1):
-        if not (_floats(x) and self._last_axis(x, axis)):
+        if not (self._kernel_can_take(x) and self._last_axis(x, axis)):
             return super().softmax(x, axis)
         return self._row_op(self.kernels.softmax_forward, None, x, log=False)
 
@@ -221,7 +224,7 @@ class CudaBackend(CupyBackend):
         return self._row_op(self.kernels.softmax_backward, None, y, gy, log=False)
 
     def log_softmax(self, x, axis: int = -1):
-        if not (_floats(x) and self._last_axis(x, axis)):
+        if not (self._kernel_can_take(x) and self._last_axis(x, axis)):
             return super().log_softmax(x, axis)
         return self._row_op(self.kernels.softmax_forward, None, x, log=True)
 
@@ -231,7 +234,7 @@ class CudaBackend(CupyBackend):
         return self._row_op(self.kernels.softmax_backward, None, y, gy, log=True)
 
     def sparsemax(self, x, axis: int = -1):
-        if not (_floats(x) and self._last_axis(x, axis)):
+        if not (self._kernel_can_take(x) and self._last_axis(x, axis)):
             return super().sparsemax(x, axis)
         return self._row_op(self.kernels.sparsemax_forward, None, x)
 
@@ -243,7 +246,8 @@ class CudaBackend(CupyBackend):
     # ---- fused losses ----------------------------------------------------------------------
     def _loss_target(self, logits, target):
         """(target ready for the kernel, is_index), or None when the reference should run."""
-        if logits.ndim != 2 or not _floats(logits) or logits.shape[1] == 0:
+        if (logits.ndim != 2 or not self._kernel_can_take(logits) or logits.shape[1] == 0
+                or target.device.id != logits.device.id):
             return None
         if target.ndim == 1 and target.shape[0] == logits.shape[0] and target.dtype.kind in "iu":
             return self._contiguous(target.astype(self.xp.int64, copy=False)), True
