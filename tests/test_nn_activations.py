@@ -90,6 +90,19 @@ def test_closed_forms(backend):
     )
 
 
+def test_maxout_checks_its_axis_as_softmax(backend):
+    # an axis out of range was wrapped (axis % ndim): axis=2 of a (2, 4) input split axis 0
+    x = xg.tensor(np.arange(8.0).reshape(2, 4))
+    np.testing.assert_array_equal(F.maxout(x, 2, axis=-2).numpy(), [[4.0, 5.0, 6.0, 7.0]])
+    for bad in (2, -3, 5):
+        with pytest.raises(ValueError, match=f"axis {bad} is out of bounds for an array of dimension 2"):
+            F.maxout(x, 2, axis=bad)
+    with pytest.raises(TypeError, match="maxout: axis must be one integer"):
+        F.maxout(x, 2, axis=1.0)
+    with pytest.raises(ValueError, match=r"maxout: input of shape \(\) has no axis"):
+        F.maxout(xg.tensor(1.0), 1)
+
+
 def test_hard_threshold_is_a_sign_unit_without_gradient(backend):
     x = xg.tensor([-3.0, -1e-7, 0.0, 2.0], requires_grad=True)
     y = F.hard_threshold(x)

@@ -140,7 +140,9 @@ def maxout(x: Tensor, pieces: int, axis: int = -1) -> Tensor:
     """Maxout (Goodfellow et al. 2013): axis of size m·k split into m groups of k consecutive
     pieces, y_j = max_{i<k} x_{j·k+i}. The gradient goes to each group's maximum."""
     check_tensor(x, "maxout")
-    axis = axis % x.ndim
+    if x.ndim == 0:
+        raise ValueError(f"maxout: input of shape {x.shape} has no axis to split into pieces")
+    axis = _one_axis(x, axis, "maxout")
     size = x.shape[axis]
     if pieces < 1 or size % pieces:
         raise ValueError(
