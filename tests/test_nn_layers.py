@@ -280,6 +280,30 @@ def test_batch_norm_checks_shapes_before_updating_running_statistics(backend):
     assert running_var.tolist() == [1.0, 1.0, 1.0]
 
 
+def test_batch_norm_checks_backends_and_dtypes_before_updating_running_statistics(backend):
+    # statistics on another backend were updated (F) or moved before the error (the layer, its
+    # batch count left behind); an integer running_var failed after running_mean had moved
+    other = "cpu" if backend == "numpy" else "numpy"
+    if other not in xg.available_backends():
+        pytest.skip(f"needs the {other} backend beside {backend}")
+    x = xg.randn(4, 3)
+    running_mean = xg.zeros(3)
+    for name, stats in (("running_mean", (xg.zeros(3, backend=other), xg.ones(3))),
+                        ("running_var", (running_mean, xg.ones(3, backend=other)))):
+        with pytest.raises(xg.BackendMismatchError, match=f"{name} lives on '{other}', the input on '{backend}'"):
+            F.batch_norm(x, *stats, training=True)
+        assert stats[0].tolist() == [0.0] * 3
+    with pytest.raises(xg.BackendMismatchError, match=f"bias lives on '{other}'"):
+        F.batch_norm(x, running_mean, xg.ones(3), bias=xg.zeros(3, backend=other), training=True)
+    with pytest.raises(TypeError, match="running_var must be floating point, got int64"):
+        F.batch_norm(x, running_mean, xg.ones(3, dtype="int64"), training=True)
+    assert running_mean.tolist() == [0.0] * 3
+    bn = nn.BatchNorm1d(3, backend=other)
+    with pytest.raises(xg.BackendMismatchError, match=f"running_mean lives on '{other}'"):
+        bn(x)
+    assert bn.running_mean.tolist() == [0.0] * 3 and bn.num_batches_tracked.item() == 0
+
+
 # ---- dropout -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
 def test_inverted_dropout_preserves_the_mean(backend, p):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import check_tensor, no_grad
+from ..backends.errors import BackendMismatchError
 from ..tensor import Tensor
 
 
@@ -26,7 +27,8 @@ def batch_norm(
     μ̂ ← (1 − m)·μ̂ + m·μ,  σ̂² ← (1 − m)·σ̂² + m·σ²·n/(n − 1)  (n values per channel).
     Evaluation (``training=False``, the default as in PyTorch): μ̂, σ̂² are used and left as
     they are. Running statistics may be None only when training. Every argument is checked
-    before the running statistics change.
+    (type, backend, shape; floating-point running statistics) before the running statistics
+    change.
     """
     check_tensor(x, "batch_norm")
     if x.ndim < 2:
@@ -34,7 +36,17 @@ def batch_norm(
     channels = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        if t is not None and t.shape != (channels,):
+        if t is None:
+            continue
+        check_tensor(t, "batch_norm", name)
+        if t.backend_obj is not x.backend_obj:
+            raise BackendMismatchError(
+                f"batch_norm: {name} lives on {t.backend!r}, the input on {x.backend!r}; "
+                "move it with .to(name)"
+            )
+        if name.startswith("running") and t.dtype.kind != "f":
+            raise TypeError(f"batch_norm: {name} must be floating point, got {t.dtype}")
+        if t.shape != (channels,):
             raise ValueError(
                 f"batch_norm: {name} has shape {t.shape}, expected ({channels},) for input "
                 f"{x.shape} with {channels} channels"
