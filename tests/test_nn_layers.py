@@ -337,6 +337,16 @@ def test_dropout_edge_probabilities(backend):
         nn.Dropout(1.5)
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_dropout_of_integers_is_a_type_error(backend, dtype):
+    # the scale 1/(1 − p) was cast to the input's dtype: int 10s with p = 0.3 gave 0/10, not 0/14.29
+    x = xg.tensor(np.full(8, 10), dtype=dtype)
+    for call in (lambda: F.dropout(x, 0.3), lambda: F.dropout(x, 0.3, training=False),
+                 lambda: nn.Dropout(0.3, inverted=False)(x)):
+        with pytest.raises(TypeError, match=f"dropout: input must be floating point, got {dtype}"):
+            call()
+
+
 def test_dropout_is_reproducible(backend):
     xg.manual_seed(42)
     a = F.dropout(xg.ones(100), 0.5).numpy()

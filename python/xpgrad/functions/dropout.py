@@ -11,9 +11,12 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = T
 
     Inverted (default): y = x ⊙ m / (1 − p) in training, y = x at test time, so E[y] = x in both.
     Classic: y = x ⊙ m in training, y = (1 − p)·x at test time (the expected training output).
-    The mask comes from ``backend.dropout_mask``; ∂y/∂x is the same mask.
+    The mask comes from ``backend.dropout_mask``; ∂y/∂x is the same mask. Floating-point x
+    only (an integer x cannot hold x/(1 − p)).
     """
     check_tensor(x, "dropout")
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout: input must be floating point, got {x.dtype}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must lie in [0, 1], got {p}")
     if not training:
