@@ -102,6 +102,15 @@ def test_max_pool2d_of_an_empty_image_raises(backend, shape):
         F.max_pool2d(xg.zeros(shape), 2, stride=1, padding=1)
 
 
+def test_max_pool2d_gradient_goes_to_the_first_maximum_or_the_first_nan(backend):
+    # as documented; PyTorch's CPU kernel sends it to the last NaN of the window
+    x = xg.tensor([[[[np.nan, 1.0, np.nan, 5.0, 2.0, 5.0]]]], requires_grad=True)
+    y = F.max_pool2d(x, (1, 3))
+    y.sum().backward()
+    assert np.isnan(y.numpy()[0, 0, 0, 0]) and y.numpy()[0, 0, 0, 1] == 5.0
+    assert x.grad.numpy().ravel().tolist() == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+
+
 def test_seeded_dropout_masks_are_the_same_on_every_backend(backend):
     xg.manual_seed(5)
     x = xg.ones(40, 30)

@@ -176,8 +176,10 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
 
     x is (N, C, H, W), or (C, H, W) for one unbatched image. The padding (with −∞) may be at
     most half the kernel, as in PyTorch, so that every window holds an input element.
-    The gradient goes to the first maximal element of each window (as PyTorch; a NaN wins),
-    added at its index in x: ∂L/∂x[n, c, argmax[n, c, i, j]] += ∂L/∂y[n, c, i, j].
+    The gradient goes to the first maximal element of each window (as PyTorch), or to the first
+    NaN of a window holding NaNs (its max; PyTorch's CPU kernel takes the last), added at its
+    index in x:
+    ∂L/∂x[n, c, argmax[n, c, i, j]] += ∂L/∂y[n, c, i, j].
     """
     check_tensor(x, "max_pool2d")
     kernel_size = pair(kernel_size, "kernel_size")
