@@ -464,3 +464,24 @@ def test_binary_cross_entropy_keeps_the_loss_of_small_probabilities(backend):
 def test_losses_of_arrays_are_a_type_error_as_pytorch(call):
     with pytest.raises(TypeError, match="must be an xpgrad Tensor, got ndarray"):
         call(np.ones((2, 3), np.float32))
+
+
+# ---- dtypes, target shapes and target values the losses must check -----------------------------
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_an_integer_prediction_is_promoted_not_the_target_truncated(backend, name):
+    # The target was cast to the prediction's integer dtype: mse_loss([1, 0], [0.5, 0.75]) gave 0.5
+    target = xg.tensor([0.5, 0.75])
+    loss = getattr(F, name)(xg.tensor([1, 0]), target)
+    expected = getattr(F, name)(xg.tensor([1.0, 0.0], dtype="float64"), target.astype("float64"))
+    assert loss.dtype == "float64"  # NumPy's promotion of int64 and float32
+    np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-15)
+    assert getattr(F, name)(xg.tensor([1, 0], dtype="int8"), target).dtype == "float32"
+    assert getattr(F, name)(xg.tensor([True, False]), xg.tensor([True, True])).dtype == "float32"
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "sparsemax_loss", "nll_loss"])
+def test_class_losses_of_integer_logits_are_a_type_error(backend, name):
+    # A probability target was cast to the logits' int dtype: cross_entropy gave 0.0
+    for target in (xg.tensor([[0.5, 0.0, 0.5]]), xg.tensor([2])):
+        with pytest.raises(TypeError, match=f"{name}: .* floating point, got dtype int64"):
+            getattr(F, name)(xg.tensor([[1, 2, 3]]), target)

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ..autograd import Function, check_tensor, creating_graph
+from ..creation import DEFAULT_DTYPE
 from ..tensor import Tensor
 from .activation import LogSoftmax, Softmax, Sparsemax
 
@@ -33,32 +34,48 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+def check_floating(x: Tensor, op: str, name: str) -> None:
+    """TypeError unless ``x`` is floating point: logits and log-probabilities (PyTorch raises
+    likewise; a probability target cast to their integer dtype would be truncated)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: {name} must be floating point, got dtype {x.dtype}")
+
+
+def on_backend(target, like: Tensor) -> Tensor:
+    """The target as a Tensor on ``like``'s backend (Tensors, arrays and lists accepted), a
+    Tensor's graph kept."""
+    if not isinstance(target, Tensor):
+        return Tensor._wrap(like.backend_obj.asarray(target), like.backend_obj, False)
+    return target if target.backend_obj is like.backend_obj else target.to(like.backend_obj)
+
+
 def as_target(target, like: Tensor) -> Tensor:
-    """The target as a constant Tensor on ``like``'s backend (Tensors, arrays and lists
-    accepted); floating targets take ``like``'s dtype, integer targets (class indices) stay
-    integers. A Tensor target is detached, not copied: the losses take it as an input of their
-    op, so writing it between the op and backward raises (as in PyTorch), unless a conversion
-    here (dtype, backend, layout) copied it."""
+    """The target as a constant Tensor on ``like``'s backend; floating targets take ``like``'s
+    (floating) dtype, integer targets (class indices) stay integers. A Tensor target is
+    detached, not copied: the losses take it as an input of their op, so writing it between the
+    op and backward raises (as in PyTorch), unless a conversion here (dtype, backend, layout)
+    copied it."""
     if isinstance(target, Tensor):
         target = target.detach()
-        if target.backend_obj is not like.backend_obj:
-            target = target.to(like.backend_obj)
-    else:
-        target = Tensor._wrap(like.backend_obj.asarray(target), like.backend_obj, False)
-    if target.dtype.kind in "fb" and target.dtype != like.dtype:
-        target = target.astype(like.dtype)
-    return target
+    target = on_backend(target, like)
+    return target.astype(like.dtype) if target.dtype.kind in "fb" else target
 
 
 def value_target(target, like: Tensor) -> Tensor:
-    """The target of a loss on values (regression, 0/1 labels) as a Tensor of ``like``'s dtype
-    and backend, its graph kept (the loss is differentiable in it): integer labels and other
-    float widths are cast, so that the loss keeps the prediction's dtype."""
-    if not isinstance(target, Tensor):
-        target = as_target(target, like)
-    elif target.backend_obj is not like.backend_obj:
-        target = target.to(like.backend_obj)
-    return target if target.dtype == like.dtype else target.astype(like.dtype)
+    """The target as a Tensor of ``like``'s (floating) dtype and backend, its graph kept (the
+    loss is differentiable in it)."""
+    return on_backend(target, like).astype(like.dtype)
+
+
+def value_operands(pred: Tensor, target) -> tuple[Tensor, Tensor]:
+    """Prediction and target of a loss on values (regression, 0/1 labels) in one floating dtype:
+    a floating prediction keeps its own (integer labels and other float widths are cast to it);
+    an integer or boolean one is promoted with the target as NumPy does, to at least the
+    default float, so that a float target is not truncated (PyTorch promotes too)."""
+    target = on_backend(target, pred)
+    if pred.dtype.kind != "f":
+        pred = pred.astype(np.result_type(pred.dtype, target.dtype, DEFAULT_DTYPE))
+    return pred, value_target(target, pred)
 
 
 def row_loss_target(target, logits: Tensor) -> Tensor:
@@ -277,15 +294,16 @@ def classes_last(x):
     return x.transpose(*axes).reshape(rows, x.shape[1])
 
 
-def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) -> Tensor:
+def fused_row_loss(function, op: str, logits: Tensor, target, reduction: str, **options) -> Tensor:
     """Apply a FusedRowLoss on logits (N, K) or (N, K, d₁, …) (classes on axis 1, as PyTorch),
     or on one unbatched sample (K,).
 
     ``target``: class indices (N, d₁, …), or a distribution / 0-1 matrix shaped like the logits
     (for one sample: a 0-d class index or a (K,) row).
     """
-    check_tensor(logits, function.__name__, "logits")
+    check_tensor(logits, op, "logits")
     check_reduction(reduction)
+    check_floating(logits, op, "logits")
     if logits.ndim == 0:
         raise ValueError(f"logits must have shape (K,), (N, K) or (N, K, d1, ...), got {logits.shape}")
     target = row_loss_target(target, logits)
@@ -293,7 +311,7 @@ def fused_row_loss(function, logits: Tensor, target, reduction: str, **options) 
         if target.shape not in ((), logits.shape):
             raise ValueError(f"target of shape {target.shape} does not match logits of shape "
                              f"{logits.shape} (expected a 0-d class index or a {logits.shape} row)")
-        loss = fused_row_loss(function, logits.reshape(1, logits.shape[0]),
+        loss = fused_row_loss(function, op, logits.reshape(1, logits.shape[0]),
                               target.reshape(1, *target.shape), reduction, **options)
         return loss.reshape(())
     is_distribution = target.ndim == logits.ndim
@@ -327,7 +345,8 @@ def cross_entropy(
     or probabilities, smoothed to (1−ε)·t + ε/K; one fused backend op (loss and its gradient)."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must lie in [0, 1], got {label_smoothing}")
-    return fused_row_loss(CrossEntropy, logits, target, reduction, label_smoothing=label_smoothing)
+    return fused_row_loss(CrossEntropy, "cross_entropy", logits, target, reduction,
+                          label_smoothing=label_smoothing)
 
 
 def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -339,6 +358,7 @@ def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     gives a NaN loss and gradient, as on every backend.
     """
     check_tensor(logits, "sparsemax_loss", "logits")
+    check_floating(logits, "sparsemax_loss", "logits")
     target = row_loss_target(target, logits)
     if target.ndim == logits.ndim >= 2:
         unlabelled = target.data.sum(axis=1) <= 0  # a NaN row is not unlabelled: it stays NaN
@@ -347,7 +367,7 @@ def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
                 f"sparsemax_loss: every row of a multi-label target must name at least one label; "
                 f"{int(unlabelled.sum())} of the target of shape {target.shape} name none"
             )
-    return fused_row_loss(SparsemaxLoss, logits, target, reduction)
+    return fused_row_loss(SparsemaxLoss, "sparsemax_loss", logits, target, reduction)
 
 
 def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -356,6 +376,7 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     one sample (K,) with a 0-d target. "none" gives the losses in the target's shape."""
     check_tensor(log_probs, "nll_loss", "log_probs")
     check_reduction(reduction)
+    check_floating(log_probs, "nll_loss", "log_probs")
     target = as_target(target, log_probs)
     if target.dtype.kind not in "iu":
         raise TypeError(
@@ -381,7 +402,8 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
 def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") -> Tensor:
     """Squared error (f − y)², or ½(f − y)² with ``half`` (½‖f − y‖², whose gradient is f − y)."""
     check_tensor(pred, "mse_loss")
-    diff = pred - _broadcast_target(target, pred)
+    pred, target = _broadcast_operands(pred, target)
+    diff = pred - target
     squared = diff * diff
     return reduce_loss(squared * 0.5 if half else squared, reduction)
 
@@ -389,7 +411,8 @@ def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") 
 def l1_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
     """Absolute error |f − y| (gradient sign(f − y), 0 at 0)."""
     check_tensor(pred, "l1_loss")
-    return reduce_loss((pred - _broadcast_target(target, pred)).abs(), reduction)
+    pred, target = _broadcast_operands(pred, target)
+    return reduce_loss((pred - target).abs(), reduction)
 
 
 def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -405,24 +428,23 @@ def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tens
             f"binary_cross_entropy: all elements of input should be between 0 and 1, got values "
             f"in [{float(p.min())}, {float(p.max())}]"
         )
-    return reduce_loss(
-        BinaryCrossEntropy.apply(probs, _same_shape(value_target(target, probs), probs)),
-        reduction,
-    )
+    probs, target = _same_shape(*value_operands(probs, target))
+    return reduce_loss(BinaryCrossEntropy.apply(probs, target), reduction)
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """BCE of σ(x) from the logits x without overflow: max(x, 0) − x·t + log(1 + e^(−|x|))."""
     check_tensor(logits, "binary_cross_entropy_with_logits", "logits")
     check_reduction(reduction)
-    target = _same_shape(value_target(target, logits), logits)
+    logits, target = _same_shape(*value_operands(logits, target))
     return reduce_loss(BinaryCrossEntropyWithLogits.apply(logits, target), reduction)
 
 
-def _broadcast_target(target, pred: Tensor) -> Tensor:
-    """The target as a Tensor; a shape other than the prediction's is broadcast, with PyTorch's
-    UserWarning (a (N, 1) prediction against a (N,) target silently gives (N, N) errors)."""
-    target = value_target(target, pred)
+def _broadcast_operands(pred: Tensor, target) -> tuple[Tensor, Tensor]:
+    """``value_operands``; a target shape other than the prediction's is broadcast, with
+    PyTorch's UserWarning (a (N, 1) prediction against a (N,) target silently gives (N, N)
+    errors)."""
+    pred, target = value_operands(pred, target)
     if target.shape != pred.shape:
         warnings.warn(
             f"Using a target size {target.shape} that is different to the input size "
@@ -431,12 +453,12 @@ def _broadcast_target(target, pred: Tensor) -> Tensor:
             UserWarning,
             stacklevel=3,
         )
-    return target
+    return pred, target
 
 
-def _same_shape(target, like: Tensor):
-    if target.shape != like.shape:
+def _same_shape(pred: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    if target.shape != pred.shape:
         raise ValueError(
-            f"target of shape {target.shape} does not match input of shape {like.shape}"
+            f"target of shape {target.shape} does not match input of shape {pred.shape}"
         )
-    return target
+    return pred, target
