@@ -7,6 +7,7 @@ from nn_support import gradient_of, leaf
 
 import xpgrad as xg
 import xpgrad.nn.functional as F
+from xpgrad import nn
 
 ACTIVATIONS = {
     "identity": F.identity,
@@ -171,6 +172,17 @@ def test_sparsemax_one_class(backend):
     assert p.tolist() == [[1.0], [1.0]]
     p.sum().backward()
     assert x.grad.tolist() == [[0.0], [0.0]]
+
+
+@pytest.mark.parametrize("name", ["softmax", "sparsemax"])
+def test_sparsemax_of_a_0d_tensor_is_one_as_softmax(backend, name):
+    # sparsemax raised NumPy's AxisError (moveaxis of a 0-d array) where softmax gives 1
+    x = xg.tensor(-3.0, dtype="float64", requires_grad=True)
+    for y in (getattr(F, name)(x), getattr(nn, name.capitalize())()(x)):
+        assert y.shape == () and y.item() == 1.0
+    y.backward()
+    assert x.grad.shape == () and x.grad.item() == 0.0
+    assert xg.gradcheck(gradient_of(lambda z: getattr(F, name)(z) * z), [x])
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

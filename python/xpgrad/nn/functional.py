@@ -132,8 +132,12 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def sparsemax(x: Tensor, axis: int = -1) -> Tensor:
     """The Euclidean projection of x onto the probability simplex, max(x − τ, 0) with τ chosen so
-    that the result sums to 1 (Martins & Astudillo 2016): like softmax, but exactly sparse."""
-    return _act.Sparsemax.apply(x, axis=_one_axis(x, axis, "sparsemax"))
+    that the result sums to 1 (Martins & Astudillo 2016): like softmax, but exactly sparse.
+    A 0-d x is one element: its sparsemax is 1, as its softmax."""
+    axis = _one_axis(x, axis, "sparsemax")
+    if x.ndim == 0:  # the backends sort along an axis, which a 0-d array lacks
+        return _act.Sparsemax.apply(x.reshape(1), axis=0).reshape(())
+    return _act.Sparsemax.apply(x, axis=axis)
 
 
 def maxout(x: Tensor, pieces: int, axis: int = -1) -> Tensor:
