@@ -48,6 +48,13 @@ def test_prelu_gradcheck_per_channel_and_shared(backend):
     assert xg.gradcheck(F.prelu, [x, shared])
 
 
+@pytest.mark.parametrize("shape", [(2, 2), (1, 1), (4, 1)])
+def test_prelu_weight_is_a_scalar_or_1d_as_pytorch(backend, shape):
+    # a (2, 2) weight on 4 channels (or (4, 1)) was taken as 4 per-channel slopes
+    with pytest.raises(ValueError, match=rf"prelu: weight must be a scalar or 1-D, got shape \({shape[0]}, {shape[1]}\)"):
+        F.prelu(xg.randn(2, 4, 3), xg.ones(*shape))
+
+
 TORCH_EQUIVALENTS = {
     "sigmoid": (F.sigmoid, lambda t, x: t.sigmoid(x)),
     "tanh": (F.tanh, lambda t, x: t.tanh(x)),

@@ -87,10 +87,12 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def prelu(x: Tensor, weight: Tensor) -> Tensor:
     """x if x > 0 else a·x with a learnable slope a (He et al. 2015): one slope shared by all
-    channels (weight of size 1) or one per channel, channels on axis 1 as in PyTorch.
-    ∂y/∂a = x where x ≤ 0."""
+    channels (a 0-d weight or one of size 1) or one per channel (a 1-D weight), channels on
+    axis 1 as in PyTorch. ∂y/∂a = x where x ≤ 0."""
     check_tensor(x, "prelu")
     check_tensor(weight, "prelu", "weight")
+    if weight.ndim > 1:
+        raise ValueError(f"prelu: weight must be a scalar or 1-D, got shape {weight.shape}")
     if weight.size != 1:
         if x.ndim < 2 or x.shape[1] != weight.size:
             raise ValueError(
