@@ -279,6 +279,17 @@ def test_functional_batch_norm_defaults_to_evaluation_as_pytorch(backend):
     np.testing.assert_array_equal(running_var.numpy(), var)
 
 
+def test_batchnorm_takes_any_real_momentum_and_eps_as_pytorch(backend):
+    # NumPy float32 scalars were refused ("must be a number"); a bool eps was taken
+    bn = nn.BatchNorm1d(1, momentum=np.float32(0.5), eps=np.float32(1e-5))
+    bn(xg.tensor([[1.0], [3.0]]))
+    assert bn.running_mean.tolist() == [1.0] and bn.running_var.tolist() == [1.5]
+    nn.BatchNorm2d(2, momentum=np.int64(1), eps=1)
+    for eps in (0, -1e-5, float("nan"), True, "1e-5"):
+        with pytest.raises(ValueError, match=f"eps must be a number > 0, got {eps!r}"):
+            nn.BatchNorm1d(1, eps=eps)
+
+
 def test_batch_norm_checks_shapes_before_updating_running_statistics(backend):
     running_mean, running_var = xg.ones(2), xg.ones(3)
     with pytest.raises(ValueError, match=r"running_mean has shape \(2,\), expected \(3,\)"):
