@@ -148,6 +148,19 @@ def test_plateau_max_mode_and_thresholds(backend):
     assert plateau_lrs(absolute, [3.0, 2.6, 2.4]) == [1.0, 0.5, 0.5]  # 2.6 > 3.0 − 0.5
 
 
+def test_plateau_get_last_lr_is_the_rate_after_every_step(backend):
+    """Refreshed at every step, reduced or not, as PyTorch's (another schedule may change it)."""
+    opt = two_group_sgd(backend)
+    decay = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    plateau = lr_scheduler.ReduceLROnPlateau(opt)
+    for metric in (3.0, 2.0, 1.0):  # improving: the plateau never reduces
+        opt.step()
+        decay.step()
+        plateau.step(metric)
+        assert plateau.get_last_lr() == [group["lr"] for group in opt.param_groups]
+    assert plateau.get_last_lr() == [0.0125, 0.0025]
+
+
 # ---- parity with PyTorch ----------------------------------------------------------------------
 SCHEDULES = [
     ("StepLR", {"step_size": 4, "gamma": 0.3}),

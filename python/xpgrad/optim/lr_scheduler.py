@@ -376,14 +376,14 @@ class ReduceLROnPlateau(_Scheduler):
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
         if self.num_bad_epochs > self.patience:
-            lrs = []
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
-                new_lr = max(group["lr"] * self.factor, min_lr)
-                lrs.append(new_lr if group["lr"] - new_lr > self.eps else group["lr"])
-            self._set_lrs(lrs)
+            for i, (lr, min_lr) in enumerate(zip(lrs, self.min_lrs)):
+                new_lr = max(lr * self.factor, min_lr)
+                lrs[i] = new_lr if lr - new_lr > self.eps else lr
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
+        self._set_lrs(lrs)  # get_last_lr() follows every step, as in PyTorch
 
 
 __all__ = [
