@@ -1,6 +1,8 @@
 """Losses of nn.functional: gradients on every backend (first and second order), values against
 closed forms and PyTorch, reductions, target forms, and numerical stability."""
 
+import re
+
 import numpy as np
 import pytest
 from nn_support import gradient_of, leaf
@@ -485,3 +487,30 @@ def test_class_losses_of_integer_logits_are_a_type_error(backend, name):
     for target in (xg.tensor([[0.5, 0.0, 0.5]]), xg.tensor([2])):
         with pytest.raises(TypeError, match=f"{name}: .* floating point, got dtype int64"):
             getattr(F, name)(xg.tensor([[1, 2, 3]]), target)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "sparsemax_loss"])
+def test_class_index_targets_of_spatial_logits_must_have_their_shape(backend, name):
+    # Only the size was checked: a (4, 2) target for logits (2, 3, 4) was read as (2, 4)
+    logits = xg.randn(2, 3, 4)
+    for shape in ((4, 2), (8,), (2, 3)):
+        with pytest.raises(ValueError, match=re.escape(f"target of shape {shape} does not match "
+                                                        "logits of shape (2, 3, 4)")):
+            getattr(F, name)(logits, xg.zeros(*shape, dtype="int64"))
+    assert getattr(F, name)(logits, xg.zeros(2, 4, dtype="int64"), reduction="none").shape == (2, 4)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "sparsemax_loss"])
+def test_class_losses_of_an_empty_spatial_dimension(backend, name):
+    # "none" reshaped the losses to (-1, 0), which NumPy cannot resolve; PyTorch gives (2, 0)
+    logits = xg.zeros(2, 3, 0, requires_grad=True)
+    loss = getattr(F, name)(logits, xg.zeros(2, 0, dtype="int64"), reduction="none")
+    assert loss.shape == (2, 0)
+    loss.sum().backward()
+    assert logits.grad.shape == (2, 3, 0)
+
+
+def test_sparsemax_loss_rejects_an_unlabelled_row_of_one_sample(backend):
+    # 1-D logits skipped the check: loss 0 with the gradient sparsemax(z) = [0, 0, 1]
+    with pytest.raises(ValueError, match=r"at least one label; 1 of the target of shape \(3,\)"):
+        F.sparsemax_loss(xg.tensor([1.0, 2.0, 3.0]), xg.tensor([0.0, 0.0, 0.0]))

@@ -154,6 +154,11 @@ class FusedRowLoss(Function):
         """w = Σₖ tₙₖ per row as an (N, 1) array, or None where it is 1 for every row."""
         return None
 
+    @staticmethod
+    def check_target(rows: Tensor, shape: tuple) -> None:
+        """Validate a target given like the logits, as rows (N·d₁·…, K) (``shape``: the user's,
+        for the message); any is accepted unless the loss says otherwise."""
+
     def target_gradient(self, logits: Tensor, target: Tensor, **options) -> Tensor:
         """∂ℓₙ/∂tₙ (N, K) for a probability target, with Tensor ops."""
         raise NotImplementedError
@@ -203,6 +208,18 @@ class SparsemaxLoss(FusedRowLoss):
 
     def probabilities(self, logits):
         return Sparsemax.apply(logits, axis=1)
+
+    @staticmethod
+    def check_target(rows, shape):
+        """Every row must name at least one label: an all-zero row has no q = t/Σt, and the
+        backends report a loss clamped to 0 with the nonzero gradient sparsemax(z). A row
+        holding NaN is not unlabelled: its loss and gradient stay NaN."""
+        unlabelled = rows.data.sum(axis=1) <= 0
+        if bool(unlabelled.any()):
+            raise ValueError(
+                f"sparsemax_loss: every row of a multi-label target must name at least one label; "
+                f"{int(unlabelled.sum())} of the target of shape {shape} name none"
+            )
 
     def target_gradient(self, logits, target):
         """With q = t/s, s = Σt: ∂ℓ/∂q = q − z, so ∂ℓ/∂tⱼ = (gⱼ − Σᵢ gᵢqᵢ)/s for g = q − z."""
@@ -267,26 +284,21 @@ class BinaryCrossEntropyWithLogits(Function):
         return (grad_x, -gy * x) if self.needs_grad(1) else (grad_x,)
 
 
-def class_index_target(target: Tensor, logits: Tensor) -> Tensor:
-    """Validate a target of class indices (N,) against logits (N, K); returns it."""
-    n, k = logits.shape
-    if target.shape != (n,):
-        raise ValueError(
-            f"class-index target of shape {target.shape} does not match logits of shape "
-            f"{logits.shape}"
-        )
+def check_class_indices(target: Tensor, k: int) -> None:
+    """ValueError unless every class index of ``target`` lies in [0, k)."""
     indices = target.data
-    if n and (int(indices.min()) < 0 or int(indices.max()) >= k):
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= k):
         raise ValueError(
             f"class indices must lie in [0, {k}), "
             f"got values in [{int(indices.min())}, {int(indices.max())}]"
         )
-    return target
 
 
 def classes_last(x):
     """(N, K, d₁, …) → (N·d₁·…, K): every position one row, its classes last (Tensor or array);
-    a 2-D x is returned as it is (no graph ops)."""
+    one sample (K,) is one row (1, K); a 2-D x is returned as it is (no graph ops)."""
+    if x.ndim == 1:
+        return x.reshape(1, x.shape[0])
     if x.ndim == 2:
         return x
     axes = (0, *range(2, x.ndim), 1)
@@ -299,42 +311,37 @@ def fused_row_loss(function, op: str, logits: Tensor, target, reduction: str, **
     or on one unbatched sample (K,).
 
     ``target``: class indices (N, d₁, …), or a distribution / 0-1 matrix shaped like the logits
-    (for one sample: a 0-d class index or a (K,) row).
+    (for one sample: a 0-d class index or a (K,) row). "none" gives the losses in the shape of
+    the class indices.
     """
     check_tensor(logits, op, "logits")
     check_reduction(reduction)
     check_floating(logits, op, "logits")
     if logits.ndim == 0:
-        raise ValueError(f"logits must have shape (K,), (N, K) or (N, K, d1, ...), got {logits.shape}")
+        raise ValueError(f"{op}: logits must have shape (K,), (N, K) or (N, K, d1, ...), got ()")
     target = row_loss_target(target, logits)
-    if logits.ndim == 1:  # one sample: a batch of one, its loss 0-d for every reduction
-        if target.shape not in ((), logits.shape):
-            raise ValueError(f"target of shape {target.shape} does not match logits of shape "
-                             f"{logits.shape} (expected a 0-d class index or a {logits.shape} row)")
-        loss = fused_row_loss(function, op, logits.reshape(1, logits.shape[0]),
-                              target.reshape(1, *target.shape), reduction, **options)
-        return loss.reshape(())
-    is_distribution = target.ndim == logits.ndim
-    if is_distribution:
-        if target.shape != logits.shape:
-            raise ValueError(
-                f"target of shape {target.shape} does not match logits of shape {logits.shape}"
-            )
-        target = target.astype(logits.dtype)
+    index_shape = logits.shape[:1] + logits.shape[2:] if logits.ndim > 1 else ()
+    rows = classes_last(logits)  # every position one row
+    if target.shape == logits.shape:
+        target_rows = classes_last(target.astype(logits.dtype))
+        function.check_target(target_rows, target.shape)
+    elif target.shape != index_shape:
+        raise ValueError(
+            f"{op}: target of shape {target.shape} does not match logits of shape "
+            f"{logits.shape} (expected class indices of shape {index_shape} or a target of shape "
+            f"{logits.shape})"
+        )
     elif target.dtype.kind not in "iu":
         raise ValueError(
-            f"a target of shape {target.shape} for logits {logits.shape} "
+            f"{op}: a target of shape {target.shape} for logits {logits.shape} "
             "must hold integer class indices"
         )
-    extra_shape = logits.shape[2:]
-    if extra_shape:  # move the classes last and treat every position as a row
-        logits = classes_last(logits)
-        target = classes_last(target) if is_distribution else target.reshape(-1)
-    if not is_distribution:
-        target = class_index_target(target, logits)
-    loss = function.apply(logits, target, reduction=reduction, **options)
-    if reduction == "none" and extra_shape:
-        loss = loss.reshape(-1, *extra_shape)
+    else:
+        target_rows = target.reshape(-1)
+        check_class_indices(target_rows, rows.shape[1])
+    loss = function.apply(rows, target_rows, reduction=reduction, **options)
+    if reduction == "none" and loss.shape != index_shape:
+        loss = loss.reshape(index_shape)  # not (-1, d₁, …): ambiguous when a dᵢ is 0
     return loss
 
 
@@ -351,22 +358,12 @@ def cross_entropy(
 
 def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """Sparsemax loss (Martins & Astudillo 2016): −qᵀz + ½ Σ_{j∈S(z)} (z_j² − τ²) + ½‖q‖², with
-    class indices or a multi-label 0/1 matrix normalised to q = t/Σt; gradient sparsemax(z) − q.
+    class indices or a multi-label 0/1 matrix (or soft targets) normalised to q = t/Σt; gradient
+    sparsemax(z) − q.
 
-    Every multi-label row must name at least one label: an all-zero row has no q (the backends
-    would report a clamped loss of 0 with the nonzero gradient sparsemax(z)). A row holding NaN
+    Every target row must name at least one label (an all-zero row has no q); a row holding NaN
     gives a NaN loss and gradient, as on every backend.
     """
-    check_tensor(logits, "sparsemax_loss", "logits")
-    check_floating(logits, "sparsemax_loss", "logits")
-    target = row_loss_target(target, logits)
-    if target.ndim == logits.ndim >= 2:
-        unlabelled = target.data.sum(axis=1) <= 0  # a NaN row is not unlabelled: it stays NaN
-        if bool(unlabelled.any()):
-            raise ValueError(
-                f"sparsemax_loss: every row of a multi-label target must name at least one label; "
-                f"{int(unlabelled.sum())} of the target of shape {target.shape} name none"
-            )
     return fused_row_loss(SparsemaxLoss, "sparsemax_loss", logits, target, reduction)
 
 
@@ -391,8 +388,9 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
             f"nll_loss: target of shape {target.shape} does not match log_probs of shape "
             f"{log_probs.shape} (expected target shape {expected})"
         )
-    rows = log_probs.reshape(1, -1) if log_probs.ndim == 1 else classes_last(log_probs)
-    flat = class_index_target(target.reshape(-1), rows)
+    rows = classes_last(log_probs)
+    flat = target.reshape(-1)
+    check_class_indices(flat, rows.shape[1])
     losses = -rows[rows.backend_obj.xp.arange(flat.shape[0]), flat]
     if losses.shape != expected:
         losses = losses.reshape(expected)
