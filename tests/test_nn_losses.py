@@ -510,6 +510,16 @@ def test_class_losses_of_an_empty_spatial_dimension(backend, name):
     assert logits.grad.shape == (2, 3, 0)
 
 
+@pytest.mark.parametrize("target", [[[2.0, -1.0, 0.0]], [[1.0, -1.0, 0.0]], [[0.5, -0.1, 0.6]]])
+def test_sparsemax_loss_rejects_negative_targets(backend, target):
+    # q = t/Σt left the simplex: the loss was clamped to 0 with a nonzero gradient, and a row
+    # summing to 0 was said to name no label
+    with pytest.raises(ValueError, match=r"nonnegative .*got 1 negative in the target of shape \(1, 3\)"):
+        F.sparsemax_loss(xg.tensor([[3.0, 0.0, 0.0]]), target)
+    with pytest.raises(ValueError, match=r"nonnegative .*got 1 negative in the target of shape \(3,\)"):
+        F.sparsemax_loss(xg.tensor([3.0, 0.0, 0.0]), target[0])
+
+
 def test_sparsemax_loss_rejects_an_unlabelled_row_of_one_sample(backend):
     # 1-D logits skipped the check: loss 0 with the gradient sparsemax(z) = [0, 0, 1]
     with pytest.raises(ValueError, match=r"at least one label; 1 of the target of shape \(3,\)"):

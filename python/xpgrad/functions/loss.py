@@ -211,10 +211,17 @@ class SparsemaxLoss(FusedRowLoss):
 
     @staticmethod
     def check_target(rows, shape):
-        """Every row must name at least one label: an all-zero row has no q = t/Σt, and the
-        backends report a loss clamped to 0 with the nonzero gradient sparsemax(z). A row
-        holding NaN is not unlabelled: its loss and gradient stay NaN."""
-        unlabelled = rows.data.sum(axis=1) <= 0
+        """Every row must be nonnegative and name at least one label: otherwise q = t/Σt leaves
+        the simplex or does not exist, and the backends report a loss clamped to 0 with a
+        nonzero gradient. A row holding NaN is neither: its loss and gradient stay NaN."""
+        t = rows.data
+        negative = int((t < 0).sum())
+        if negative:
+            raise ValueError(
+                f"sparsemax_loss: target entries must be nonnegative (0/1 labels or "
+                f"probabilities), got {negative} negative in the target of shape {shape}"
+            )
+        unlabelled = t.sum(axis=1) == 0
         if bool(unlabelled.any()):
             raise ValueError(
                 f"sparsemax_loss: every row of a multi-label target must name at least one label; "
@@ -361,8 +368,8 @@ def sparsemax_loss(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     class indices or a multi-label 0/1 matrix (or soft targets) normalised to q = t/Σt; gradient
     sparsemax(z) − q.
 
-    Every target row must name at least one label (an all-zero row has no q); a row holding NaN
-    gives a NaN loss and gradient, as on every backend.
+    Every target row must be nonnegative and name at least one label (an all-zero row has no
+    q); a row holding NaN gives a NaN loss and gradient, as on every backend.
     """
     return fused_row_loss(SparsemaxLoss, "sparsemax_loss", logits, target, reduction)
 
