@@ -97,9 +97,22 @@ def test_max_pool2d_of_integers_pads_with_the_lowest_value(backend, dtype):
 
 
 @pytest.mark.parametrize("shape", [(1, 2, 0, 3), (1, 2, 3, 0), (2, 0, 3)])
-def test_max_pool2d_of_an_empty_image_raises(backend, shape):
-    with pytest.raises(ValueError, match="empty spatial dimension"):
+def test_conv2d_and_max_pool2d_of_an_empty_image_raise(backend, shape):
+    # conv2d returned the bias everywhere (its padding alone filled the windows); PyTorch raises
+    # "Only zero batch or zero channel inputs are supported"
+    message = rf"input of shape \({', '.join(map(str, shape))}\) has an empty spatial dimension"
+    with pytest.raises(ValueError, match="max_pool2d: " + message):
         F.max_pool2d(xg.zeros(shape), 2, stride=1, padding=1)
+    with pytest.raises(ValueError, match="conv2d: " + message):
+        F.conv2d(xg.zeros(shape), xg.ones(2, 2, 3, 3), xg.ones(2), padding=2)
+
+
+def test_conv2d_and_max_pool2d_of_zero_images_or_channels_are_empty(backend):
+    assert F.conv2d(xg.zeros(0, 1, 3, 3), xg.ones(2, 1, 3, 3), padding=1).shape == (0, 2, 3, 3)
+    y = F.conv2d(xg.zeros(1, 0, 3, 3), xg.ones(2, 0, 3, 3), xg.tensor([1.0, 2.0]), padding=1)
+    assert y.shape == (1, 2, 3, 3) and y.numpy()[0, :, 1, 1].tolist() == [1.0, 2.0]
+    assert F.max_pool2d(xg.zeros(0, 1, 3, 3), 2).shape == (0, 1, 1, 1)
+    assert F.max_pool2d(xg.zeros(1, 0, 3, 3), 2).shape == (1, 0, 1, 1)
 
 
 def test_max_pool2d_gradient_goes_to_the_first_maximum_or_the_first_nan(backend):

@@ -76,11 +76,15 @@ class Col2Im(Function):
 
 def _batched(x: Tensor, name: str) -> tuple[Tensor, bool]:
     """x as (N, C, H, W): an unbatched (C, H, W) input becomes a batch of one (as PyTorch);
-    returns it and whether it was unbatched (the caller then drops the batch axis again)."""
+    returns it and whether it was unbatched (the caller then drops the batch axis again).
+    H or W of 0 raises, as in PyTorch: only N and C may be empty (the windows would hold
+    padding alone)."""
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{name} expects input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
+    if 0 in x.shape[-2:]:
+        raise ValueError(f"{name}: input of shape {x.shape} has an empty spatial dimension")
     if x.ndim == 3:
         return x.reshape(1, *x.shape), True
-    if x.ndim != 4:
-        raise ValueError(f"{name} expects input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
     return x, False
 
 
@@ -190,8 +194,6 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
             f"max_pool2d: padding {padding} should be at most half of kernel_size {kernel_size}"
         )
     x, unbatched = _batched(x, "max_pool2d")
-    if 0 in x.shape[2:]:  # as PyTorch: a window of padding alone has no maximum
-        raise ValueError(f"max_pool2d: input of shape {x.shape} has an empty spatial dimension")
     _output_hw(x, kernel_size, stride, padding, "max_pool2d")
     y = MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
     return y.reshape(y.shape[1:]) if unbatched else y
