@@ -384,14 +384,43 @@ def test_scheduler_state_dict_resumes_identically(name, kwargs, backend):
     lr_sequence(first, 5)
     saved_opt, saved = first_opt.state_dict(), first.state_dict()
     assert "optimizer" not in saved
-    # PyTorch's recipe: load the optimizer, build the schedule on it, then load the schedule
+    # PyTorch's recipe: build the optimizer and the schedule, then load both (the optimizer's
+    # state carries the rates and momenta, the schedule's its step count)
     opt = two_group_sgd(backend, lrs=(9.0, 9.0), momentum=0.1)
-    opt.load_state_dict(saved_opt)
     resumed = getattr(lr_scheduler, name)(opt, **kwargs)
+    opt.load_state_dict(saved_opt)
     resumed.load_state_dict(saved)
     assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(first_opt), rel=1e-12)
     assert lr_sequence(resumed, 7) == pytest.approx(expected[5:], rel=1e-12)
     assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(straight_opt), rel=1e-12)
+
+
+def test_load_state_dict_leaves_the_optimizers_rates(backend):
+    """The optimizer's state_dict carries the rates (and momenta); a schedule's load_state_dict
+    restores the schedule only, as PyTorch's: a rate another schedule set after this one's last
+    step survives the resume."""
+
+    def build():
+        opt = two_group_sgd(backend)
+        return opt, lr_scheduler.StepLR(opt, step_size=10), lr_scheduler.ReduceLROnPlateau(opt)
+
+    opt, decay, plateau = build()
+    for metric in (1.0, 2.0):  # the second is worse: the plateau halves the rates
+        opt.step()
+        decay.step()
+        plateau.step(metric)
+    resumed, resumed_decay, resumed_plateau = build()
+    resumed.load_state_dict(opt.state_dict())
+    resumed_plateau.load_state_dict(plateau.state_dict())
+    resumed_decay.load_state_dict(decay.state_dict())
+    assert [group["lr"] for group in resumed.param_groups] == [0.05, 0.01]
+
+    opt = two_group_sgd(backend)
+    cyclic = lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=4)
+    saved = cyclic.state_dict()
+    opt.param_groups[0].update(lr=0.5, momentum=0.3)
+    cyclic.load_state_dict(saved)
+    assert (opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]) == (0.5, 0.3)
 
 
 def test_plateau_state_dict_round_trip(backend):

@@ -5,8 +5,13 @@ and InverseTimeLR are chainable, as PyTorch's recursive forms: each ``step()`` m
 group's current rate, so a rate set by hand (or by another schedule on the same optimizer)
 is carried on. CosineAnnealingWarmRestarts and CyclicLR compute ηₜ in closed form from the
 group's initial rate η₀ and the step count t (``last_epoch``), as PyTorch's do; so does
-``step(epoch)`` for every schedule. A schedule resumed from ``state_dict`` continues exactly.
-``step()`` is called once per epoch (CyclicLR: once per batch), after ``optimizer.step()``.
+``step(epoch)`` for every schedule. ``step()`` is called once per epoch (CyclicLR: once per
+batch), after ``optimizer.step()``.
+
+A schedule's ``state_dict`` holds the schedule's state, the optimizer's the rates (and
+CyclicLR's momenta): to resume exactly, build the optimizer and the schedule, then load both
+(``load_state_dict`` restores the schedule only, as PyTorch's; the constructor sets the rates
+of step 0, so the optimizer's state is loaded after it).
 """
 
 from __future__ import annotations
@@ -45,9 +50,9 @@ class _Scheduler:
         return {k: v for k, v in self.__dict__.items() if k not in self._not_saved}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the schedule's state and the learning rates it had set."""
+        """Restore the schedule's state, as in PyTorch; the rates are the optimizer's state
+        (its ``state_dict`` carries them), which this leaves as they are."""
         self.__dict__.update(state_dict)
-        self._set_lrs(self._last_lr)
 
 
 class LRScheduler(_Scheduler):
@@ -295,10 +300,6 @@ class CyclicLR(LRScheduler):
         epoch = self.last_epoch + 1 if epoch is None else epoch
         super().step(epoch)
         self._cycle_momentum(epoch)
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
-        self._cycle_momentum(self.last_epoch)
 
 
 def _per_group(
