@@ -524,3 +524,14 @@ def test_sparsemax_loss_rejects_an_unlabelled_row_of_one_sample(backend):
     # 1-D logits skipped the check: loss 0 with the gradient sparsemax(z) = [0, 0, 1]
     with pytest.raises(ValueError, match=r"at least one label; 1 of the target of shape \(3,\)"):
         F.sparsemax_loss(xg.tensor([1.0, 2.0, 3.0]), xg.tensor([0.0, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize("module, keyword", [
+    (nn.BCEWithLogitsLoss, "pos_weight"), (nn.BCELoss, "weight"), (nn.L1Loss, "typo"),
+    (nn.NLLLoss, "ignore_index"), (nn.SparsemaxLoss, "ignore_index"), (nn.MSELoss, "weight"),
+    (nn.CrossEntropyLoss, "weight"),
+])
+def test_loss_modules_reject_unknown_options_at_construction(module, keyword):
+    # They were stored and failed only at the first call, PyTorch's options looking accepted
+    with pytest.raises(TypeError, match=f"unexpected keyword argument '{keyword}'"):
+        module(**{keyword: 1})

@@ -10,15 +10,17 @@ from .module import Module
 
 
 class _Loss(Module):
-    """A loss with ``reduction`` ("mean", "sum" or "none") and fixed keyword options."""
+    """A loss with ``reduction`` ("mean", "sum" or "none") and fixed keyword ``options``, which a
+    subclass takes as named arguments of its own ``__init__`` (an unknown keyword, such as
+    PyTorch's ``weight``, fails at construction, not at the first call)."""
 
     function = None  # the nn.functional loss this module calls
 
-    def __init__(self, reduction: str = "mean", **options) -> None:
+    def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         check_reduction(reduction)
         self.reduction = reduction
-        self.options = options
+        self.options = {}
 
     def forward(self, prediction: Tensor, target) -> Tensor:
         return type(self).function(prediction, target, reduction=self.reduction, **self.options)
@@ -35,7 +37,8 @@ class MSELoss(_Loss):
     function = F.mse_loss
 
     def __init__(self, reduction: str = "mean", half: bool = False) -> None:
-        super().__init__(reduction, half=half)
+        super().__init__(reduction)
+        self.options = {"half": half}
 
 
 class L1Loss(_Loss):
@@ -50,7 +53,8 @@ class CrossEntropyLoss(_Loss):
     function = F.cross_entropy
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
-        super().__init__(reduction, label_smoothing=label_smoothing)
+        super().__init__(reduction)
+        self.options = {"label_smoothing": label_smoothing}
 
 
 class NLLLoss(_Loss):
