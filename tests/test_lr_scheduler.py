@@ -395,6 +395,23 @@ def test_scheduler_state_dict_resumes_identically(name, kwargs, backend):
     assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(straight_opt), rel=1e-12)
 
 
+def test_plateau_reduces_a_group_added_later(backend):
+    """A group added after construction gets the default min_lr, as in PyTorch; with one
+    min_lr per group given, the schedule can't tell the new group's and raises."""
+    opt = two_group_sgd(backend)
+    plateau = lr_scheduler.ReduceLROnPlateau(opt, min_lr=0.03)
+    opt.add_param_group({"params": [xg.zeros(1, requires_grad=True, backend=backend)], "lr": 0.2})
+    plateau_lrs(plateau, [1.0, 2.0, 3.0])
+    assert plateau.get_last_lr() == [0.03, 0.02, 0.05]
+    assert plateau.min_lrs == [0.03, 0.03, 0.03]
+
+    opt = two_group_sgd(backend)
+    plateau = lr_scheduler.ReduceLROnPlateau(opt, min_lr=[0.0, 0.0])
+    opt.add_param_group({"params": [xg.zeros(1, requires_grad=True, backend=backend)], "lr": 0.2})
+    with pytest.raises(ValueError, match="min_lr has 2 values, the optimizer has 3 groups"):
+        plateau_lrs(plateau, [1.0, 2.0])
+
+
 def test_load_state_dict_leaves_the_optimizers_rates(backend):
     """The optimizer's state_dict carries the rates (and momenta); a schedule's load_state_dict
     restores the schedule only, as PyTorch's: a rate another schedule set after this one's last

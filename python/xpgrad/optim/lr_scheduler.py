@@ -352,6 +352,7 @@ class ReduceLROnPlateau(_Scheduler):
         self.threshold_mode = threshold_mode
         self.cooldown = cooldown
         self.min_lrs = _per_group("min_lr", min_lr, optimizer.param_groups)
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.eps = eps
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
@@ -364,6 +365,19 @@ class ReduceLROnPlateau(_Scheduler):
         if self.mode == "min":
             return current < (best * (1 - self.threshold) if rel else best - self.threshold)
         return current > (best * (1 + self.threshold) if rel else best + self.threshold)
+
+    def _min_lrs(self) -> list[float]:
+        """One min_lr per group: a group added since construction gets the scalar ``min_lr``
+        (ValueError if one per group was given), as in PyTorch."""
+        groups = len(self.optimizer.param_groups)
+        if len(self.min_lrs) != groups:
+            if self.default_min_lr is None:
+                raise ValueError(
+                    f"min_lr has {len(self.min_lrs)} values, the optimizer has {groups} groups "
+                    "(one was added since): set min_lrs to one per group"
+                )
+            self.min_lrs = [self.default_min_lr] * groups
+        return self.min_lrs
 
     def step(self, metrics: float) -> None:
         """Record this epoch's metric and reduce the learning rates if it has plateaued."""
@@ -379,7 +393,7 @@ class ReduceLROnPlateau(_Scheduler):
             self.num_bad_epochs = 0
         lrs = [group["lr"] for group in self.optimizer.param_groups]
         if self.num_bad_epochs > self.patience:
-            for i, (lr, min_lr) in enumerate(zip(lrs, self.min_lrs)):
+            for i, (lr, min_lr) in enumerate(zip(lrs, self._min_lrs())):
                 new_lr = max(lr * self.factor, min_lr)
                 lrs[i] = new_lr if lr - new_lr > self.eps else lr
             self.cooldown_counter = self.cooldown
