@@ -180,6 +180,21 @@ def test_summary_records_shapes_of_the_last_forward(backend):
     assert f"Total params: {4 * 9 + 4 + 36 * 10 + 10}" in text
 
 
+def test_summary_gives_a_row_to_a_layer_whose_output_is_not_its_childs(backend):
+    # Maxout had no row (only leaves and modules with parameters of their own had one): the
+    # table showed its inner Linear's (None, 6) but never its own (None, 3)
+    model = nn.Sequential(nn.Linear(4, 6), nn.Maxout(6, 3, 2), nn.Sequential(nn.Softmax()))
+    table = model.summary(input_shape=(4,))
+    rows = [line.split() for line in table.splitlines() if "(None" in line]
+    assert [(row[0], row[1], " ".join(row[2:-1]), row[-1]) for row in rows] == [
+        ("0", "(Linear)", "(None, 6)", "30"),
+        ("1", "(Maxout)", "(None, 3)", "0"),
+        ("1.linear", "(Linear)", "(None, 6)", "42"),
+        ("2.0", "(Softmax)", "(None, 3)", "0"),
+    ]  # a Sequential passes on its last layer's output: no row of its own
+    assert "Total params: 72" in table
+
+
 def test_summary_restores_training_mode(backend):
     model = TwoBranch()
     model.summary(input_shape=(4,))

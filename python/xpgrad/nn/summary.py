@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..autograd import no_grad
 from ..creation import zeros
+from .container import Sequential
 from .module import Module
 
 
@@ -41,16 +42,23 @@ def _format_shape(shape) -> str:
     return str((None, *shape[1:])) if len(shape) else "()"
 
 
+def _has_row(module: Module) -> bool:
+    """Every layer has a row, a layer built of others (Maxout) included, since its output is not
+    its children's; a Sequential, whose output is its last layer's, only for parameters of its
+    own."""
+    return not isinstance(module, Sequential) or next(module.parameters(recurse=False), None) is not None
+
+
 def summary_table(model: Module, input_shape: tuple[int, ...] | None = None) -> str:
-    """Rows for the leaf layers (those without sub-modules) and for any other module that holds
-    parameters of its own (counted alone), so that the rows add up to the total; then the
-    parameter totals. A layer used in several places is one row, as its parameters count once."""
+    """Rows for the layers (see :func:`_has_row`), each counting its own parameters alone so
+    that the rows add up to the total; then the parameter totals. A layer used in several
+    places is one row, as its parameters count once."""
     if input_shape is not None:
         record_output_shapes(model, tuple(input_shape))
     layers = [
         (name or type(model).__name__.lower(), module)
         for name, module in model.named_modules()
-        if next(module.children(), None) is None or next(module.parameters(recurse=False), None) is not None
+        if _has_row(module)
     ]
     rows = []
     for name, layer in layers:
