@@ -52,6 +52,16 @@ def test_inverse_time_lr_closed_form(backend):
     assert sched.get_last_lr() == pytest.approx([0.1 / 3, 0.02 / 3])
 
 
+def test_inverse_time_lr_is_multiplicative_lr_to_the_bit(backend):
+    """Each step multiplies by the factor (1 + decay·(t − 1)) / (1 + decay·t), as PyTorch's
+    MultiplicativeLR with that lambda: the same floats, not just close."""
+    decay, expected = 0.3, [0.1]
+    for t in range(1, 21):
+        expected.append(expected[-1] * ((1 + decay * (t - 1)) / (1 + decay * t)))
+    sched = lr_scheduler.InverseTimeLR(two_group_sgd(backend), decay=decay)
+    assert lr_sequence(sched, 20) == expected
+
+
 def test_cosine_warm_restarts_closed_form(backend):
     sched = lr_scheduler.CosineAnnealingWarmRestarts(
         two_group_sgd(backend, (1.0, 1.0)), T_0=4, T_mult=2, eta_min=0.2

@@ -133,11 +133,11 @@ class ExponentialLR(LRScheduler):
 class InverseTimeLR(LRScheduler):
     """The lectures' inverse-time decay: ηₜ = η₀ / (1 + decay · t).
 
-    Chainable like StepLR and ExponentialLR: ηₜ = ηₜ₋₁ · (1 + decay · (t − 1)) / (1 + decay · t).
+    Chainable like StepLR and ExponentialLR: ηₜ = ηₜ₋₁ · ((1 + decay · (t − 1)) / (1 + decay · t)).
     (Keras's ``InverseTimeDecay`` with decay_steps = 1; not in PyTorch, where
     ``MultiplicativeLR(opt, lambda t: (1 + decay * (t - 1)) / (1 + decay * t))`` gives the same
-    sequence, and ``LambdaLR(opt, lambda t: 1 / (1 + decay * t))`` too while nothing else
-    changes the rate.)
+    sequence, to the last bit, and ``LambdaLR(opt, lambda t: 1 / (1 + decay * t))`` the same to
+    rounding while nothing else changes the rate.)
     """
 
     def __init__(self, optimizer: Optimizer, decay: float, last_epoch: int = -1) -> None:
@@ -151,7 +151,7 @@ class InverseTimeLR(LRScheduler):
 
     def _next_lr(self, group_index: int, lr: float) -> float:
         t = self.last_epoch
-        return lr * (1 + self.decay * (t - 1)) / (1 + self.decay * t) if t > 0 else lr
+        return lr * ((1 + self.decay * (t - 1)) / (1 + self.decay * t)) if t > 0 else lr
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
