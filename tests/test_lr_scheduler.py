@@ -262,13 +262,13 @@ def test_inverse_time_matches_pytorch_lambda_lr(backend):
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
 
 
-def chainable(name, torch_module, optimizer, kwargs):
+def chainable(name, torch_module, optimizer, kwargs, last_epoch=-1):
     """PyTorch's counterpart of a chainable schedule: InverseTimeLR is MultiplicativeLR."""
     if name == "InverseTimeLR":
         decay = kwargs["decay"]
         return torch_module.MultiplicativeLR(
-            optimizer, lambda t: (1 + decay * (t - 1)) / (1 + decay * t))
-    return getattr(torch_module, name)(optimizer, **kwargs)
+            optimizer, lambda t: (1 + decay * (t - 1)) / (1 + decay * t), last_epoch)
+    return getattr(torch_module, name)(optimizer, **kwargs, last_epoch=last_epoch)
 
 
 CHAINABLE = [
@@ -299,6 +299,44 @@ def test_a_rate_set_by_hand_is_carried_on_and_resumed_as_in_pytorch(name, kwargs
         theirs.step()
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12), step
         assert lrs_and_momenta(opt) == pytest.approx(lrs_and_momenta(ref), rel=1e-12), step
+
+
+@pytest.mark.parametrize("name,kwargs", CHAINABLE, ids=[n for n, _ in CHAINABLE])
+def test_resumed_with_last_epoch_as_in_pytorch(name, kwargs, backend):
+    """Resumed with last_epoch=k on a loaded optimizer, the constructor's step keeps the loaded
+    rates for ExponentialLR and InverseTimeLR (PyTorch 2.13's ExponentialLR and
+    MultiplicativeLR), and decays when step_size divides k + 1 for StepLR, as PyTorch's."""
+    torch, opt, ref = torch_pair(backend)
+    ours = getattr(lr_scheduler, name)(opt, **kwargs)
+    theirs = chainable(name, torch.optim.lr_scheduler, ref, kwargs)
+    for _ in range(3):
+        for stepped in (opt, ref, ours, theirs):
+            stepped.step()
+    _, resumed_opt, resumed_ref = torch_pair(backend)
+    resumed_opt.load_state_dict(opt.state_dict())
+    resumed_ref.load_state_dict(ref.state_dict())
+    ours = getattr(lr_scheduler, name)(resumed_opt, **kwargs, last_epoch=3)
+    theirs = chainable(name, torch.optim.lr_scheduler, resumed_ref, kwargs, last_epoch=3)
+    for step in range(6):
+        assert lrs_and_momenta(resumed_opt) == lrs_and_momenta(resumed_ref), step
+        assert ours.last_epoch == theirs.last_epoch
+        for stepped in (resumed_opt, resumed_ref, ours, theirs):
+            stepped.step()
+
+
+def test_exponential_lr_resumed_with_last_epoch_continues_the_run(backend):
+    """ExponentialLR resumed with last_epoch=k continues an uninterrupted run (PyTorch 2.13);
+    InverseTimeLR too keeps the loaded rate at the constructor's step."""
+    for cls, kwargs, expected in [
+        (lr_scheduler.ExponentialLR, {"gamma": 0.5}, [0.1 * 0.5**t for t in range(3, 8)]),
+        (lr_scheduler.InverseTimeLR, {"decay": 1.0}, [0.1 / 4]),
+    ]:
+        opt = two_group_sgd(backend)
+        lr_sequence(cls(opt, **kwargs), 3)
+        resumed = two_group_sgd(backend)
+        resumed.load_state_dict(opt.state_dict())
+        sched = cls(resumed, **kwargs, last_epoch=3)
+        assert lr_sequence(sched, len(expected) - 1) == pytest.approx(expected, rel=1e-15)
 
 
 def test_exponential_lr_after_a_manual_change_matches_pytorch_sequence(backend):

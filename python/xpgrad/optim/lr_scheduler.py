@@ -60,7 +60,8 @@ class LRScheduler(_Scheduler):
     the chainable ones ηₜ = g(ηₜ₋₁, t) from the group's current rate (``_next_lr``).
 
     ``base_lrs`` holds each group's η₀ (``group["initial_lr"]``, set on construction when
-    ``last_epoch == -1``); the constructor takes the first step, so the optimizer starts at η(0).
+    ``last_epoch == -1``); the constructor takes the first step, to ``last_epoch + 1``, so the
+    optimizer starts at η(0).
     """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
@@ -74,6 +75,10 @@ class LRScheduler(_Scheduler):
                 )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The constructor's step: a ``step()``, unless the schedule says otherwise."""
         self.step()
 
     def _lr_at(self, group_index: int, epoch: float) -> float:
@@ -99,7 +104,11 @@ class LRScheduler(_Scheduler):
 
 class StepLR(LRScheduler):
     """ηₜ = η₀ · γ^⌊t / step_size⌋: decay by γ every ``step_size`` epochs (chainable:
-    ηₜ = γ · ηₜ₋₁ when step_size divides t > 0, else ηₜ₋₁)."""
+    ηₜ = γ · ηₜ₋₁ when step_size divides t > 0, else ηₜ₋₁).
+
+    Resumed with ``last_epoch=k``, the constructor's step to k + 1 decays when step_size divides
+    k + 1, as PyTorch's.
+    """
 
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
@@ -116,7 +125,24 @@ class StepLR(LRScheduler):
         return lr * self.gamma if t > 0 and t % self.step_size == 0 else lr
 
 
-class ExponentialLR(LRScheduler):
+class _MultiplicativeLR(LRScheduler):
+    """ηₜ = ηₜ₋₁ · factor(t), PyTorch's MultiplicativeLR: the constructor's step keeps the
+    current rates (PyTorch 2.13's ``_is_initial``), so a schedule resumed with ``last_epoch=k``
+    on a loaded optimizer starts from the loaded rates."""
+
+    def _factor(self, epoch: int) -> float:
+        """What the rate is multiplied by at step ``epoch``."""
+        raise NotImplementedError
+
+    def _next_lr(self, group_index: int, lr: float) -> float:
+        return lr * self._factor(self.last_epoch)
+
+    def _initial_step(self) -> None:
+        self.last_epoch += 1
+        self._set_lrs([group["lr"] for group in self.optimizer.param_groups])
+
+
+class ExponentialLR(_MultiplicativeLR):
     """ηₜ = η₀ · γᵗ (chainable: ηₜ = γ · ηₜ₋₁)."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
@@ -126,18 +152,20 @@ class ExponentialLR(LRScheduler):
     def _lr_at(self, group_index: int, epoch: float) -> float:
         return self.base_lrs[group_index] * self.gamma**epoch
 
-    def _next_lr(self, group_index: int, lr: float) -> float:
-        return lr * self.gamma if self.last_epoch > 0 else lr
+    def _factor(self, epoch: int) -> float:
+        return self.gamma
 
 
-class InverseTimeLR(LRScheduler):
+class InverseTimeLR(_MultiplicativeLR):
     """The lectures' inverse-time decay: ηₜ = η₀ / (1 + decay · t).
 
     Chainable like StepLR and ExponentialLR: ηₜ = ηₜ₋₁ · ((1 + decay · (t − 1)) / (1 + decay · t)).
     (Keras's ``InverseTimeDecay`` with decay_steps = 1; not in PyTorch, where
     ``MultiplicativeLR(opt, lambda t: (1 + decay * (t - 1)) / (1 + decay * t))`` gives the same
     sequence, to the last bit, and ``LambdaLR(opt, lambda t: 1 / (1 + decay * t))`` the same to
-    rounding while nothing else changes the rate.)
+    rounding while nothing else changes the rate.) Resumed with ``last_epoch=k``, the rate of
+    step k is kept at step k + 1, and the factors after it are one step late, as with PyTorch's
+    MultiplicativeLR: ``load_state_dict`` resumes exactly.
     """
 
     def __init__(self, optimizer: Optimizer, decay: float, last_epoch: int = -1) -> None:
@@ -149,9 +177,8 @@ class InverseTimeLR(LRScheduler):
     def _lr_at(self, group_index: int, epoch: float) -> float:
         return self.base_lrs[group_index] / (1 + self.decay * epoch)
 
-    def _next_lr(self, group_index: int, lr: float) -> float:
-        t = self.last_epoch
-        return lr * ((1 + self.decay * (t - 1)) / (1 + self.decay * t)) if t > 0 else lr
+    def _factor(self, epoch: int) -> float:
+        return (1 + self.decay * (epoch - 1)) / (1 + self.decay * epoch)
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
