@@ -325,3 +325,17 @@ def test_model_checkpoint_into_a_missing_directory_fails_before_training(backend
                      epochs=1, progress=False, callbacks=[checkpoint])
     for key, value in model.state_dict().items():  # not one epoch trained
         np.testing.assert_array_equal(value.numpy(), before[key])
+
+
+def test_evaluate_and_predict_give_every_layer_its_own_mode_back(backend):
+    """A BatchNorm frozen in eval mode inside a training model was left in training mode:
+    evaluate and predict saved ``model.training`` alone and reset every layer to it."""
+    X, y = blobs(20)
+    model = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 2))
+    model.train()
+    model[1].eval()
+    modes = [m.training for m in model.modules()]
+    xg.train.evaluate(model, (X, y), nn.CrossEntropyLoss())
+    assert [m.training for m in model.modules()] == modes
+    xg.train.predict(model, X)
+    assert [m.training for m in model.modules()] == modes

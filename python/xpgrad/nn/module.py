@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from ..autograd import mark_modified, no_grad
@@ -337,6 +338,19 @@ class Module:
         from .summary import summary_table
 
         return summary_table(self, input_shape)
+
+
+@contextmanager
+def evaluation_mode(model: Module) -> Iterator[Module]:
+    """``with evaluation_mode(model):`` runs the block with every layer in eval mode, then gives
+    each layer back its own mode (a BatchNorm frozen in eval inside a training model stays so)."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for module, training in modes:
+            object.__setattr__(module, "training", training)
 
 
 def _move(tensor: Tensor, target) -> None:

@@ -11,6 +11,7 @@ import time
 from ..autograd import no_grad
 from ..counts import as_count
 from ..creation import zeros
+from ..nn.module import evaluation_mode
 from ..ops import concatenate
 from .callbacks import FitState
 from .history import History
@@ -144,22 +145,17 @@ def evaluate(model, data, loss_fn=None, metrics=("accuracy",), batch_size=256) -
     """
     loader = _labelled_loader(data, batch_size, False, "evaluation data")
     metric_fns = metrics if isinstance(metrics, dict) else resolve_metrics(metrics)
-    was_training = model.training
-    model.eval()
     totals, count = {}, 0
-    try:
-        with no_grad():
-            for xb, yb in loader:
-                output = model(xb)
-                n = xb.shape[0]
-                values = {name: metric_value(fn, name, output, yb) for name, fn in metric_fns.items()}
-                if loss_fn is not None:
-                    values["loss"] = loss_fn(output, yb).item()
-                for key, value in values.items():
-                    totals[key] = totals.get(key, 0.0) + value * n
-                count += n
-    finally:
-        model.train(was_training)
+    with evaluation_mode(model), no_grad():
+        for xb, yb in loader:
+            output = model(xb)
+            n = xb.shape[0]
+            values = {name: metric_value(fn, name, output, yb) for name, fn in metric_fns.items()}
+            if loss_fn is not None:
+                values["loss"] = loss_fn(output, yb).item()
+            for key, value in values.items():
+                totals[key] = totals.get(key, 0.0) + value * n
+            count += n
     ordered = {"loss": totals["loss"] / count} if "loss" in totals else {}
     ordered.update({k: v / count for k, v in totals.items() if k != "loss"})
     return ordered
@@ -173,13 +169,8 @@ def predict(model, X, batch_size=256):
     from ..data import DataLoader
 
     loader = DataLoader(X, None, batch_size=batch_size, shuffle=False)
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            outputs = [model(xb) for xb in loader]
-            if not outputs:  # the model on an empty batch gives the output's shape
-                outputs = [model(zeros((0, *loader.X.shape[1:])))]
-    finally:
-        model.train(was_training)
+    with evaluation_mode(model), no_grad():
+        outputs = [model(xb) for xb in loader]
+        if not outputs:  # the model on an empty batch gives the output's shape
+            outputs = [model(zeros((0, *loader.X.shape[1:])))]
     return concatenate(outputs, axis=0)
