@@ -101,6 +101,39 @@ def test_cyclic_lr_triangular2_and_exp_range(backend):
     assert lr_sequence(exp, 6) == pytest.approx([h * 0.9**t for t, h in enumerate(heights)])
 
 
+def test_cyclic_lr_scaled_modes_are_pytorchs_floats(backend):
+    """base + ((max − base) · h) · s, grouped as PyTorch's (and the momenta likewise): the same
+    floats, where (max − base) · (h · s) differed in the last bit. Expected: PyTorch 2.13's."""
+    expected = {
+        "exp_range": [
+            (0.001, 0.9), (0.04555000000000002, 0.855), (0.08119, 0.8190000000000001),
+            (0.06286085714285715, 0.8375142857142858), (0.04739564285714286, 0.8531357142857143),
+            (0.034404862857142865, 0.8662577142857143), (0.023548282428571442, 0.8772239571428572),
+            (0.014528969457142864, 0.8863343742857143), (0.007088036255714289, 0.8938504684285714),
+        ],
+        "scale_fn": [
+            (0.001, 0.9), (0.025750000000000012, 0.875), (0.033999999999999996, 0.8666666666666667),
+            (0.022214285714285718, 0.8785714285714286), (0.015142857142857145, 0.8857142857142858),
+            (0.01042857142857143, 0.8904761904761905), (0.0070612244897959205, 0.8938775510204082),
+            (0.004535714285714287, 0.8964285714285715), (0.0025714285714285717, 0.8984126984126984),
+        ],
+    }
+    scaling = {
+        "exp_range": {"mode": "exp_range", "gamma": 0.9},
+        "scale_fn": {"scale_fn": lambda t: 1 / (1 + t), "scale_mode": "iterations"},
+    }
+    for name, kwargs in scaling.items():
+        opt = optim.SGD([xg.zeros(1, requires_grad=True, backend=backend)], lr=0.1, momentum=0.9)
+        sched = lr_scheduler.CyclicLR(
+            opt, base_lr=0.001, max_lr=0.1, step_size_up=2, step_size_down=7, **kwargs
+        )
+        seq = []
+        for _ in expected[name]:
+            seq.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
+            sched.step()
+        assert seq == expected[name], name
+
+
 def test_cyclic_lr_cycles_adam_beta1(backend):
     w = xg.zeros(2, requires_grad=True, backend=backend)
     opt = optim.Adam([w])

@@ -296,28 +296,29 @@ class CyclicLR(LRScheduler):
             return 1 / (2.0 ** (x - 1))
         return self.gamma**x
 
-    def _height(self, epoch: float) -> float:
-        """h · s: how far up the current cycle the schedule is, in [0, 1]."""
+    def _height(self, epoch: float) -> tuple[float, float]:
+        """(h, s): how far up the current cycle the schedule is, in [0, 1], and the scale."""
         cycle = math.floor(1 + epoch / self.total_size)
         x = 1.0 + epoch / self.total_size - cycle
         if x <= self.step_ratio:
             h = x / self.step_ratio
         else:
             h = (x - 1) / (self.step_ratio - 1)
-        return h * self._scale(cycle, epoch)
+        return h, self._scale(cycle, epoch)
 
     def _lr_at(self, group_index: int, epoch: float) -> float:
         base = self.base_lrs[group_index]
-        return base + (self.max_lrs[group_index] - base) * self._height(epoch)
+        h, s = self._height(epoch)
+        return base + (self.max_lrs[group_index] - base) * h * s  # PyTorch's grouping
 
     def _cycle_momentum(self, epoch: float) -> None:
         """Set each group's momentum (or β₁) at ``epoch``: max_momentum − (max − base)·h·s."""
         if not self.cycle_momentum:
             return
-        h = self._height(epoch)
+        h, s = self._height(epoch)
         groups = self.optimizer.param_groups
         for group, low, high in zip(groups, self.base_momentums, self.max_momentums):
-            momentum = high - (high - low) * h
+            momentum = high - (high - low) * h * s
             if self.use_beta1:
                 group["betas"] = (momentum, *group["betas"][1:])
             else:
