@@ -340,6 +340,14 @@ class Module:
         return summary_table(self, input_shape)
 
 
+def floating_dtype(model: Module):
+    """The dtype ``model`` computes in: its first floating parameter's, else float32."""
+    for param in model.parameters():
+        if param.dtype.kind == "f":
+            return param.dtype
+    return "float32"
+
+
 @contextmanager
 def evaluation_mode(model: Module) -> Iterator[Module]:
     """``with evaluation_mode(model):`` runs the block with every layer in eval mode, then gives

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..autograd import no_grad
 from ..creation import zeros
 from .container import Sequential
-from .module import Module, evaluation_mode
+from .module import Module, evaluation_mode, floating_dtype
 
 
 def count_parameters(module: Module, recurse: bool = True) -> tuple[int, int]:
@@ -24,10 +24,9 @@ def record_output_shapes(model: Module, input_shape: tuple[int, ...]) -> None:
     """One forward pass on a batch of two zero inputs, in evaluation mode and without a graph, so
     that every layer records its output shape; the modes of all layers are restored afterwards."""
     first = next(model.parameters(), None)
-    dtype = first.dtype if first is not None else "float32"
     backend = first.backend_obj if first is not None else None
     with evaluation_mode(model), no_grad():
-        model(zeros((2, *input_shape), dtype=dtype, backend=backend))
+        model(zeros((2, *input_shape), dtype=floating_dtype(model), backend=backend))
 
 
 def _format_shape(shape) -> str:

@@ -11,28 +11,30 @@ import time
 from ..autograd import no_grad
 from ..counts import as_count
 from ..creation import zeros
-from ..nn.module import evaluation_mode
+from ..nn.module import evaluation_mode, floating_dtype
 from ..ops import concatenate
 from .callbacks import FitState
 from .history import History
 from .metrics import metric_value, resolve_metrics
 
 
-def as_loader(data, batch_size: int, shuffle: bool, seed=None):
-    """A DataLoader as is; an (X, y) pair or a bare X wrapped in one."""
+def as_loader(data, batch_size: int, shuffle: bool, seed=None, dtype=None):
+    """A DataLoader as is; an (X, y) pair wrapped in one whose batches have the floating
+    ``dtype`` (float32 when None)."""
     from ..data import DataLoader
 
     if isinstance(data, DataLoader):
         return data
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
+        return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed,
+                          dtype=dtype)
     raise TypeError(f"expected a DataLoader or an (X, y) pair, got {type(data).__name__}")
 
 
-def _labelled_loader(data, batch_size: int, shuffle: bool, what: str, seed=None):
+def _labelled_loader(data, batch_size: int, shuffle: bool, what: str, seed=None, dtype=None):
     """``as_loader(data, ...)``, checked to have targets and at least one batch: ``what`` (e.g.
     "training data") names it in the ValueError otherwise."""
-    loader = as_loader(data, batch_size, shuffle, seed)
+    loader = as_loader(data, batch_size, shuffle, seed, dtype)
     if loader.y is None:
         raise ValueError(f"{what} has no targets (y=None): give a DataLoader(X, y) or an (X, y) "
                          "pair (predict is the one that takes inputs alone)")
@@ -60,7 +62,8 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
         initial_epoch=None) -> History:
     """Train ``model`` for ``epochs`` epochs and return its History.
 
-    ``train``/``val``: DataLoaders or (X, y) pairs (pairs are batched with ``batch_size``).
+    ``train``/``val``: DataLoaders or (X, y) pairs (pairs are batched with ``batch_size``, in
+    the model's floating dtype: its first floating parameter's, float32 without one).
     ``regularizer(model) -> Tensor`` is added to every batch loss (e.g. λ·Σw²).
     ``scheduler`` is stepped once per epoch (ReduceLROnPlateau on val_loss, or on the training
     loss without validation data); CyclicLR, whose step sizes count batches, after every
@@ -73,13 +76,14 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     """
     epochs = as_count(epochs, "fit: epochs")
     initial_epoch = None if initial_epoch is None else as_count(initial_epoch, "fit: initial_epoch")
-    train_loader = _labelled_loader(train, batch_size, True, "training data", seed)
+    dtype = floating_dtype(model)
+    train_loader = _labelled_loader(train, batch_size, True, "training data", seed, dtype)
     if initial_epoch is None:
         initial_epoch = 0
     else:
         train_loader.epoch = initial_epoch
     val_loader = None if val is None else _labelled_loader(val, max(batch_size, 256), False,
-                                                           "validation data")
+                                                           "validation data", dtype=dtype)
     metric_fns = resolve_metrics(metrics)
     per_batch = getattr(scheduler, "per_batch", False)  # (any object with step() may be passed)
     history = History()
@@ -138,12 +142,14 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
 
 
 def evaluate(model, data, loss_fn=None, metrics=("accuracy",), batch_size=256) -> dict:
-    """Mean loss and metrics of ``model`` over ``data`` (a DataLoader or (X, y)), in eval mode.
+    """Mean loss and metrics of ``model`` over ``data`` (a DataLoader or (X, y), batched in the
+    model's floating dtype), in eval mode.
 
     Data without targets (y=None) or batches raises ValueError (a mean over no samples is
     undefined; Keras's ``evaluate`` refuses empty data too).
     """
-    loader = _labelled_loader(data, batch_size, False, "evaluation data")
+    loader = _labelled_loader(data, batch_size, False, "evaluation data",
+                              dtype=floating_dtype(model))
     metric_fns = metrics if isinstance(metrics, dict) else resolve_metrics(metrics)
     totals, count = {}, 0
     with evaluation_mode(model), no_grad():
@@ -162,15 +168,17 @@ def evaluate(model, data, loss_fn=None, metrics=("accuracy",), batch_size=256) -
 
 
 def predict(model, X, batch_size=256):
-    """Model outputs for every row of ``X`` (array or Tensor), batched, in eval mode.
+    """Model outputs for every row of ``X`` (array or Tensor), batched in the model's floating
+    dtype, in eval mode.
 
     An ``X`` without rows gives an empty output of the model's shape, e.g. (0, out_features).
     """
     from ..data import DataLoader
 
-    loader = DataLoader(X, None, batch_size=batch_size, shuffle=False)
+    dtype = floating_dtype(model)
+    loader = DataLoader(X, None, batch_size=batch_size, shuffle=False, dtype=dtype)
     with evaluation_mode(model), no_grad():
         outputs = [model(xb) for xb in loader]
         if not outputs:  # the model on an empty batch gives the output's shape
-            outputs = [model(zeros((0, *loader.X.shape[1:])))]
+            outputs = [model(zeros((0, *loader.X.shape[1:]), dtype=dtype))]
     return concatenate(outputs, axis=0)
