@@ -277,11 +277,38 @@ def test_cosine_fractional_epochs_match_pytorch(backend):
     theirs = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
         ref, T_0=2, T_mult=3, eta_min=0.01
     )
-    for epoch in (0.25, 1.5, 2.0, 3.75, 7.9, 8.0, 8.5, 26.0, 30.1):
+    for epoch in (0.25, None, 1.5, 2.0, 3.75, None, None, 7.9, 8.0, 8.5, None, 26.0, 30.1, None):
         ours.step(epoch)
-        theirs.step(epoch)
+        theirs.step(epoch)  # (None: one epoch on from a fractional one too, T_cur + 1)
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12), epoch
         assert ours.last_epoch == theirs.last_epoch
+
+
+def test_cosine_warm_restarts_steps_on_from_a_fractional_epoch(backend):
+    """step() after step(1.5) is at 2.5, as PyTorch's (T_cur + 1); whole epochs stay whole."""
+    opt = two_group_sgd(backend, (1.0, 1.0))
+    sched = lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=4)
+    sched.step(1.5)
+    saved = sched.state_dict()
+    sched.step()
+    assert sched.last_epoch == 2
+    resumed = lr_scheduler.CosineAnnealingWarmRestarts(two_group_sgd(backend, (1.0, 1.0)), T_0=4)
+    resumed.load_state_dict(saved)
+    resumed.step()
+    assert resumed.get_last_lr() == sched.get_last_lr()
+    assert opt.param_groups[0]["lr"] == pytest.approx((1 + math.cos(math.pi * 2.5 / 4)) / 2)
+    sched.step(3)
+    sched.step()
+    assert (sched.last_epoch, opt.param_groups[0]["lr"]) == (4, 1.0)
+
+
+def test_cosine_warm_restarts_refuses_a_negative_epoch(backend):
+    opt = two_group_sgd(backend)
+    for T_mult in (1, 2):
+        sched = lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=T_mult)
+        with pytest.raises(ValueError, match="epoch must be >= 0, got -1"):
+            sched.step(-1)
+        assert (sched.last_epoch, opt.param_groups[0]["lr"]) == (0, 0.1)
 
 
 def test_inverse_time_matches_pytorch_lambda_lr(backend):

@@ -186,7 +186,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     ηₜ = η_min + ½ (η₀ − η_min) (1 + cos(π T_cur / Tᵢ)), with T_cur the epochs since the last
     restart and T₀, T₁ = T₀·T_mult, T₂ = T₀·T_mult², ... the cycle lengths. ``step(epoch)``
-    accepts fractional epochs (e.g. ``epoch + i / iters`` per batch), as in PyTorch.
+    accepts fractional epochs (e.g. ``epoch + i / iters`` per batch), as in PyTorch; a ``step()``
+    after it goes one epoch on from there (``epoch_fraction`` keeps the part after the point).
     """
 
     def __init__(
@@ -200,7 +201,18 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_0 = as_count(T_0, "T_0", 1)
         self.T_mult = as_count(T_mult, "T_mult", 1)
         self.eta_min = eta_min
+        self.epoch_fraction = 0
         super().__init__(optimizer, last_epoch)
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch (step(1.5) then step() is at 2.5, PyTorch's T_cur + 1), or jump to
+        ``epoch`` >= 0."""
+        if epoch is None:
+            epoch = self.last_epoch + 1 + self.epoch_fraction
+        elif not epoch >= 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch!r}")
+        self.epoch_fraction = epoch - math.floor(epoch)
+        super().step(epoch)
 
     def _cycle(self, epoch: float) -> tuple[float, int]:
         """(T_cur, Tᵢ) at ``epoch``; exact at restarts, where a logarithm would round."""
