@@ -390,3 +390,49 @@ def test_summary_rows_add_up_to_the_total():
     table = Scaled().summary(input_shape=(2,))
     counts = [int(line.split()[-1]) for line in table.splitlines() if line.startswith(("scaled", "lin"))]
     assert counts == [1, 6] and "Total params: 7" in table
+
+
+def test_registered_names_are_checked_as_pytorch_does():
+    """register_parameter over a plain attribute left the attribute shadowing the parameter
+    (forward used 5, parameters() trained a hidden Parameter); names with '.', empty names,
+    names of a sub-module and names that are no strings were accepted."""
+    module = nn.Linear(1, 1)
+    module.w = 5
+    module.register_buffer("stats", xg.zeros(1))
+    for register, value, taken in ((module.register_parameter, nn.Parameter(xg.ones(2)), "stats"),
+                                   (module.register_buffer, xg.ones(2), "bias")):
+        for name in ("w", taken):  # a plain attribute, a name in the other registry
+            with pytest.raises(KeyError, match=f"attribute '{name}' already exists"):
+                register(name, value)
+        for name in ("a.b", ""):
+            with pytest.raises(KeyError, match="non-empty string without '.'"):
+                register(name, value)
+        with pytest.raises(TypeError, match="name must be a string, got int"):
+            register(3, value)
+    assert module.w == 5 and [name for name, _ in module.named_parameters()] == ["weight", "bias"]
+    assert [name for name, _ in module.named_buffers()] == ["stats"]
+    model = nn.Sequential(nn.Linear(1, 1))
+    with pytest.raises(KeyError, match="attribute '0' already exists"):
+        model.register_parameter("0", nn.Parameter(xg.ones(1)))
+    with pytest.raises(KeyError, match="attribute 'training' already exists"):
+        model.add_module("training", nn.ReLU())
+    with pytest.raises(TypeError, match="name must be a string, got int"):
+        model.add_module(1, nn.ReLU())
+    module.register_parameter("bias", None)  # a name may be registered again in its own registry
+    module.register_buffer("stats", xg.ones(1))
+    assert module.bias is None and module.stats.tolist() == [1.0]
+
+
+def test_assigning_a_non_module_or_non_parameter_over_one_is_an_error():
+    """m.sub = 5 silently dropped the sub-module sub (as torch, a TypeError); None keeps the
+    name registered, as an absent one."""
+    model = nn.Sequential(nn.Linear(1, 1))
+    model.sub = nn.ReLU()
+    with pytest.raises(TypeError, match=r"cannot assign 'int' as child module 'sub' \(nn.Module or None expected\)"):
+        model.sub = 5
+    layer = model[0]
+    with pytest.raises(TypeError, match=r"cannot assign 'Tensor' as parameter 'weight' \(nn.Parameter or None expected\)"):
+        layer.weight = xg.ones((1, 1))
+    assert isinstance(model.sub, nn.ReLU) and isinstance(layer.weight, nn.Parameter)
+    model.sub = None
+    assert model.sub is None and "sub" in model._modules

@@ -78,11 +78,14 @@ class Module:
             target = self._buffers
         elif name in self._parameters:
             if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} as parameter {name!r} "
-                    "(wrap it in nn.Parameter, or assign None)"
-                )
+                raise TypeError(f"cannot assign {type(value).__name__!r} as parameter {name!r} "
+                                "(nn.Parameter or None expected)")
             target = self._parameters
+        elif name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__!r} as child module {name!r} "
+                                "(nn.Module or None expected)")
+            target = self._modules
         else:
             for registry in registries:
                 registry.pop(name, None)
@@ -108,10 +111,22 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _check_name(self, name, kind: str, registry: dict) -> None:
+        """As PyTorch: ``name`` is a string (else TypeError), non-empty and without '.', and not
+        an attribute of this module but one already in ``registry`` (else KeyError), so that an
+        attribute never shadows the registered value and a name is in one registry at most."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name must be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
+        if name not in registry and hasattr(self, name):
+            raise KeyError(f"attribute {name!r} already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (None declares an absent optional one, such as ``bias=False``)."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"parameter {name!r} must be an nn.Parameter or None, got {type(param).__name__}")
+        self._check_name(name, "parameter", self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
@@ -119,7 +134,7 @@ class Module:
         (BatchNorm's running statistics)."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
-        self.__dict__.pop(name, None)
+        self._check_name(name, "buffer", self._buffers)
         self._buffers[name] = tensor
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -127,9 +142,7 @@ class Module:
         one)."""
         if module is not None and not isinstance(module, Module):  # (Sequential(F.relu) would drop it)
             raise TypeError(f"{module!r} is not a Module subclass (wrap a function in a Module, e.g. nn.ReLU())")
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
-        self.__dict__.pop(name, None)
+        self._check_name(name, "module", self._modules)
         self._modules[name] = module
 
     def get_submodule(self, target: str) -> Module:
