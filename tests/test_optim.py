@@ -355,6 +355,16 @@ def test_add_param_group_fills_defaults_and_rejects_duplicates(backend):
         optim.SGD([a, a], lr=0.1)
 
 
+def test_a_parameter_group_must_be_a_dict(backend):
+    a, b = make_params(backend)
+    opt = optim.SGD([a], lr=0.1)
+    for group, kind in (([b], "list"), (b, "Tensor")):
+        with pytest.raises(TypeError, match=f"param_group must be a dict, got {kind}"):
+            opt.add_param_group(group)
+    with pytest.raises(TypeError, match="param_group must be a dict, got Tensor"):
+        optim.SGD([{"params": [a]}, b], lr=0.1)
+
+
 def test_zero_grad_and_step_skip_params_without_grad(backend):
     a, b = make_params(backend)
     before = b.numpy().copy()

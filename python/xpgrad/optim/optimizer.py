@@ -51,6 +51,8 @@ class Optimizer:
     # ---- parameter groups -------------------------------------------------------------------
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a group of parameters; hyper-parameters it does not set take the defaults."""
+        if not isinstance(group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(group).__name__}")
         params = group["params"]
         if isinstance(params, Tensor):
             params = [params]
