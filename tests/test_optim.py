@@ -378,6 +378,25 @@ def test_zero_grad_and_step_skip_params_without_grad(backend):
     assert a.grad is None and b.grad is None
 
 
+def test_zero_grad_set_to_none_false_zeroes_the_gradients_in_place(backend):
+    a, b = make_params(backend)
+    opt = optim.SGD([a, b], lr=0.1)
+    (a * a).sum().backward()
+    grad = a.grad
+    opt.zero_grad(set_to_none=False)
+    assert a.grad is grad and b.grad is None
+    np.testing.assert_array_equal(grad.numpy(), np.zeros((2, 2)))
+    (a * a).sum().backward()  # accumulates onto the zeros
+    np.testing.assert_allclose(a.grad.numpy(), 2 * a.numpy())
+    opt.zero_grad(True)
+    assert a.grad is None
+
+    (a * a).sum().backward(create_graph=True)  # a gradient with a graph is detached, as PyTorch
+    opt.zero_grad(set_to_none=False)
+    assert not a.grad.requires_grad
+    np.testing.assert_array_equal(a.grad.numpy(), np.zeros((2, 2)))
+
+
 def test_step_runs_the_closure_and_returns_its_loss(backend):
     w = xg.tensor([2.0], requires_grad=True, backend=backend)
     opt = optim.SGD([w], lr=0.5)

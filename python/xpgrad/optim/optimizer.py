@@ -84,11 +84,19 @@ class Optimizer:
         return ()
 
     # ---- the update -------------------------------------------------------------------------
-    def zero_grad(self) -> None:
-        """Forget the gradients (``grad = None``), so that the next backward starts afresh."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients, so that the next backward starts afresh: ``grad = None`` (the
+        default), or with ``set_to_none=False`` zero them in place (detached from any graph
+        first), as in PyTorch."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    if p.grad.requires_grad:  # made by backward(create_graph=True)
+                        p.grad = p.grad.detach()
+                    p.grad.data[...] = 0
+                    mark_modified(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient (those with ``grad is None`` are skipped).
