@@ -372,3 +372,29 @@ def test_a_float64_model_gets_float64_inputs(backend):
     xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
                  val=(X, y), progress=False)
     assert model.seen == {"float64"}
+
+
+@pytest.mark.parametrize("patience", [-1, "a", 1.5, True])
+def test_early_stopping_checks_its_patience(patience):
+    """patience=-1 and "a" were accepted: -1 stopped after the first epoch, "a" crashed at the
+    end of the first epoch's training."""
+    with pytest.raises(ValueError, match=f"EarlyStopping: patience must be an int >= 0, got {patience!r}"):
+        xg.train.EarlyStopping(patience=patience)
+    assert xg.train.EarlyStopping(patience=np.int64(0)).patience == 0
+
+
+def test_fit_checks_its_scheduler_before_training(backend):
+    """scheduler="step" trained a whole epoch, then raised AttributeError; a scheduler built on
+    another optimizer was stepped without effect on this fit's learning rate."""
+    X, y = blobs()
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = {k: v.numpy() for k, v in model.state_dict().items()}
+    with pytest.raises(TypeError, match="fit: scheduler must have a step\\(\\) method, got str"):
+        xg.train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), progress=False, scheduler="step")
+    other = optim.SGD(small_model().parameters(), lr=0.3)
+    with pytest.raises(ValueError, match="fit: scheduler drives another optimizer"):
+        xg.train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), progress=False,
+                     scheduler=optim.lr_scheduler.StepLR(other, 1))
+    for key, value in model.state_dict().items():  # not one batch trained
+        np.testing.assert_array_equal(value.numpy(), before[key])

@@ -9,6 +9,8 @@ import math
 import os
 from dataclasses import dataclass, field
 
+from ..counts import as_count
+
 
 @dataclass
 class FitState:
@@ -72,7 +74,7 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor="val_loss", patience=3, min_delta=0.0, restore_best=True, mode=None):
         self.tracker = _Monitor(monitor, min_delta, mode)
-        self.patience = patience
+        self.patience = as_count(patience, "EarlyStopping: patience")
         self.restore_best = restore_best
         self.wait = 0
         self.best_epoch = None

@@ -57,6 +57,17 @@ def _is_plateau(scheduler) -> bool:
     return isinstance(scheduler, ReduceLROnPlateau)
 
 
+def _check_scheduler(scheduler, optimizer) -> None:
+    """A scheduler is anything with ``step()``; one that names its optimizer must drive this one
+    (stepping another's would leave fit's learning rate as it is)."""
+    if not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"fit: scheduler must have a step() method, got {type(scheduler).__name__}")
+    driven = getattr(scheduler, "optimizer", optimizer)
+    if driven is not optimizer:
+        raise ValueError("fit: scheduler drives another optimizer than fit's: build it on the "
+                         "optimizer passed to fit")
+
+
 def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy",), callbacks=(),
         scheduler=None, regularizer=None, progress=True, batch_size=32, seed=None,
         initial_epoch=None) -> History:
@@ -68,7 +79,8 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     ``scheduler`` is stepped once per epoch (ReduceLROnPlateau on val_loss, or on the training
     loss without validation data); CyclicLR, whose step sizes count batches, after every
     optimizer step, as in PyTorch. Logged per epoch: loss, each metric, their val_ versions,
-    the learning rate ("lr") and the epoch's wall time ("time").
+    the learning rate ("lr") and the epoch's wall time ("time"). A scheduler without ``step()``
+    is a TypeError, one built on another optimizer a ValueError, both before any training.
     ``initial_epoch`` resumes a run: epochs initial_epoch+1 … epochs are trained, and a seeded
     DataLoader replays the shuffles the uninterrupted run would have used. Without it a
     DataLoader keeps its own epoch count, so consecutive ``fit`` calls see new shuffles.
@@ -85,7 +97,9 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     val_loader = None if val is None else _labelled_loader(val, max(batch_size, 256), False,
                                                            "validation data", dtype=dtype)
     metric_fns = resolve_metrics(metrics)
-    per_batch = getattr(scheduler, "per_batch", False)  # (any object with step() may be passed)
+    if scheduler is not None:
+        _check_scheduler(scheduler, optimizer)
+    per_batch = getattr(scheduler, "per_batch", False)
     history = History()
     state = FitState(model=model, optimizer=optimizer, history=history)
     for cb in callbacks:
