@@ -455,6 +455,13 @@ def test_invalid_hyper_parameters_raise(opt_cls, hp, backend):
         opt_cls([w], **hp)
 
 
+def test_rmsprop_centered_must_be_a_bool(backend):
+    w = xg.zeros(2, requires_grad=True, backend=backend)
+    with pytest.raises(TypeError, match="centered must be True or False, got 'yes'"):
+        optim.RMSprop([w], centered="yes")
+    assert optim.RMSprop([w], centered=np.bool_(True)).param_groups[0]["centered"]
+
+
 def test_invalid_param_lists_raise(backend):
     w = xg.zeros(2, requires_grad=True, backend=backend)
     with pytest.raises(ValueError, match="empty"):

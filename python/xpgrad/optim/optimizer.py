@@ -248,6 +248,14 @@ def check_non_negative(group: dict[str, Any], *names: str) -> None:
             raise ValueError(f"invalid {name}: {value!r} (must be a number >= 0)")
 
 
+def check_bool(group: dict[str, Any], name: str, hint: str = "") -> None:
+    """TypeError unless ``group[name]`` is True or False (a NumPy bool too); ``hint`` ends the
+    message."""
+    value = group[name]
+    if not (isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"):
+        raise TypeError(f"{name} must be True or False, got {value!r}{hint}")
+
+
 def check_betas(group: dict[str, Any]) -> None:
     """ValueError unless ``betas`` is a pair with 0 <= β < 1."""
     betas = group["betas"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, ParamsT, check_non_negative
+from .optimizer import Optimizer, ParamsT, check_bool, check_non_negative
 
 
 class RMSprop(Optimizer):
@@ -45,6 +45,7 @@ class RMSprop(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative(group, "lr", "alpha", "eps", "weight_decay", "momentum")
+        check_bool(group, "centered")
 
     def state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
         return (("step", "square_avg") + (("momentum_buffer",) if group["momentum"] else ())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, ParamsT, check_non_negative
+from .optimizer import Optimizer, ParamsT, check_bool, check_non_negative
 
 
 class SGD(Optimizer):
@@ -46,10 +46,8 @@ class SGD(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative(group, "lr", "momentum", "dampening", "weight_decay")
-        nesterov = group["nesterov"]
-        if not (isinstance(nesterov, bool) or getattr(getattr(nesterov, "dtype", None), "kind", "") == "b"):
-            raise TypeError(f"nesterov must be True or False, got {group['nesterov']!r} (SGD's positional "
-                            "order is lr, momentum, nesterov, weight_decay; dampening is keyword-only)")
+        check_bool(group, "nesterov", " (SGD's positional order is lr, momentum, nesterov, "
+                   "weight_decay; dampening is keyword-only)")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
 
