@@ -275,10 +275,14 @@ class CyclicLR(LRScheduler):
             raise ValueError("step_size_up must be > 0 and step_size_down >= 0")
         groups = optimizer.param_groups
         base_lrs = _per_group("base_lr", base_lr, groups)
+        self.max_lrs = _per_group("max_lr", max_lr, groups)
+        for name, lrs in (("base_lr", base_lrs), ("max_lr", self.max_lrs)):
+            for lr in lrs:
+                if not lr >= 0:
+                    raise ValueError(f"{name} must be >= 0, got {lr!r}")
         if last_epoch == -1:
             for group, lr in zip(groups, base_lrs):
                 group["lr"] = group["initial_lr"] = lr
-        self.max_lrs = _per_group("max_lr", max_lr, groups)
         self.total_size = float(step_size_up + step_size_down)
         self.step_ratio = step_size_up / self.total_size
         self.mode = mode
