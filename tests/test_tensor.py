@@ -450,3 +450,12 @@ def test_where_concatenate_and_stack_are_also_methods(backend):
     assert a.stack([b], axis=1).tolist() == [[1.0, 3.0], [2.0, 4.0]]
     a.stack([b]).sum().backward()
     assert a.grad.tolist() == [1.0, 1.0]
+
+
+def test_abs_builtin_is_the_abs_op_with_its_gradient(backend):
+    """abs(t) raised TypeError: Tensor had t.abs() but no __abs__."""
+    t = xg.tensor([-1.5, 2.0, -3.0], requires_grad=True)
+    out = abs(t)
+    assert out.tolist() == [1.5, 2.0, 3.0] and out.backend == backend
+    out.sum().backward()
+    assert t.grad.tolist() == [-1.0, 1.0, -1.0]

@@ -360,6 +360,9 @@ class Tensor:
     def __pos__(self):
         return self
 
+    def __abs__(self):
+        return ops.abs(self)
+
     def __getitem__(self, index):
         return ops.getitem(self, index)
 
