@@ -436,3 +436,19 @@ def test_assigning_a_non_module_or_non_parameter_over_one_is_an_error():
     assert isinstance(model.sub, nn.ReLU) and isinstance(layer.weight, nn.Parameter)
     model.sub = None
     assert model.sub is None and "sub" in model._modules
+
+
+@pytest.mark.parametrize("state", [None, [("weight", np.ones((1, 1)))], "weight"])
+def test_load_state_dict_wants_a_mapping(state):
+    with pytest.raises(TypeError, match=f"expected a dict-like state_dict, got {type(state).__name__}"):
+        nn.Linear(1, 1).load_state_dict(state)
+
+
+def test_requires_grad_wants_a_bool():
+    """requires_grad_("no") unfroze every parameter (any non-empty string is true)."""
+    model = nn.Linear(2, 2).requires_grad_(False)
+    for flag in ("no", 0, None):
+        with pytest.raises(TypeError, match=f"requires_grad must be a bool, got {flag!r}"):
+            model.requires_grad_(flag)
+    assert not any(p.requires_grad for p in model.parameters())
+    assert all(p.requires_grad for p in model.requires_grad_(True).parameters())

@@ -253,6 +253,8 @@ class Module:
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter, e.g. layers reused in transfer learning."""
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad must be a bool, got {requires_grad!r}")
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
@@ -287,8 +289,11 @@ class Module:
 
         A shape mismatch is always an error naming the key and both shapes; with ``strict`` so
         are missing and unexpected keys (a buffer that older checkpoints lack is not missing:
-        it keeps its value). Returns the keys that did not match.
+        it keeps its value). Returns the keys that did not match; anything but a mapping is a
+        TypeError.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"expected a dict-like state_dict, got {type(state_dict).__name__}")
         own, optional = {}, set()
         for prefix, module in self.named_modules(remove_duplicate=False):
             for name, tensor in [*module._parameters.items(), *module._buffers.items()]:
