@@ -291,3 +291,20 @@ def test_scalers_leave_missing_values_out_of_the_statistics(scaler, expected):
 def test_bad_data_arguments_are_clear_errors_up_front(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("option", ["shuffle", "drop_last"])
+def test_loader_flags_must_be_bools(option):
+    """shuffle="no" shuffled (any non-empty string is true)."""
+    for flag in ("no", 1, None):
+        with pytest.raises(TypeError, match=f"{option} must be a bool, got {flag!r}"):
+            DataLoader(np.zeros((4, 2)), **{option: flag})
+    assert getattr(DataLoader(np.zeros((4, 2)), **{option: np.bool_(False)}), option) is False
+
+
+@pytest.mark.parametrize("sizes", [0.8, 8, "0.8", None])
+def test_split_sizes_must_be_a_sequence(sizes):
+    """train_val_test_split(X, y, 0.8) failed with "object of type 'float' has no len()"."""
+    with pytest.raises(TypeError, match="sizes must be a sequence of fractions or counts"):
+        train_val_test_split(np.zeros((10, 2)), np.zeros(10), sizes)
+    assert [len(p) for p in train_val_test_split(np.zeros(10), None, np.array([0.5, 0.5]))] == [5, 5]

@@ -42,6 +42,9 @@ class DataLoader:
             raise TypeError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        for option, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{option} must be a bool, got {flag!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
         if X is None or isinstance(X, Iterator):  # a generator has no length to batch or shuffle by

@@ -17,6 +17,9 @@ def split_counts(n: int, sizes: Sequence[float | int]) -> list[int]:
     (summing to at most 1). Fractions give ⌊fᵢ·n⌋ samples each; when they sum to 1 the few
     samples lost to rounding go to the first part, so nothing is dropped.
     """
+    if isinstance(sizes, str) or not isinstance(sizes, (Sequence, np.ndarray)):
+        raise TypeError(f"sizes must be a sequence of fractions or counts, e.g. (0.8, 0.2), got "
+                        f"{type(sizes).__name__}")
     if len(sizes) == 0:
         raise ValueError("sizes must name at least one part")
     if all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in sizes):
