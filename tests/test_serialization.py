@@ -426,3 +426,12 @@ def test_other_files_are_rejected(tmp_path):
         load(tmp_path / "empty")
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "does-not-exist")
+
+
+def test_numpy_strings_are_saved_as_str(tmp_path):
+    """np.str_ (what indexing a NumPy array of names gives) was refused though str is saved."""
+    names = np.array(["relu", "tanh"])
+    save({"act": names[0], "acts": list(names), names[1]: 1}, tmp_path / "s")
+    loaded = load(tmp_path / "s")
+    assert loaded == {"act": "relu", "acts": ["relu", "tanh"], "tanh": 1}
+    assert type(loaded["act"]) is str and type(loaded["acts"][1]) is str

@@ -62,6 +62,8 @@ class _Encoder:
             raise ValueError(f"state nested deeper than {MAX_DEPTH} levels")
         if obj is None:
             return {"t": "none"}
+        if isinstance(obj, str):  # before np.generic: np.str_ is a str, stored as one
+            return {"t": "str", "v": str(obj)}
         if isinstance(obj, np.generic):  # before bool/int/float: np.float64 is a float
             return self.array(obj, "scalar")
         if isinstance(obj, bool):
@@ -71,8 +73,6 @@ class _Encoder:
         if isinstance(obj, float):
             # float's repr round-trips exactly, nan/inf included (a subclass's own repr may not)
             return {"t": "float", "v": float.__repr__(obj)}
-        if isinstance(obj, str):
-            return {"t": "str", "v": obj}
         if isinstance(obj, (list, tuple)):  # a subclass (a namedtuple) is stored as its base
             return {"t": "tuple" if isinstance(obj, tuple) else "list", "v": [self.node(x, depth + 1) for x in obj]}
         if isinstance(obj, dict):
@@ -97,7 +97,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 
     ``obj`` is encoded first, so something that cannot be stored raises TypeError before any
     file is touched. Tensors are stored as NumPy arrays of the same dtype and shape; dict, list
-    and tuple subclasses (a namedtuple) as plain dicts, lists and tuples.
+    and tuple subclasses (a namedtuple) as plain dicts, lists and tuples, a NumPy string
+    (``np.str_``) as a str.
     """
     encoder = _Encoder()
     tree = encoder.node(obj)
