@@ -398,3 +398,25 @@ def test_fit_checks_its_scheduler_before_training(backend):
                      scheduler=optim.lr_scheduler.StepLR(other, 1))
     for key, value in model.state_dict().items():  # not one batch trained
         np.testing.assert_array_equal(value.numpy(), before[key])
+
+
+def test_a_stop_from_a_batch_callback_ends_the_epoch_after_that_batch(backend):
+    """state.stop set in on_batch_end was read only at the epoch's end, so the rest of the epoch
+    trained. As Keras 3, the epoch now ends after that batch; it is still validated and recorded,
+    its training logs averaged over the batches it ran."""
+    X, y = blobs(40)
+    model = small_model()
+    batch_losses = []
+
+    def stop_at_second_batch(state, index, logs):
+        batch_losses.append(logs["loss"])
+        state.stop = index == 1
+
+    seen_epochs = []
+    history = xg.train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                           val=(X, y), epochs=3, batch_size=4, progress=True,
+                           callbacks=[xg.train.LambdaCallback(on_batch_end=stop_at_second_batch,
+                                                              on_epoch_end=lambda s, logs: seen_epochs.append(s.epoch))])
+    assert len(batch_losses) == 2 and history.epoch == [1] and seen_epochs == [1]
+    assert history.stopped_early and len(history.history["val_loss"]) == 1
+    assert history.history["loss"] == [pytest.approx(sum(batch_losses) / 2)]

@@ -85,6 +85,10 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     DataLoader replays the shuffles the uninterrupted run would have used. Without it a
     DataLoader keeps its own epoch count, so consecutive ``fit`` calls see new shuffles.
     Training or validation data without targets (y=None) or batches is a ValueError.
+    A callback stops training by setting ``state.stop``: in ``on_epoch_end`` after that epoch;
+    in ``on_batch_end`` after that batch, as Keras 3: the cut epoch still ends as any other
+    (validation, scheduler, History, ``on_epoch_end``), its training logs averaged over the
+    batches it ran.
     """
     epochs = as_count(epochs, "fit: epochs")
     initial_epoch = None if initial_epoch is None else as_count(initial_epoch, "fit: initial_epoch")
@@ -131,6 +135,10 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
                 batches.set_postfix(loss=f"{batch_logs['loss']:.4f}", refresh=False)  # tqdm throttles
             for cb in callbacks:
                 cb.on_batch_end(state, index, batch_logs)
+            if state.stop:
+                break
+        if progress:
+            batches.close()  # a loop cut short by a stop leaves tqdm's bar open
         logs = {key: total / count for key, total in totals.items()}
         if val_loader is not None:
             logs.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn, metric_fns).items()})
