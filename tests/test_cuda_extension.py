@@ -6,12 +6,16 @@ every keyword it passes is checked against the extension. (GPU results: test_gpu
 
 import os
 import random
+import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 _cuda = pytest.importorskip("xpgrad._cuda", reason="xpgrad._cuda is not built (no nvcc at install time)")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "cuda_emu"))
+from host_cupy import HostArray, HostCupy  # noqa: E402  (host arrays posing as CuPy's)
 
 NO_GPU = _cuda.device_count() == 0 and not os.path.exists("/dev/nvidia0")
 needs_no_gpu = pytest.mark.skipif(not NO_GPU, reason="uses fake device pointers: only safe without a GPU")
@@ -101,24 +105,16 @@ def test_launch_failure_is_runtime_error():
 
 
 # ---- the CudaBackend glue, against a stand-in CuPy of host arrays ------------------------
-class _HostAsDevice(np.ndarray):
-    """A host array posing as a CuPy array: ``.data.ptr`` is its address."""
-
-    @property
-    def data(self):
-        return types.SimpleNamespace(ptr=self.ctypes.data)
-
-
 def _fake_cupy():
     def wrap(a):
-        return np.asarray(a).view(_HostAsDevice)
+        return np.asarray(a).view(HostArray)
 
     return types.SimpleNamespace(
-        ndarray=_HostAsDevice, dtype=np.dtype, int64=np.int64, may_share_memory=np.may_share_memory,
+        ndarray=HostArray, dtype=np.dtype, int64=np.int64, may_share_memory=np.may_share_memory,
         ascontiguousarray=lambda a: wrap(np.ascontiguousarray(a)),
         empty=lambda shape, dtype=np.float64: wrap(np.empty(shape, dtype)),
         empty_like=lambda a: wrap(np.empty_like(a)),
-        cuda=types.SimpleNamespace(get_current_stream=lambda: types.SimpleNamespace(ptr=0)),
+        cuda=HostCupy.cuda,
     )
 
 
@@ -135,10 +131,10 @@ def glue():
 def _calls(rows):
     """(method, args, kwargs) exercising every kernel path, with `rows` rows of data."""
     def a(*shape, dtype=np.float32):
-        return np.ones(shape, dtype).view(_HostAsDevice)
+        return np.ones(shape, dtype).view(HostArray)
 
     x, y, w, b = a(rows, 3), a(rows, 4), a(3, 4), a(4)
-    idx = np.zeros(rows, np.int64).view(_HostAsDevice)
+    idx = np.zeros(rows, np.int64).view(HostArray)
     p = a(7)
     return [
         ("gemm", (x, w), {}), ("gemm", (a(3, rows), w), {"trans_a": True}),
