@@ -396,6 +396,9 @@ def test_fit_checks_its_scheduler_before_training(backend):
     with pytest.raises(ValueError, match="fit: scheduler drives another optimizer"):
         xg.train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), progress=False,
                      scheduler=optim.lr_scheduler.StepLR(other, 1))
+    with pytest.raises(ValueError, match="build it with mode='min', not 'max'"):  # halved the rate as the loss fell
+        xg.train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), progress=False,
+                     scheduler=optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max"))
     for key, value in model.state_dict().items():  # not one batch trained
         np.testing.assert_array_equal(value.numpy(), before[key])
 

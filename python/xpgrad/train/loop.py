@@ -59,9 +59,14 @@ def _is_plateau(scheduler) -> bool:
 
 def _check_scheduler(scheduler, optimizer) -> None:
     """A scheduler is anything with ``step()``; one that names its optimizer must drive this one
-    (stepping another's would leave fit's learning rate as it is)."""
+    (stepping another's would leave fit's learning rate as it is). fit steps ReduceLROnPlateau
+    on a loss, so it must be in mode "min" (in "max" it cut the rate while the loss improved)."""
     if not callable(getattr(scheduler, "step", None)):
         raise TypeError(f"fit: scheduler must have a step() method, got {type(scheduler).__name__}")
+    if _is_plateau(scheduler) and scheduler.mode != "min":
+        raise ValueError(f"fit: ReduceLROnPlateau is stepped on val_loss (or loss without "
+                         f"validation data), which should fall: build it with mode='min', not "
+                         f"{scheduler.mode!r}")
     driven = getattr(scheduler, "optimizer", optimizer)
     if driven is not optimizer:
         raise ValueError("fit: scheduler drives another optimizer than fit's: build it on the "
@@ -80,7 +85,8 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
     loss without validation data); CyclicLR, whose step sizes count batches, after every
     optimizer step, as in PyTorch. Logged per epoch: loss, each metric, their val_ versions,
     the learning rate ("lr") and the epoch's wall time ("time"). A scheduler without ``step()``
-    is a TypeError, one built on another optimizer a ValueError, both before any training.
+    is a TypeError, one built on another optimizer or a ReduceLROnPlateau in mode "max" a
+    ValueError, all before any training.
     ``initial_epoch`` resumes a run: epochs initial_epoch+1 … epochs are trained, and a seeded
     DataLoader replays the shuffles the uninterrupted run would have used. Without it a
     DataLoader keeps its own epoch count, so consecutive ``fit`` calls see new shuffles.
