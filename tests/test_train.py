@@ -423,3 +423,13 @@ def test_a_stop_from_a_batch_callback_ends_the_epoch_after_that_batch(backend):
     assert len(batch_losses) == 2 and history.epoch == [1] and seen_epochs == [1]
     assert history.stopped_early and len(history.history["val_loss"]) == 1
     assert history.history["loss"] == [pytest.approx(sum(batch_losses) / 2)]
+
+
+def test_predict_names_a_loader_or_pair_given_for_its_inputs(backend):
+    """predict(model, DataLoader) failed with "DataLoader needs arrays with a sample axis, got a
+    0-d value", predict(model, (X, y)) with NumPy's "inhomogeneous shape"."""
+    X, y = blobs()
+    model = small_model()
+    for data in (xg.data.DataLoader(X, y), (X, y)):
+        with pytest.raises(TypeError, match="predict takes the inputs X"):
+            xg.train.predict(model, data)

@@ -203,6 +203,9 @@ def predict(model, X, batch_size=256):
     """
     from ..data import DataLoader
 
+    if isinstance(X, (DataLoader, tuple)):
+        raise TypeError(f"predict takes the inputs X (an array or Tensor), got a {type(X).__name__}: "
+                        "pass its X (evaluate takes DataLoaders and (X, y) pairs)")
     dtype = floating_dtype(model)
     loader = DataLoader(X, None, batch_size=batch_size, shuffle=False, dtype=dtype)
     with evaluation_mode(model), no_grad():
