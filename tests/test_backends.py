@@ -133,3 +133,47 @@ def test_scalar_tensor_activation_keeps_its_shape(backend):
     assert x.grad.shape == ()
     s = 1 / (1 + np.exp(-0.5))
     np.testing.assert_allclose(x.grad.item(), s * (1 - s) + 1 - np.tanh(0.5) ** 2 + 1, rtol=1e-6)
+
+
+def _create_at_once(monkeypatch, make):
+    """Call ``make()`` in 8 threads at once on an empty registry whose backends take a while to
+    build; return the results and how many backends were built."""
+    import threading
+    import time
+
+    from xpgrad.backends import registry
+    from xpgrad.backends.numpy import NumpyBackend
+
+    built = []
+
+    def slow():
+        time.sleep(0.05)
+        built.append(NumpyBackend())
+        return built[-1]
+
+    monkeypatch.setattr(registry, "_instances", {})
+    monkeypatch.setattr(registry, "_default", [])
+    monkeypatch.setattr(registry, "_FACTORIES", dict.fromkeys(registry._FACTORIES, slow))
+    barrier, out = threading.Barrier(8), [None] * 8
+
+    def work(i):
+        barrier.wait()
+        out[i] = make()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out, len(built)
+
+
+def test_threads_creating_a_backend_at_once_get_the_same_one(monkeypatch):
+    out, built = _create_at_once(monkeypatch, lambda: xg.get_backend("numpy"))
+    assert built == 1 and all(b is xg.get_backend("numpy") for b in out)
+
+
+def test_threads_creating_the_default_backend_at_once_get_the_registrys(monkeypatch):
+    monkeypatch.delenv("XPGRAD_BACKEND", raising=False)
+    out, built = _create_at_once(monkeypatch, xg.get_backend)
+    assert built == 1 and all(b is xg.get_backend("cpu") for b in out)

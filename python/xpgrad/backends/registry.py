@@ -1,7 +1,8 @@
 """Which backends exist, which can run here, and which one new tensors are created on.
 
 The current backend lives in a ContextVar, so ``use_backend`` is safe across threads and
-asyncio tasks. Backend objects are created once, on first use.
+asyncio tasks. Backend objects are created once, on first use, under a lock: threads that ask
+for one at once get the same object.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import threading
 
 from .base import Backend
 from .errors import BackendUnavailableError
@@ -37,6 +39,7 @@ def _cuda():
 _FACTORIES = {"numpy": _numpy, "cpu": _cpu, "cupy": _cupy, "cuda": _cuda}
 _instances: dict[str, Backend] = {}
 _unavailable: dict[str, str] = {}
+_lock = threading.RLock()  # held while a backend (or the default) is created or seeded
 
 
 def backend_names() -> list[str]:
@@ -50,11 +53,16 @@ def get_backend(name: str | Backend | None = None) -> Backend:
         return _current.get() or _default_backend()
     if isinstance(name, Backend):
         return name
-    backend = _instances.get(name)
+    backend = _instances.get(name)  # stored only once built and seeded, so safe without the lock
     if backend is not None:
         return backend
     if name not in _FACTORIES:
         raise ValueError(f"unknown backend {name!r}; choose one of {backend_names()}")
+    with _lock:
+        return _instances.get(name) or _create(name)
+
+
+def _create(name: str) -> Backend:
     if name in _unavailable:
         raise BackendUnavailableError(f"backend {name!r} is unavailable: {_unavailable[name]}")
     try:
@@ -73,9 +81,10 @@ _seed: list[int] = []
 
 def manual_seed(seed: int) -> None:
     """Seed every backend created so far, and those created later, with ``seed``."""
-    _seed[:] = [int(seed)]
-    for backend in _instances.values():
-        backend.manual_seed(int(seed))
+    with _lock:
+        _seed[:] = [int(seed)]
+        for backend in _instances.values():
+            backend.manual_seed(int(seed))
 
 
 def unavailable_reason(name: str) -> str | None:
@@ -97,15 +106,18 @@ _default: list[Backend] = []
 
 
 def _default_backend() -> Backend:
-    if not _default:
-        wanted = os.environ.get("XPGRAD_BACKEND")
-        if wanted:
-            try:
-                _default.append(get_backend(wanted))
-            except (ValueError, BackendUnavailableError) as exc:
-                raise type(exc)(f"XPGRAD_BACKEND={wanted}: {exc}") from None
-        else:
-            _default.append(get_backend("cpu" if unavailable_reason("cpu") is None else "numpy"))
+    if _default:  # appended once, under the lock
+        return _default[0]
+    with _lock:
+        if not _default:
+            wanted = os.environ.get("XPGRAD_BACKEND")
+            if wanted:
+                try:
+                    _default.append(get_backend(wanted))
+                except (ValueError, BackendUnavailableError) as exc:
+                    raise type(exc)(f"XPGRAD_BACKEND={wanted}: {exc}") from None
+            else:
+                _default.append(get_backend("cpu" if unavailable_reason("cpu") is None else "numpy"))
     return _default[0]
 
 
