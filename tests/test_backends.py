@@ -177,3 +177,19 @@ def test_threads_creating_the_default_backend_at_once_get_the_registrys(monkeypa
     monkeypatch.delenv("XPGRAD_BACKEND", raising=False)
     out, built = _create_at_once(monkeypatch, xg.get_backend)
     assert built == 1 and all(b is xg.get_backend("cpu") for b in out)
+
+
+def test_manual_seed_takes_torchs_range_and_refuses_the_rest_leaving_the_seed(monkeypatch):
+    from xpgrad.backends import registry
+
+    monkeypatch.setattr(registry, "_seed", [])
+    xg.manual_seed(2**64 - 1)
+    top = xg.randn(3, backend="numpy").tolist()
+    xg.manual_seed(-1)  # modulo 2**64, as PyTorch
+    assert xg.randn(3, backend="numpy").tolist() == top
+    for bad, error in [(True, TypeError), (1.5, TypeError), ("1", TypeError), (2**64, ValueError),
+                       (-(2**63) - 1, ValueError)]:
+        with pytest.raises(error, match="seed"):
+            xg.manual_seed(bad)
+    monkeypatch.setattr(registry, "_instances", {})  # a backend created now takes the valid seed
+    assert xg.randn(3, backend="numpy").tolist() == top

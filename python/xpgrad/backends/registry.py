@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import numbers
 import os
 import threading
 
@@ -80,11 +81,17 @@ _seed: list[int] = []
 
 
 def manual_seed(seed: int) -> None:
-    """Seed every backend created so far, and those created later, with ``seed``."""
+    """Seed every backend created so far, and those created later, with ``seed``: an integer in
+    [-2**63, 2**64), a negative one taken modulo 2**64 (as PyTorch)."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
+    if not -(2**63) <= seed < 2**64:
+        raise ValueError(f"seed must be in [-2**63, 2**64), got {seed}")
+    seed = int(seed) % 2**64
     with _lock:
-        _seed[:] = [int(seed)]
+        _seed[:] = [seed]
         for backend in _instances.values():
-            backend.manual_seed(int(seed))
+            backend.manual_seed(seed)
 
 
 def unavailable_reason(name: str) -> str | None:
