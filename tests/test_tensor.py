@@ -45,6 +45,11 @@ def test_full_takes_its_dtype_from_the_fill_value_as_tensor_does(backend, fill, 
     assert xg.full(2, fill, dtype="float64").dtype == "float64"
 
 
+@pytest.mark.parametrize("factory", [xg.zeros, xg.ones, xg.empty, xg.rand, xg.randn, xg.eye])
+def test_dtype_none_is_the_default_float32(backend, factory):
+    assert factory(2, dtype=None).dtype == xg.float32 == xg.tensor([1.0], dtype=None).dtype
+
+
 def test_empty_rand_randn_and_seed(backend):
     assert xg.empty(2, 3).shape == (2, 3)
     xg.manual_seed(123)

@@ -19,6 +19,11 @@ def _shape(shape):
     return tuple(shape)
 
 
+def _dtype(dtype):
+    """``dtype``, or the default float32 for None."""
+    return DEFAULT_DTYPE if dtype is None else dtype
+
+
 def _make(array, backend, requires_grad):
     if requires_grad and array.dtype.kind != "f":
         raise TypeError(f"only floating-point tensors can require gradients, got dtype {array.dtype}")
@@ -32,14 +37,14 @@ def tensor(data, dtype=None, requires_grad=False, backend=None) -> Tensor:
     return Tensor(data, dtype=dtype, requires_grad=requires_grad, backend=backend, copy=True)
 
 
-def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+def zeros(*shape, dtype=None, requires_grad=False, backend=None) -> Tensor:
     b = registry.get_backend(backend)
-    return _make(b.xp.zeros(_shape(shape), dtype=dtype), b, requires_grad)
+    return _make(b.xp.zeros(_shape(shape), dtype=_dtype(dtype)), b, requires_grad)
 
 
-def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+def ones(*shape, dtype=None, requires_grad=False, backend=None) -> Tensor:
     b = registry.get_backend(backend)
-    return _make(b.xp.ones(_shape(shape), dtype=dtype), b, requires_grad)
+    return _make(b.xp.ones(_shape(shape), dtype=_dtype(dtype)), b, requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, backend=None) -> Tensor:
@@ -53,9 +58,9 @@ def full(shape, fill_value, dtype=None, requires_grad=False, backend=None) -> Te
     return _make(b.xp.full(shape, fill_value, dtype=dtype), b, requires_grad)
 
 
-def empty(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+def empty(*shape, dtype=None, requires_grad=False, backend=None) -> Tensor:
     b = registry.get_backend(backend)
-    return _make(b.xp.empty(_shape(shape), dtype=dtype), b, requires_grad)
+    return _make(b.xp.empty(_shape(shape), dtype=_dtype(dtype)), b, requires_grad)
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad=False, backend=None) -> Tensor:
@@ -78,21 +83,21 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False, backend=No
     return _make(b.xp.arange(start, stop, step, dtype=dtype), b, requires_grad)
 
 
-def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+def eye(n, m=None, dtype=None, requires_grad=False, backend=None) -> Tensor:
     b = registry.get_backend(backend)
-    return _make(b.xp.eye(n, m, dtype=dtype), b, requires_grad)
+    return _make(b.xp.eye(n, m, dtype=_dtype(dtype)), b, requires_grad)
 
 
-def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+def rand(*shape, dtype=None, requires_grad=False, backend=None) -> Tensor:
     """Uniform samples on [0, 1)."""
     b = registry.get_backend(backend)
-    return _make(b.rand(_shape(shape), dtype), b, requires_grad)
+    return _make(b.rand(_shape(shape), _dtype(dtype)), b, requires_grad)
 
 
-def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, backend=None) -> Tensor:
+def randn(*shape, dtype=None, requires_grad=False, backend=None) -> Tensor:
     """Standard normal samples."""
     b = registry.get_backend(backend)
-    return _make(b.randn(_shape(shape), dtype), b, requires_grad)
+    return _make(b.randn(_shape(shape), _dtype(dtype)), b, requires_grad)
 
 
 def manual_seed(seed: int) -> None:
