@@ -50,6 +50,13 @@ def test_dtype_none_is_the_default_float32(backend, factory):
     assert factory(2, dtype=None).dtype == xg.float32 == xg.tensor([1.0], dtype=None).dtype
 
 
+@pytest.mark.parametrize("factory", [xg.rand, xg.randn])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", bool])
+def test_random_factories_refuse_non_floating_dtypes(backend, factory, dtype):
+    with pytest.raises(TypeError, match=f"dtype {np.dtype(dtype)}"):
+        factory(5, dtype=dtype)
+
+
 def test_empty_rand_randn_and_seed(backend):
     assert xg.empty(2, 3).shape == (2, 3)
     xg.manual_seed(123)

@@ -75,11 +75,15 @@ class Backend:
         return self._seeds.getrandbits(64)
 
     def rand(self, shape, dtype):
-        """Uniform samples on [0, 1)."""
+        """Uniform samples on [0, 1) of a floating ``dtype`` (as NumPy and PyTorch)."""
+        if self.xp.dtype(dtype).kind != "f":
+            raise TypeError(f"rand needs a floating dtype, got dtype {self.xp.dtype(dtype)}")
         return self._rng.random(shape, dtype=self.xp.float64).astype(dtype, copy=False)
 
     def randn(self, shape, dtype):
-        """Standard normal samples."""
+        """Standard normal samples of a floating ``dtype`` (as NumPy and PyTorch)."""
+        if self.xp.dtype(dtype).kind != "f":
+            raise TypeError(f"randn needs a floating dtype, got dtype {self.xp.dtype(dtype)}")
         return self._rng.standard_normal(shape, dtype=self.xp.float64).astype(dtype, copy=False)
 
     def uniform(self, low, high, shape, dtype):
