@@ -471,3 +471,9 @@ def test_abs_builtin_is_the_abs_op_with_its_gradient(backend):
     assert out.tolist() == [1.5, 2.0, 3.0] and out.backend == backend
     out.sum().backward()
     assert t.grad.tolist() == [-1.0, 1.0, -1.0]
+
+
+def test_in_tests_every_element_as_numpy(backend):
+    t = xg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert 2.0 in t and xg.tensor(4.0) in t and 5.0 not in t
+    assert 1 in xg.tensor(1) and [1.0, 2.0] in t

@@ -119,6 +119,10 @@ class Tensor:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
+    def __contains__(self, value) -> bool:
+        """``value in t``: whether any element equals ``value`` (NumPy's ``(t == value).any()``)."""
+        return bool((self == value).data.any())
+
     def __repr__(self) -> str:
         values = repr(self.to_numpy()).replace("array(", "tensor(", 1)
         if values.endswith(")"):
