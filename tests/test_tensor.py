@@ -477,3 +477,16 @@ def test_in_tests_every_element_as_numpy(backend):
     t = xg.tensor([[1.0, 2.0], [3.0, 4.0]])
     assert 2.0 in t and xg.tensor(4.0) in t and 5.0 not in t
     assert 1 in xg.tensor(1) and [1.0, 2.0] in t
+
+
+def test_dlpack_passes_on_the_standards_keywords(backend):
+    t = xg.tensor([1.0, 2.0])
+    if t.backend_obj.xp is not np:
+        pytest.skip("NumPy imports host arrays only")
+    copied = np.from_dlpack(t, copy=True)
+    copied[0] = 5.0
+    assert t.tolist() == [1.0, 2.0]
+    np.testing.assert_array_equal(np.from_dlpack(t, device="cpu"), [1.0, 2.0])
+    assert type(t.__dlpack__(max_version=(1, 0), copy=False)).__name__ == "PyCapsule"
+    w = xg.tensor([1.0, 2.0], requires_grad=True)
+    np.testing.assert_array_equal(np.from_dlpack(xg.grad(w.sum(), w)[0]), [1.0, 1.0])  # read-only
