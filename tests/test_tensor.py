@@ -92,6 +92,16 @@ def test_detach_clone_astype(backend):
     assert x.grad.dtype == xg.float32
 
 
+def test_astype_copies_unless_copy_false_and_nothing_changes(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    same = x.astype("float32")
+    assert same is not x and same.data is not x.data and same.requires_grad
+    (same * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    assert x.astype("float32", copy=False) is x
+    assert x.astype("float64", copy=False).dtype == xg.float64
+
+
 def test_to_other_backend_keeps_values_and_gradient(backend):
     x = xg.tensor([1.0, 2.0], requires_grad=True)
     y = x.to("numpy")

@@ -210,10 +210,11 @@ class Tensor:
         """A copy of the data that stays in the graph."""
         return Clone.apply(self)
 
-    def astype(self, dtype):
+    def astype(self, dtype, copy=True):
         """A copy cast to ``dtype`` (differentiable between floating dtypes; an integer or
-        boolean result does not require grad, as in PyTorch)."""
-        if self.data.dtype == dtype:
+        boolean result does not require grad, as in PyTorch). With ``copy=False`` this tensor
+        itself when it has that dtype already, as NumPy."""
+        if not copy and self.data.dtype == dtype:
             return self
         return Cast.apply(self, dtype=dtype)
 
@@ -482,7 +483,7 @@ class Cast(Function):
         return a.astype(dtype)
 
     def backward(self, gy):
-        return (gy.astype(self.saved),)
+        return (gy.astype(self.saved, copy=False),)
 
 
 autograd.Tensor = Tensor

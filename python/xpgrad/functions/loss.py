@@ -58,13 +58,13 @@ def as_target(target, like: Tensor) -> Tensor:
     if isinstance(target, Tensor):
         target = target.detach()
     target = on_backend(target, like)
-    return target.astype(like.dtype) if target.dtype.kind in "fb" else target
+    return target.astype(like.dtype, copy=False) if target.dtype.kind in "fb" else target
 
 
 def value_target(target, like: Tensor) -> Tensor:
     """The target as a Tensor of ``like``'s (floating) dtype and backend, its graph kept (the
     loss is differentiable in it)."""
-    return on_backend(target, like).astype(like.dtype)
+    return on_backend(target, like).astype(like.dtype, copy=False)
 
 
 def value_operands(pred: Tensor, target) -> tuple[Tensor, Tensor]:
@@ -330,7 +330,7 @@ def fused_row_loss(function, op: str, logits: Tensor, target, reduction: str, **
     index_shape = logits.shape[:1] + logits.shape[2:] if logits.ndim > 1 else ()
     rows = classes_last(logits)  # every position one row
     if target.shape == logits.shape:
-        target_rows = classes_last(target.astype(logits.dtype))
+        target_rows = classes_last(target.astype(logits.dtype, copy=False))
         function.check_target(target_rows, target.shape)
     elif target.shape != index_shape:
         raise ValueError(
