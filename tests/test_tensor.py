@@ -448,6 +448,22 @@ def test_tensors_of_non_numbers_are_refused_at_construction(data):
         xg.tensor(data)
 
 
+@pytest.mark.parametrize("make, dtype", [
+    (lambda: xg.tensor([1], dtype=object), "object"),
+    (lambda: xg.tensor([1], dtype=str), "<U"),
+    (lambda: xg.Tensor([1.0], dtype="datetime64[s]"), "datetime64"),
+    (lambda: xg.zeros(2, dtype=object), "object"),
+    (lambda: xg.arange(3, dtype=object), "object"),
+    (lambda: xg.full(2, "a"), "<U1"),
+    (lambda: xg.full(2, None), "object"),
+    (lambda: xg.tensor([1.0]).astype(object), "object"),
+])
+def test_every_creation_path_refuses_non_numeric_dtypes(backend, make, dtype):
+    with pytest.raises(TypeError, match=f"dtype {dtype}"):
+        make()
+    assert xg.tensor([1 + 2j]).dtype == "complex128"  # complex stays, as NumPy
+
+
 def test_axis_arguments_checked_with_clear_errors(backend):
     x = xg.ones(2, 3, 4)
     with pytest.raises(TypeError, match="axis must be None, an integer or a tuple of integers, got 1.5"):

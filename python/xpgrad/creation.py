@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .autograd import check_tensor
 from .backends import registry
-from .tensor import Tensor, resolve_dtype
+from .tensor import Tensor, numeric_dtype, resolve_dtype
 
 DEFAULT_DTYPE = "float32"
 
@@ -25,6 +25,7 @@ def _dtype(dtype):
 
 
 def _make(array, backend, requires_grad):
+    numeric_dtype(array.dtype)
     if requires_grad and array.dtype.kind != "f":
         raise TypeError(f"only floating-point tensors can require gradients, got dtype {array.dtype}")
     return Tensor._wrap(array, backend, bool(requires_grad))

@@ -24,6 +24,14 @@ def resolve_dtype(data_dtype, dtype):
     return None
 
 
+def numeric_dtype(dtype):
+    """``dtype`` (a NumPy dtype) if a tensor can hold it: bool, integer, unsigned, floating or
+    complex; else a TypeError naming it (every creation path checks its result's dtype here)."""
+    if dtype.kind not in "biufc":
+        raise TypeError(f"tensors hold bool, integer, floating or complex numbers, not dtype {dtype}")
+    return dtype
+
+
 class Tensor:
     """An n-dimensional array with autograd. Create with ``xg.tensor(...)`` or the factories.
 
@@ -45,7 +53,7 @@ class Tensor:
                             f"it gives NumPy dtype {array.dtype}, not numbers")
         wanted = resolve_dtype(array.dtype, dtype)
         if wanted is not None and array.dtype != wanted:
-            array = array.astype(wanted)  # a new array already
+            array = array.astype(numeric_dtype(backend.xp.dtype(wanted)))  # a new array already
         elif copy:
             array = array.copy()
         if requires_grad and array.dtype.kind != "f":
@@ -216,7 +224,7 @@ class Tensor:
         itself when it has that dtype already, as NumPy."""
         if not copy and self.data.dtype == dtype:
             return self
-        return Cast.apply(self, dtype=dtype)
+        return Cast.apply(self, dtype=numeric_dtype(self.backend_obj.xp.dtype(dtype)))
 
     def requires_grad_(self, flag: bool = True):
         if flag and self.data.dtype.kind != "f":
