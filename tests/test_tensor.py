@@ -57,6 +57,15 @@ def test_random_factories_refuse_non_floating_dtypes(backend, factory, dtype):
         factory(5, dtype=dtype)
 
 
+@pytest.mark.parametrize("args, dtype", [
+    ((0.5, 3), "float32"), ((np.float64(0.5), 3), "float32"), ((np.float32(0.5), 3), "float32"),
+    ((0, 3, np.float32(0.5)), "float32"), ((xg.tensor(2.5, backend="numpy"),), "float32"),
+    ((3,), "int64"), ((np.int32(3),), "int64"),
+])
+def test_arange_of_any_floating_argument_is_float32(backend, args, dtype):
+    assert xg.arange(*args).dtype == dtype
+
+
 def test_empty_rand_randn_and_seed(backend):
     assert xg.empty(2, 3).shape == (2, 3)
     xg.manual_seed(123)

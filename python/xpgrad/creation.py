@@ -74,12 +74,19 @@ def ones_like(t: Tensor, dtype=None, requires_grad=False, backend=None) -> Tenso
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, backend=backend or t.backend)
 
 
+def _is_floating(value) -> bool:
+    """A Python float, or a NumPy scalar, array or Tensor of a floating dtype."""
+    dtype = getattr(value, "dtype", None)
+    return isinstance(value, float) or (dtype is not None and dtype.kind == "f")
+
+
 def arange(start, stop=None, step=1, dtype=None, requires_grad=False, backend=None) -> Tensor:
-    """Evenly spaced values in [start, stop) (int64 for integer arguments, as NumPy)."""
+    """Evenly spaced values in [start, stop): float32 when any argument is floating, int64 for
+    integer arguments (as NumPy)."""
     b = registry.get_backend(backend)
     if stop is None:
         start, stop = 0, start
-    if dtype is None and any(isinstance(v, float) for v in (start, stop, step)):
+    if dtype is None and any(_is_floating(v) for v in (start, stop, step)):
         dtype = DEFAULT_DTYPE
     return _make(b.xp.arange(start, stop, step, dtype=dtype), b, requires_grad)
 
