@@ -66,6 +66,11 @@ def test_arange_of_any_floating_argument_is_float32(backend, args, dtype):
     assert xg.arange(*args).dtype == dtype
 
 
+def test_full_takes_any_integer_as_its_shape(backend):
+    assert xg.full(np.int64(2), 1.0).shape == (2,) == xg.zeros(np.int64(2)).shape
+    assert xg.full((np.int32(2), 3), 1.0).shape == (2, 3)
+
+
 def test_empty_rand_randn_and_seed(backend):
     assert xg.empty(2, 3).shape == (2, 3)
     xg.manual_seed(123)

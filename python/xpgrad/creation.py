@@ -6,6 +6,8 @@ current one) keywords and creates the array directly on that backend.
 
 from __future__ import annotations
 
+import operator
+
 from .autograd import check_tensor
 from .backends import registry
 from .tensor import Tensor, numeric_dtype, resolve_dtype
@@ -52,7 +54,10 @@ def full(shape, fill_value, dtype=None, requires_grad=False, backend=None) -> Te
     """``shape`` filled with ``fill_value``; the dtype by default that of ``xg.tensor(fill_value)``
     (float32 for a float, int64 for an int, bool for a bool; as PyTorch)."""
     b = registry.get_backend(backend)
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    try:
+        shape = (operator.index(shape),)
+    except TypeError:  # not an integer: a sequence of them
+        shape = tuple(shape)
     if dtype is None:
         natural = b.asarray(fill_value).dtype
         dtype = resolve_dtype(natural, None) or natural
