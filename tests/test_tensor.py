@@ -530,3 +530,11 @@ def test_dlpack_passes_on_the_standards_keywords(backend):
     assert type(t.__dlpack__(max_version=(1, 0), copy=False)).__name__ == "PyCapsule"
     w = xg.tensor([1.0, 2.0], requires_grad=True)
     np.testing.assert_array_equal(np.from_dlpack(xg.grad(w.sum(), w)[0]), [1.0, 1.0])  # read-only
+
+
+def test_one_integer_element_tensors_are_indices(backend):
+    assert [10, 20, 30][xg.tensor(1)] == 20 and list(range(xg.tensor([3]))) == [0, 1, 2]
+    assert xg.arange(5)[xg.tensor(1):xg.tensor(3)].tolist() == [1, 2]
+    for bad in (xg.tensor(1.0), xg.tensor(True), xg.tensor([1, 2])):
+        with pytest.raises(TypeError, match=f"dtype {bad.dtype} and shape"):
+            [10, 20, 30][bad]

@@ -176,6 +176,13 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """An integer tensor of one element as a Python int (``range(t)``, ``seq[t]``)."""
+        if self.dtype.kind not in "iu" or self.size != 1:
+            raise TypeError(f"only integer tensors of one element can be converted to an index, "
+                            f"got dtype {self.dtype} and shape {self.shape}")
+        return int(self.item())
+
     def __bool__(self) -> bool:
         return bool(self.item())
 
