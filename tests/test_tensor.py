@@ -71,6 +71,12 @@ def test_full_takes_any_integer_as_its_shape(backend):
     assert xg.full((np.int32(2), 3), 1.0).shape == (2, 3)
 
 
+def test_eye_takes_numpys_diagonal_offset(backend):
+    np.testing.assert_array_equal(xg.eye(3, 3, 1).numpy(), np.eye(3, 3, 1))
+    assert xg.eye(3, 3, 1).dtype == xg.float32
+    np.testing.assert_array_equal(xg.eye(N=2, M=3, k=-1, dtype="int64").numpy(), np.eye(2, 3, -1))
+
+
 def test_empty_rand_randn_and_seed(backend):
     assert xg.empty(2, 3).shape == (2, 3)
     xg.manual_seed(123)

@@ -96,9 +96,10 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False, backend=No
     return _make(b.xp.arange(start, stop, step, dtype=dtype), b, requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False, backend=None) -> Tensor:
+def eye(N, M=None, k=0, dtype=None, requires_grad=False, backend=None) -> Tensor:  # noqa: N803
+    """N×M (M default N) with ones on diagonal ``k`` (above the main one for k > 0), as NumPy."""
     b = registry.get_backend(backend)
-    return _make(b.xp.eye(n, m, dtype=_dtype(dtype)), b, requires_grad)
+    return _make(b.xp.eye(N, M, k, dtype=_dtype(dtype)), b, requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad=False, backend=None) -> Tensor:
