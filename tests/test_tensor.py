@@ -544,3 +544,8 @@ def test_one_integer_element_tensors_are_indices(backend):
     for bad in (xg.tensor(1.0), xg.tensor(True), xg.tensor([1, 2])):
         with pytest.raises(TypeError, match=f"dtype {bad.dtype} and shape"):
             [10, 20, 30][bad]
+
+
+def test_repr_rows_align_under_the_first(backend):
+    first, second = repr(xg.tensor([[1.0, 2.0], [3.0, 4.0]])).splitlines()
+    assert first.startswith("tensor([[1., 2.],") and second.startswith(" " * 8 + "[3., 4.]]")

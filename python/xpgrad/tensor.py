@@ -132,7 +132,8 @@ class Tensor:
         return bool((self == value).data.any())
 
     def __repr__(self) -> str:
-        values = repr(self.to_numpy()).replace("array(", "tensor(", 1)
+        # NumPy indents continuation rows for "array(": one more space for "tensor("
+        values = repr(self.to_numpy()).replace("array(", "tensor(", 1).replace("\n", "\n ")
         if values.endswith(")"):
             values = values[:-1]
         extra = f", backend={self.backend!r}"
