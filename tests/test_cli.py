@@ -132,6 +132,13 @@ def test_demo_says_why_it_fails(capsys, monkeypatch):
     assert "test accuracy 0.5000 is below 0.9" in capsys.readouterr().err
 
 
+def test_demo_checks_its_accuracy_only_with_its_full_epochs(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "run_training", lambda args: 0.5)
+    assert cli.main(["demo", "--epochs", "1", "--quiet"]) == 0
+    assert "test accuracy 0.5000 is low after 1 of the demo's 20 epochs" in capsys.readouterr().out
+    assert cli.main(["demo", "--epochs", "30", "--quiet"]) == 1
+
+
 def test_bench_skips_what_cannot_run_here(capsys, monkeypatch, tmp_path):
     """A benchmark that needs xpgrad._C or the cpu backend where they are missing: a skip
     line, the next benchmark still runs, no traceback (bench_gemm raised ImportError from

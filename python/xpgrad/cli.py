@@ -22,6 +22,7 @@ from .backends.registry import backend_names
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu")
 DATASETS = ("digits", "mnist", "fashion-mnist")
+DEMO_EPOCHS = 20
 DEMO_MIN_ACCURACY = 0.9  # the demo's MLP reaches about 0.97; less means something is broken
 BENCHMARKS = ("bench_autograd", "bench_gemm", "bench_activations", "bench_softmax", "bench_optim",
               "bench_mlp_step", "bench_conv", "bench_gpu")
@@ -137,11 +138,15 @@ def cmd_demo(args) -> int:
     args.batch_size, args.val_fraction, args.early_stopping = 32, 0.0, 0
     args.data_root, args.plot, args.save = None, None, None
     accuracy = run_training(args)
-    if accuracy < DEMO_MIN_ACCURACY:
-        print(f"xpgrad demo: test accuracy {accuracy:.4f} is below {DEMO_MIN_ACCURACY}: "
-              "something is wrong with this installation or backend", file=sys.stderr)
-        return 1
-    return 0
+    if accuracy >= DEMO_MIN_ACCURACY:
+        return 0
+    if args.epochs < DEMO_EPOCHS:  # the check holds for the demo's epochs, not for fewer
+        print(f"xpgrad demo: test accuracy {accuracy:.4f} is low after {args.epochs} of the demo's "
+              f"{DEMO_EPOCHS} epochs (they reach about 0.97)")
+        return 0
+    print(f"xpgrad demo: test accuracy {accuracy:.4f} is below {DEMO_MIN_ACCURACY}: "
+          "something is wrong with this installation or backend", file=sys.stderr)
+    return 1
 
 
 def cmd_train(args) -> int:
@@ -287,7 +292,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
 
     demo = sub.add_parser("demo", help="train an MLP on the shipped 8x8 digits and print test accuracy")
-    training_options(demo, epochs=20)
+    training_options(demo, epochs=DEMO_EPOCHS)
     demo.set_defaults(func=cmd_demo)
 
     train = sub.add_parser("train", help="train an MLP on a dataset")
