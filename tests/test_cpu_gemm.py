@@ -342,3 +342,18 @@ def test_gemm_threads_follow_the_pool_not_openmps_global_setting():
     env = {**os.environ, "XPGRAD_NUM_THREADS": "2"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_products_too_large_for_int64_sizes_raise(dtype):
+    # Stride-0 views claim any K without the memory: at K = 2^60 the scratch size wrapped to 0
+    # and the packing wrote past it (a segfault); m·n·k >= 2^62 is refused.
+    def huge(shape):
+        return np.lib.stride_tricks.as_strided(np.ones(1, dtype), shape, (0, 0))
+
+    k_too_deep = 2**60 if dtype == np.float32 else 2**59  # (a float64 view of 2^60 is too big for NumPy)
+    for a, b in [(huge((1, k_too_deep)), huge((k_too_deep, 1))), (huge((16, 2**55)), huge((2**55, 16)))]:
+        with pytest.raises(ValueError, match="too large"):
+            _C.gemm(a, b)
+        with pytest.raises(ValueError, match="too large"):
+            _C.linear(a, b)

@@ -24,6 +24,8 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 #include "gemm_kernels.h"
 #include "gemm_schedule.h"
@@ -465,12 +467,24 @@ void gemm_split_k(const GemmKernels<T>& ker, const ConstMatrix<T>& a, const Cons
     }
 }
 
+// Sizes the loops and the scratch computed in int64 can take: each dimension below 2^48 and
+// m·n·k below 2^62. A stride-0 view claims any size without the memory (K = 2^60 wrapped the
+// scratch size to 0 and the packing wrote past it); no product that big could finish anyway.
+bool sizes_fit(int64_t m, int64_t n, int64_t k) {
+  constexpr int64_t kMaxDim = int64_t(1) << 48, kMaxWork = int64_t(1) << 62;
+  if (m >= kMaxDim || n >= kMaxDim || k >= kMaxDim) return false;
+  return m == 0 || n == 0 || k == 0 || (m <= kMaxWork / n && m * n <= kMaxWork / k);
+}
+
 }  // namespace
 
 template <typename T>
 void gemm(const ConstMatrix<T>& a, const ConstMatrix<T>& b, T* c, int64_t ldc, const T* bias,
           Activation act) {
   const int64_t m = a.rows, k = a.cols, n = b.cols;
+  if (!sizes_fit(m, n, k))
+    throw std::length_error("gemm: a product of " + std::to_string(m) + "×" + std::to_string(k) + " by " +
+                            std::to_string(k) + "×" + std::to_string(n) + " is too large");
   if (m == 0 || n == 0) return;
   const GemmKernels<T>& ker = kernels<T>();
   const int64_t flops = m * n * k;
