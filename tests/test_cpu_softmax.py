@@ -140,3 +140,33 @@ def test_cross_entropy_with_probabilities_over_many_classes_keeps_its_precision(
     exact = 0.9 * 1e30 + 0.1 / 32000 * 31999 * 1e30  # −Σ t' log p, log p = −1e30 off the max
     loss, _ = cpu.cross_entropy(x, target, 0.1)
     np.testing.assert_allclose(loss, [exact], rtol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "sparsemax_loss"])
+def test_class_indices_written_during_the_call_are_not_read_again(loss):
+    # The indices were checked with the GIL held, then read again by the kernel once it was
+    # released: another thread writing one out of range in between made it write out of bounds
+    # (a segfault within seconds). The kernel now takes the checked copy.
+    import threading
+
+    x = rng(0).standard_normal((100_000, 10)).astype(np.float32)
+    t = np.zeros(100_000, np.int64)
+    stop = threading.Event()
+
+    def writer():
+        while not stop.is_set():
+            t[-1] = 1 << 40
+            t[-1] = 0
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(30):
+            try:
+                _, grad = getattr(cpu.kernels, loss)(x, t)
+            except ValueError:  # the check saw the index out of range
+                continue
+            assert np.isfinite(grad).all()
+    finally:
+        stop.set()
+        thread.join()

@@ -11,7 +11,7 @@ namespace {
 
 py::tuple cross_entropy(const py::array& logits, const py::array& target, double label_smoothing) {
   const char* op = "cross_entropy";
-  const bool indices = check_loss_args(op, logits, target);
+  const LossTarget checked = check_loss_args(op, logits, target);
   require_range(label_smoothing, 0.0, 1.0, op, "label_smoothing");
   const int64_t n = logits.shape(0), k = logits.shape(1);
   py::array loss(logits.dtype(), std::vector<py::ssize_t>{n});
@@ -23,7 +23,7 @@ py::tuple cross_entropy(const py::array& logits, const py::array& target, double
     T *pl = mptr<T>(loss), *pg = mptr<T>(grad);
     const void* pt = target.data();
     py::gil_scoped_release nogil;
-    if (indices) kern.with_indices(x, static_cast<const int64_t*>(pt), pl, pg, n, k, T(label_smoothing));
+    if (checked.indices) kern.with_indices(x, checked.classes.data(), pl, pg, n, k, T(label_smoothing));
     else kern.with_probs(x, static_cast<const T*>(pt), pl, pg, n, k, T(label_smoothing));
   });
   return py::make_tuple(loss, grad);

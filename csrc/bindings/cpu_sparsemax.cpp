@@ -7,7 +7,7 @@ namespace {
 
 py::tuple sparsemax_loss(const py::array& logits, const py::array& target) {
   const char* op = "sparsemax_loss";
-  const bool indices = check_loss_args(op, logits, target);
+  const LossTarget checked = check_loss_args(op, logits, target);
   const int64_t n = logits.shape(0), k = logits.shape(1);
   py::array loss(logits.dtype(), std::vector<py::ssize_t>{n});
   py::array grad = empty_like(logits);
@@ -18,7 +18,7 @@ py::tuple sparsemax_loss(const py::array& logits, const py::array& target) {
     T *pl = mptr<T>(loss), *pg = mptr<T>(grad);
     const void* pt = target.data();
     py::gil_scoped_release nogil;
-    if (indices) kern.loss_with_indices(x, static_cast<const int64_t*>(pt), pl, pg, n, k);
+    if (checked.indices) kern.loss_with_indices(x, checked.classes.data(), pl, pg, n, k);
     else kern.loss_with_labels(x, static_cast<const T*>(pt), pl, pg, n, k);
   });
   return py::make_tuple(loss, grad);

@@ -2,6 +2,8 @@
 // argument checks of the fused losses (cross-entropy, sparsemax loss).
 #pragma once
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "xpgrad/array_checks.h"
 
@@ -46,9 +48,16 @@ py::array rows_binary(const char* op, const py::array& y, const py::array& gy, G
   return gx;
 }
 
-// Fused losses: logits (n, k) float with k ≥ 1; target either int64
-// class indices (n,) in [0, k) or a float matrix like logits. Returns true for indices.
-inline bool check_loss_args(const char* op, const py::array& logits, const py::array& target) {
+// Fused losses: logits (n, k) float with k ≥ 1; target either int64 class indices (n,) in
+// [0, k) or a float matrix like logits. Class indices are checked and copied in one read: the
+// kernels take the copy, since the caller's array can change once the GIL is released (another
+// thread writing an index out of range after the check made the kernel write out of bounds).
+struct LossTarget {
+  bool indices;                 // class indices (else a float matrix like logits)
+  std::vector<int64_t> classes;  // the checked copy of the indices
+};
+
+inline LossTarget check_loss_args(const char* op, const py::array& logits, const py::array& target) {
   check_like(op, {{"logits", &logits}});
   if (logits.ndim() != 2)
     throw py::value_error(std::string(op) + ": logits must be 2-D (N, K), got shape " + shape_str(logits));
@@ -56,7 +65,7 @@ inline bool check_loss_args(const char* op, const py::array& logits, const py::a
   if (k < 1) throw py::value_error(std::string(op) + ": logits " + shape_str(logits) + " has no classes");
   if (target.ndim() == 2) {
     check_like(op, {{"logits", &logits}, {"target", &target}});
-    return false;
+    return {false, {}};
   }
   if (target.ndim() != 1 || target.shape(0) != n)
     throw py::value_error(std::string(op) + ": target must have shape (" + std::to_string(n) + ",) or " +
@@ -65,11 +74,12 @@ inline bool check_loss_args(const char* op, const py::array& logits, const py::a
     throw py::value_error(std::string(op) + ": class indices must be int64, got " + dtype_str(target));
   require_contiguous(target, op, "target");
   const int64_t* t = cptr<int64_t>(target);
+  std::vector<int64_t> classes(t, t + n);
   for (int64_t i = 0; i < n; ++i)
-    if (t[i] < 0 || t[i] >= k)
-      throw py::value_error(std::string(op) + ": target[" + std::to_string(i) + "] = " + std::to_string(t[i]) +
+    if (classes[i] < 0 || classes[i] >= k)
+      throw py::value_error(std::string(op) + ": target[" + std::to_string(i) + "] = " + std::to_string(classes[i]) +
                             " is not a class index in [0, " + std::to_string(k) + ")");
-  return true;
+  return {true, std::move(classes)};
 }
 
 }  // namespace xpgrad
