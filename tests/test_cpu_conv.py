@@ -133,9 +133,14 @@ def test_binding_rejects_bad_arguments():
         (lambda: k.im2col(x, (3, 3), (1, 0), (1, 1)), r"stride must be at least 1, got \(1, 0\)"),
         (lambda: k.col2im(cols, x.shape, (0, 3), (1, 1), (1, 1)), "kernel_size must be at least 1"),
         (lambda: k.im2col(x, (9, 3), (1, 1), (1, 1)), r"kernel \(9, 3\) is larger than the padded input \(8, 8\)"),
-        (lambda: k.im2col(x, (3, 3), (1, 1), (2**62, 0)), "overflow"),
+        (lambda: k.im2col(x, (3, 3), (1, 1), (2**62, 0)), r"padding must be below 2\^40"),
         (lambda: k.col2im(cols, (2**62, 3, 6, 6), *g), "overflow"),
     ]
     for call, match in bad_calls:
         with pytest.raises(ValueError, match=match):
             call()
+
+
+def test_im2col_of_no_channels_walks_no_rows():
+    x = np.empty((2**40, 0, 4, 4), np.float32)  # N·OH·OW = 2^44 rows of no columns: it hung
+    assert cpu.kernels.im2col(x, (3, 3), (1, 1), (0, 0)).shape == (2**42, 0)

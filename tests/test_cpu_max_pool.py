@@ -147,7 +147,7 @@ def test_binding_rejects_bad_arguments():
         (lambda: k.max_pool2d(x, (3, 3), (1, 1), (2, 1)),
          r"padding \(2, 1\) should be at most half of kernel_size \(3, 3\)"),
         (lambda: k.max_pool2d(x, (7, 2), (1, 1), (0, 0)), r"kernel \(7, 2\) is larger than the padded input"),
-        (lambda: k.max_pool2d(x, (3, 3), (1, 1), (2**62, 0)), "overflow"),
+        (lambda: k.max_pool2d(x, (3, 3), (1, 1), (2**62, 0)), r"padding must be below 2\^40, got \(4611686018427387904, 0\)"),
         (lambda: k.max_pool2d(x[:, :, :0], (2, 2), (1, 1), (1, 1)), r"\(2, 3, 0, 6\) has an empty spatial dimension"),
         (lambda: k.max_pool2d(np.zeros((1, 3, 0, 2), np.float32), (2, 2), (1, 1), (1, 1), channels_last=True),
          "empty spatial dimension"),
@@ -166,3 +166,19 @@ def test_binding_rejects_bad_arguments():
     for call, match in bad_calls:
         with pytest.raises(ValueError, match=match):
             call()
+
+
+def test_window_arithmetic_stays_in_int64():
+    # A stride near 2^63 overflowed the window's column range: no element was visited and the
+    # output was uninitialised memory. A kernel 2^39 wide (padded as wide) walked every column
+    # of the padding for each output row: it hung. Sizes up to 2^40 are taken, in the image only.
+    x = np.arange(32, dtype=np.float32).reshape(1, 2, 4, 4)
+    with pytest.raises(ValueError, match=r"stride must be below 2\^40"):
+        cpu.kernels.max_pool2d(x, (2, 2), (2**63 - 1, 2**63 - 1), (0, 0))
+    y, argmax = cpu.kernels.max_pool2d(x, (2, 2), (2**40 - 1, 2**40 - 1), (0, 0))
+    np.testing.assert_array_equal(y.ravel(), [5, 21])
+    y, argmax = cpu.kernels.max_pool2d(x, (1, 2**39), (1, 1), (0, 2**38))
+    # OW = 5, each window the whole image row: its last element (x rises along it)
+    last = np.arange(4) * 4 + 3
+    np.testing.assert_array_equal(argmax, np.broadcast_to(last[:, None], (1, 2, 4, 5)))
+    np.testing.assert_array_equal(y, np.broadcast_to(x[..., 3:], (1, 2, 4, 5)))

@@ -36,12 +36,17 @@ void require_no_negative(const char* op, const char* name, const Shape4& shape) 
 cpu::ConvGeometry geometry(const char* op, const Shape4& x, const Pair& kernel, const Pair& stride,
                            const Pair& padding) {
   require_no_negative(op, "input shape", x);
+  // Below 2^40 each, the kernels' window arithmetic (a column plus a stride, say) stays in int64
+  // (a stride of 2^63 − 1 overflowed it, and max pooling visited no element of the window).
+  constexpr int64_t kLargest = (int64_t(1) << 40) - 1;
   const std::pair<const char*, const Pair*> limits[] = {{"kernel_size", &kernel}, {"stride", &stride}, {"padding", &padding}};
   for (const auto& [name, p] : limits) {
     const int64_t lowest = p == &padding ? 0 : 1;
     if ((*p)[0] < lowest || (*p)[1] < lowest)
       throw py::value_error(std::string(op) + ": " + name + " must be at least " + std::to_string(lowest) + ", got " +
                             pair_str(*p));
+    if ((*p)[0] > kLargest || (*p)[1] > kLargest)
+      throw py::value_error(std::string(op) + ": " + name + " must be below 2^40, got " + pair_str(*p));
   }
   Pair out;
   for (int d = 0; d < 2; ++d) {

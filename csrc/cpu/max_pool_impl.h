@@ -58,8 +58,11 @@ void pool_row(const T* xp, T* y, int64_t* argmax, const ConvGeometry& g, int64_t
   fill(at, c1 - c0, Index(-1));  // no element yet
   const int64_t y0 = oy * g.sh - g.ph;
   const Span sy = inside(y0, g.kh, g.h);
+  // Window columns s that land in the image for some output in [c0, c1): ox·sW + s − pW in
+  // [0, W). (All kW of them, padding included, hung on a kernel 2^40 wide.)
+  const int64_t s_lo = std::max<int64_t>(0, g.pw - (c1 - 1) * g.sw), s_hi = std::min(g.kw, g.w + g.pw - c0 * g.sw);
   for (int64_t r = y0 + sy.lo; r < y0 + sy.hi; ++r)
-    for (int64_t s = 0; s < g.kw; ++s) {
+    for (int64_t s = s_lo; s < s_hi; ++s) {
       const int64_t off = s - g.pw;  // output ox reads column ox·sW + off
       const int64_t lo = std::max(c0, off >= 0 ? 0 : (g.sw - 1 - off) / g.sw);
       const int64_t hi = std::min(c1, (g.w - off + g.sw - 1) / g.sw);
