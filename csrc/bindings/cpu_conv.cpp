@@ -140,7 +140,7 @@ py::array max_pool2d_backward(const py::array& gy, const py::array& argmax, cons
   if (!argmax.dtype().equal(py::dtype::of<int64_t>()))
     throw py::value_error(std::string(op) + ": argmax must be int64, got " + dtype_str(argmax));
   require_contiguous(argmax, op, "argmax");
-  require_same_shape(gy, argmax, op);
+  require_same_shape(gy, "gy", argmax, "argmax", op);
   require_no_negative(op, "x_shape", x_shape);
   if (x_shape[0] != gy.shape(0) || x_shape[1] != gy.shape(1))
     throw py::value_error(std::string(op) + ": gy has shape " + shape_str(gy) + ", x_shape " +

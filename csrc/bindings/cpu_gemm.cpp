@@ -68,7 +68,7 @@ void run_gemm(const py::array& a, const py::array& b, bool ta, bool tb, py::arra
 py::array gemm(py::array a, py::array b, bool trans_a, bool trans_b, std::optional<py::array> out) {
   const char* op = "gemm";
   const DType dt = float_dtype(a, op, "a");
-  require_same_dtype(a, b, op);
+  require_same_dtype(a, "a", b, "b", op);
   require_2d(a, op, "a");
   require_2d(b, op, "b");
   const py::ssize_t m = a.shape(trans_a ? 1 : 0), k = a.shape(trans_a ? 0 : 1);
@@ -89,7 +89,7 @@ py::array gemm(py::array a, py::array b, bool trans_a, bool trans_b, std::option
 // forward and backward.
 void check_linear(const py::array& x, const py::array& w, const char* op) {
   float_dtype(x, op, "x");
-  require_same_dtype(x, w, op);
+  require_same_dtype(x, "x", w, "weight", op);
   require_2d(x, op, "x");
   require_2d(w, op, "weight");
   if (x.shape(1) != w.shape(0))
@@ -98,7 +98,7 @@ void check_linear(const py::array& x, const py::array& w, const char* op) {
 }
 
 void check_rows_out(const py::array& a, const py::array& x, const py::array& w, const char* op, const char* name) {
-  require_same_dtype(x, a, op);
+  require_same_dtype(x, "x", a, name, op);
   if (a.ndim() != 2 || a.shape(0) != x.shape(0) || a.shape(1) != w.shape(1))
     throw py::value_error(std::string(op) + ": " + name + " has shape " + shape_str(a) + ", expected (" +
                           std::to_string(x.shape(0)) + ", " + std::to_string(w.shape(1)) + ")");
@@ -110,7 +110,7 @@ py::array linear(py::array x, py::array w, std::optional<py::array> bias, const 
   check_linear(x, w, op);
   const Activation act = parse_activation(activation, op);
   if (bias) {
-    require_same_dtype(x, *bias, op);
+    require_same_dtype(x, "x", *bias, "bias", op);
     if (bias->ndim() != 1 || bias->shape(0) != w.shape(1))
       throw py::value_error(std::string(op) + ": bias has shape " + shape_str(*bias) + ", expected (" +
                             std::to_string(w.shape(1)) + ",) for weight of shape " + shape_str(w));

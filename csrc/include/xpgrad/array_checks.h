@@ -42,9 +42,11 @@ inline DType float_dtype(const py::array& a, const char* op, const char* name) {
   return float_dtype(a.dtype(), op, name);
 }
 
-inline void require_same_dtype(const py::array& a, const py::array& b, const char* op) {
+inline void require_same_dtype(const py::array& a, const char* a_name, const py::array& b, const char* b_name,
+                               const char* op) {
   if (!a.dtype().equal(b.dtype()))
-    throw py::value_error(std::string(op) + ": dtype mismatch " + dtype_str(a) + " vs " + dtype_str(b));
+    throw py::value_error(std::string(op) + ": " + a_name + " has dtype " + dtype_str(a) + " but " + b_name + " " +
+                          dtype_str(b));
 }
 
 inline void require_contiguous(const py::array& a, const char* op, const char* name) {
@@ -56,11 +58,13 @@ inline void require_writeable(const py::array& a, const char* op, const char* na
   if (!a.writeable()) throw py::value_error(std::string(op) + ": " + name + " is read-only");
 }
 
-inline void require_same_shape(const py::array& a, const py::array& b, const char* op) {
+inline void require_same_shape(const py::array& a, const char* a_name, const py::array& b, const char* b_name,
+                               const char* op) {
   bool same = a.ndim() == b.ndim();
   for (py::ssize_t i = 0; same && i < a.ndim(); ++i) same = a.shape(i) == b.shape(i);
   if (!same)
-    throw py::value_error(std::string(op) + ": shape mismatch " + shape_str(a) + " vs " + shape_str(b));
+    throw py::value_error(std::string(op) + ": shape mismatch: " + a_name + " " + shape_str(a) + " vs " + b_name +
+                          " " + shape_str(b));
 }
 
 // [lo, hi) bytes an array's elements span, for any strides (negative ones included).
