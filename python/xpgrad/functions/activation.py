@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import autograd, ops
 from ..autograd import Function, creating_graph, reads_inputs_when_creating_graph
+from .elementwise import select_gradient
 
 
 class Sigmoid(Function):
@@ -59,7 +60,7 @@ class Relu(Function):
 
     def backward(self, gy):
         if creating_graph():
-            return (gy * (self.inputs[0].data > 0),)
+            return (select_gradient(gy, self.inputs[0].data > 0, self.backend.xp),)
         return (self.backend.relu_backward(self.saved, gy.data),)
 
 
