@@ -448,3 +448,66 @@ def test_no_grad_and_enable_grad_decorate_with_or_without_parentheses(backend):
     assert not bare(x) and not called(x)
     with xg.no_grad():
         assert enabled(x)
+
+
+def test_an_infinite_gradient_does_not_reach_what_where_clip_or_relu_left_out(backend):
+    # sqrt of where(x > 0, x, 0), of clip(x, 1) - 1 and of relu(x) has an infinite derivative
+    # at the 0s; the inputs that were not selected got ∞·0 = NaN (PyTorch: 0), relu only when
+    # creating a graph (the kernel selects, the Tensor ops multiplied).
+    for create_graph in (False, True):
+        x = xg.tensor([-1.0, 4.0], requires_grad=True)
+        for y in (xg.where(x > 0, x, 0.0), x.clip(1.0, None) - 1, x.clip(xg.tensor([1.0, 1.0]), None) - 1,
+                  x.relu(), xg.nn.functional.linear(x.reshape(1, 2), xg.eye(2), activation="relu")):
+            with np.errstate(divide="ignore", invalid="ignore"):  # ∂√y at y = 0
+                (g,) = xg.grad(y.sqrt().sum(), x, create_graph=create_graph)
+            assert g.numpy()[0] == 0 and np.isfinite(g.numpy()).all()
+
+
+def test_no_grad_holds_inside_a_decorated_generator_and_enable_grad_too():
+    def body():
+        yield xg.is_grad_enabled()
+        yield xg.is_grad_enabled()
+        return "done"
+
+    for mode, enabled in ((xg.no_grad, False), (xg.enable_grad, True)):
+        for decorated in (mode(body), mode()(body)):
+            with (xg.enable_grad() if not enabled else xg.no_grad()):  # the opposite outside
+                steps = decorated()
+                assert next(steps) is enabled
+                assert xg.is_grad_enabled() is not enabled  # back outside between steps
+                assert next(steps) is enabled
+                with pytest.raises(StopIteration) as stop:
+                    next(steps)
+                assert stop.value.value == "done"
+
+
+def test_a_grad_mode_object_is_reusable_and_restores_across_threads():
+    import threading
+
+    mode = xg.no_grad()
+    for _ in range(2):  # a second `with` raised AttributeError
+        with mode:
+            assert not xg.is_grad_enabled()
+        assert xg.is_grad_enabled()
+
+    @xg.no_grad()
+    def steps():
+        yield 1
+        yield 2
+
+    it = steps()
+    thread = threading.Thread(target=lambda: next(it))  # entered in another thread
+    thread.start()
+    thread.join()
+    assert next(it) == 2  # resumed here: the exit reset a token of another context, ValueError
+    assert xg.is_grad_enabled()
+
+
+def test_a_parameter_given_as_the_seed_is_a_gradient_like_any_tensor():
+    x = xg.ones(2, requires_grad=True)
+    seed = xg.nn.Parameter(xg.tensor([2.0, 3.0]))
+    (x + 0).backward(seed)  # AttributeError: 'Parameter' has no 'base' (wrapped as an array)
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 3.0])
+    (g,) = xg.grad(x.clone(), x, grad_outputs=seed)
+    assert isinstance(g.data, np.ndarray)
+    np.testing.assert_array_equal(g.numpy(), [2.0, 3.0])

@@ -13,8 +13,9 @@ chain rule summed over all paths: ∂L/∂x = Σ_{edges x→y} ∂L/∂y · ∂y
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
+import functools
+import inspect
 import weakref
 
 from .backends.errors import BackendMismatchError
@@ -101,24 +102,67 @@ def is_grad_enabled() -> bool:
     return _grad_enabled.get()
 
 
-@contextlib.contextmanager
-def _grad_mode(enabled: bool):
-    token = _grad_enabled.set(enabled)
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
+class _GradMode:
+    """Graph recording on or off inside ``with``, and in every call of a decorated function or
+    step of a decorated generator, as PyTorch's grad modes: reusable, re-entrant, and left with
+    the mode it found in whichever thread or context it is left (a generator may be resumed in
+    another one)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_grad_enabled.get())
+        _grad_enabled.set(self.enabled)
+
+    def __exit__(self, *exc_info) -> None:
+        _grad_enabled.set(self._previous.pop())
+
+    def __call__(self, func):
+        enabled = self.enabled
+        if inspect.isgeneratorfunction(func):  # the mode holds while the body runs, step by step
+            @functools.wraps(func)
+            def generator(*args, **kwargs):
+                steps = func(*args, **kwargs)
+                try:
+                    with _GradMode(enabled):
+                        response = steps.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            with _GradMode(enabled):
+                                steps.close()
+                            raise
+                        except BaseException as exc:
+                            with _GradMode(enabled):
+                                response = steps.throw(exc)
+                        else:
+                            with _GradMode(enabled):
+                                response = steps.send(request)
+                except StopIteration as stop:
+                    return stop.value
+
+            return generator
+
+        @functools.wraps(func)
+        def call(*args, **kwargs):
+            with _GradMode(enabled):
+                return func(*args, **kwargs)
+
+        return call
 
 
 def no_grad(func=None):
     """``with xg.no_grad(): ...`` runs ops without recording the graph (inference, updates);
-    also a decorator, ``@xg.no_grad`` or ``@xg.no_grad()``."""
-    return _grad_mode(False) if func is None else _grad_mode(False)(func)
+    also a decorator, ``@xg.no_grad`` or ``@xg.no_grad()``, of functions and generators."""
+    return _GradMode(False) if func is None else _GradMode(False)(func)
 
 
 def enable_grad(func=None):
     """Re-enables graph recording inside a ``no_grad`` block (a context or a decorator)."""
-    return _grad_mode(True) if func is None else _grad_mode(True)(func)
+    return _GradMode(True) if func is None else _GradMode(True)(func)
 
 
 def creating_graph() -> bool:
@@ -321,7 +365,7 @@ def run_backward(roots, seeds, *, retain_graph=False, create_graph=False, wanted
             for t, tg in zip(inputs, node.backward(g)):
                 if tg is None or not t.requires_grad:
                     continue
-                if tg.__class__ is not Tensor:
+                if not isinstance(tg, Tensor):
                     tg = Tensor._wrap(tg, node.backend, False)
                 if tg.data.dtype != t.data.dtype:  # mixed precision: grad in the input's dtype
                     tg = tg.astype(t.data.dtype)
