@@ -1,7 +1,9 @@
 """Tensor factories (``xg.tensor``, ``zeros``, ``randn``, ...) and ``manual_seed``.
 
-Each takes ``dtype`` (default float32), ``requires_grad`` and ``backend`` (default: the
-current one) keywords and creates the array directly on that backend.
+Each takes ``dtype``, ``requires_grad`` and ``backend`` (default: the current one) keywords
+and creates the array directly on that backend. ``dtype`` defaults to float32, except where
+the values say otherwise: ``full`` takes its fill value's type, ``arange`` gives int64 for
+integer arguments, ``zeros_like``/``ones_like`` the input's dtype.
 """
 
 from __future__ import annotations

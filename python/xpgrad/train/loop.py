@@ -78,8 +78,9 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=1, metrics=("accuracy
         initial_epoch=None) -> History:
     """Train ``model`` for ``epochs`` epochs and return its History.
 
-    ``train``/``val``: DataLoaders or (X, y) pairs (pairs are batched with ``batch_size``, in
-    the model's floating dtype: its first floating parameter's, float32 without one).
+    ``train``/``val``: DataLoaders or (X, y) pairs (pairs are batched with ``batch_size``, the
+    validation pair with max(batch_size, 256), in the model's floating dtype: its first floating
+    parameter's, float32 without one).
     ``regularizer(model) -> Tensor`` is added to every batch loss (e.g. λ·Σw²).
     ``scheduler`` is stepped once per epoch (ReduceLROnPlateau on val_loss, or on the training
     loss without validation data); CyclicLR, whose step sizes count batches, after every
