@@ -549,3 +549,13 @@ def test_one_integer_element_tensors_are_indices(backend):
 def test_repr_rows_align_under_the_first(backend):
     first, second = repr(xg.tensor([[1.0, 2.0], [3.0, 4.0]])).splitlines()
     assert first.startswith("tensor([[1., 2.],") and second.startswith(" " * 8 + "[3., 4.]]")
+
+
+def test_a_numpy_scalar_exponent_keeps_a_float32_tensor_float32(backend):
+    x = xg.tensor([1.5, 2.0], requires_grad=True)
+    for exponent in (np.float64(2), np.float32(0.5), np.int64(3)):
+        y = x**exponent  # np.float64 made float64, unlike x * np.float64(2)
+        assert y.dtype == np.float32 and (x * exponent).dtype == np.float32
+        np.testing.assert_allclose(y.numpy(), x.numpy() ** float(exponent), rtol=1e-6)
+    y.sum().backward()
+    assert x.grad.dtype == np.float32

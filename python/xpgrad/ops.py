@@ -62,8 +62,12 @@ def neg(a):
 
 
 def power(a, b):
-    """aᵇ; a constant Python exponent uses the cheaper PowScalar."""
+    """aᵇ; a constant Python exponent uses the cheaper PowScalar. A NumPy scalar exponent of a
+    floating tensor keeps its dtype, as lift makes it for the other operators (float32 ** 2.0
+    and float32 * np.float64(2) are float32; float32 ** np.float64(2) was float64)."""
     if isinstance(a, Tensor) and isinstance(b, numbers.Real) and not isinstance(b, bool):
+        if isinstance(b, np.generic) and a.data.dtype.kind == "f":
+            b = b.item()
         return ew.PowScalar.apply(a, p=b)
     return ew.Pow.apply(a, lift(b, a)) if isinstance(a, Tensor) else ew.Pow.apply(lift(a, b), b)
 
