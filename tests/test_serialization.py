@@ -435,3 +435,13 @@ def test_numpy_strings_are_saved_as_str(tmp_path):
     loaded = load(tmp_path / "s")
     assert loaded == {"act": "relu", "acts": ["relu", "tanh"], "tanh": 1}
     assert type(loaded["act"]) is str and type(loaded["acts"][1]) is str
+
+
+def test_names_up_to_the_file_systems_limit_are_saved(tmp_path):
+    # The temporary file ".{name}.{16 hex}.tmp" was 22 characters longer than the name: a name
+    # of 234-255 characters, which open() takes, failed as "File name too long".
+    for length in (230, 240, 255):
+        path = tmp_path / ("x" * (length - 4) + ".npz")
+        xg.save({"a": 1}, path)
+        assert xg.load(path) == {"a": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted("x" * (n - 4) + ".npz" for n in (230, 240, 255))

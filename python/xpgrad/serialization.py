@@ -161,8 +161,11 @@ def _create_temporary(path: str) -> tuple[int, str]:
     """
     directory, name = os.path.split(os.path.abspath(path))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    # ".{name}.{16 hex digits}.tmp" is 22 characters longer than the name: cut the name so that
+    # any name the file system takes (255 bytes) has a temporary one too.
+    stem = os.fsdecode(os.fsencode(name)[:200])
     for _ in range(100):
-        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
+        tmp = os.path.join(directory, f".{stem}.{secrets.token_hex(8)}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
