@@ -340,6 +340,10 @@ def test_root_defaults_to_env_then_cache(monkeypatch, tmp_path, tiny):
     monkeypatch.delenv("XPGRAD_DATA")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert mnist.data_root() == str(tmp_path / "home" / ".cache" / "xpgrad")
+    assert mnist.data_root("~/x") == str(tmp_path / "home" / "x")  # a '~' directory was made
+    monkeypatch.setenv("XPGRAD_DATA", "~/env")
+    assert mnist.data_root() == str(tmp_path / "home" / "env")
+    monkeypatch.delenv("XPGRAD_DATA")
     spec, source = tiny
     shutil.copytree(source, tmp_path / "home" / ".cache" / "xpgrad" / "tiny")
     monkeypatch.setattr(mnist, "MNIST", spec)
@@ -592,6 +596,13 @@ def test_make_moons_shape_and_geometry():
 def test_synthetic_validation(call):
     with pytest.raises(ValueError):
         call()
+
+
+@pytest.mark.parametrize("seed", ["a", 1.5, -1, True])
+def test_synthetic_sets_check_their_seed(seed):
+    for make in (D.make_xor, D.make_spirals, D.make_moons):  # "a" and 1.5: NumPy's TypeError
+        with pytest.raises(ValueError, match="seed must be None or an integer >= 0"):
+            make(10, seed=seed)
 
 
 @pytest.mark.parametrize("noise", [math.inf, math.nan, -0.1, "0.1", True])

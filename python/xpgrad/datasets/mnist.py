@@ -72,11 +72,11 @@ FASHION_MNIST = IdxDataset(
 
 
 def data_root(root: str | os.PathLike | None = None) -> str:
-    """The data directory: ``root``, else ``$XPGRAD_DATA``, else ``~/.cache/xpgrad``."""
-    if root is not None:
-        return os.fspath(root)
-    return os.environ.get("XPGRAD_DATA") or os.path.join(os.path.expanduser("~"), ".cache",
-                                                         "xpgrad")
+    """The data directory: ``root``, else ``$XPGRAD_DATA``, else ``~/.cache/xpgrad``; a leading
+    ``~`` is the home directory (as torchvision and Keras read it)."""
+    if root is None:
+        root = os.environ.get("XPGRAD_DATA") or os.path.join("~", ".cache", "xpgrad")
+    return os.path.expanduser(os.fspath(root))
 
 
 def _find(spec: IdxDataset, root: str, role: str) -> tuple[str | None, list[str]]:

@@ -12,11 +12,13 @@ import numbers
 import numpy as np
 
 
-def _check(n: int, noise: float) -> None:
+def _check(n: int, noise: float, seed: int | None) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
 
 
 def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -30,7 +32,7 @@ def make_xor(n: int = 200, noise: float = 0.1,
     (0,0), (0,1), (1,0), (1,1) cyclically, plus noise; its label is y = a ⊕ b. With
     ``noise=0`` and n = 4 this is the truth table, which no linear classifier separates.
     """
-    _check(n, noise)
+    _check(n, noise, seed)
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
     X = corners[np.arange(n) % 4]
     y = X[:, 0].astype(np.int64) ^ X[:, 1].astype(np.int64)
@@ -43,7 +45,7 @@ def make_spirals(n: int = 300, classes: int = 2, noise: float = 0.1,
     as possible, the first arms taking the remainder). On arm k, point t ∈ [0, 1] is at
     radius r = t and angle θ = 2π(1.5 t + k / classes): x = (r cos θ, r sin θ) + noise.
     """
-    _check(n, noise)
+    _check(n, noise, seed)
     if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
         raise ValueError(f"classes must be an integer >= 2, got {classes!r}")
     counts = [n // classes + (k < n % classes) for k in range(classes)]
@@ -62,7 +64,7 @@ def make_moons(n: int = 200, noise: float = 0.1,
     """Two interleaving half circles: class 0 at (cos θ, sin θ) and class 1 at
     (1 − cos θ, 1/2 − sin θ) for θ evenly spaced on [0, π] (⌈n/2⌉ and ⌊n/2⌋ points), plus noise.
     """
-    _check(n, noise)
+    _check(n, noise, seed)
     n0, n1 = n - n // 2, n // 2
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     X = np.concatenate([np.stack([np.cos(t0), np.sin(t0)], axis=1),
