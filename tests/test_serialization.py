@@ -445,3 +445,10 @@ def test_names_up_to_the_file_systems_limit_are_saved(tmp_path):
         xg.save({"a": 1}, path)
         assert xg.load(path) == {"a": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted("x" * (n - 4) + ".npz" for n in (230, 240, 255))
+
+
+def test_saving_onto_a_directory_names_it(tmp_path):
+    with pytest.raises(IsADirectoryError) as raised:  # the message named '.tmp…tmp' -> dir
+        xg.save({"a": 1}, tmp_path)
+    assert raised.value.filename == str(tmp_path) and ".tmp" not in str(raised.value)
+    assert list(tmp_path.iterdir()) == []

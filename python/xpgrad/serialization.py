@@ -130,9 +130,11 @@ def atomic_file(path: str | os.PathLike):
         status = os.stat(path)
     except FileNotFoundError:
         status = None
-    if status is not None and not stat.S_ISDIR(status.st_mode) and not os.access(path, os.W_OK):
+    if status is not None and stat.S_ISDIR(status.st_mode):  # (the rename would name the temporary file)
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+    if status is not None and not os.access(path, os.W_OK):
         raise PermissionError(errno.EACCES, "Permission denied (the file is read-only)", path)
-    if status is not None and not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
+    if status is not None and not stat.S_ISREG(status.st_mode):
         with open(path, "wb") as f:
             yield f
         return
