@@ -42,11 +42,12 @@ inline DType float_dtype(const py::array& a, const char* op, const char* name) {
   return float_dtype(a.dtype(), op, name);
 }
 
+// ValueError naming both arguments unless a and b have one dtype (one shape, below).
 inline void require_same_dtype(const py::array& a, const char* a_name, const py::array& b, const char* b_name,
                                const char* op) {
   if (!a.dtype().equal(b.dtype()))
-    throw py::value_error(std::string(op) + ": " + a_name + " has dtype " + dtype_str(a) + " but " + b_name + " " +
-                          dtype_str(b));
+    throw py::value_error(std::string(op) + ": dtype mismatch " + dtype_str(a) + " vs " + dtype_str(b) + " (" +
+                          a_name + " vs " + b_name + ")");
 }
 
 inline void require_contiguous(const py::array& a, const char* op, const char* name) {
@@ -63,8 +64,8 @@ inline void require_same_shape(const py::array& a, const char* a_name, const py:
   bool same = a.ndim() == b.ndim();
   for (py::ssize_t i = 0; same && i < a.ndim(); ++i) same = a.shape(i) == b.shape(i);
   if (!same)
-    throw py::value_error(std::string(op) + ": shape mismatch: " + a_name + " " + shape_str(a) + " vs " + b_name +
-                          " " + shape_str(b));
+    throw py::value_error(std::string(op) + ": shape mismatch " + shape_str(a) + " vs " + shape_str(b) + " (" +
+                          a_name + " vs " + b_name + ")");
 }
 
 // [lo, hi) bytes an array's elements span, for any strides (negative ones included).
@@ -99,14 +100,8 @@ inline DType check_like(const char* op, std::initializer_list<std::pair<const ch
   DType dt = float_dtype(*a0, op, name0);
   for (const auto& [name, a] : args) {
     if (a != a0) {
-      if (!a->dtype().equal(a0->dtype()))
-        throw py::value_error(std::string(op) + ": dtype mismatch " + dtype_str(*a0) + " vs " + dtype_str(*a) +
-                              " (" + name0 + " vs " + name + ")");
-      bool same = a->ndim() == a0->ndim();
-      for (py::ssize_t i = 0; same && i < a->ndim(); ++i) same = a->shape(i) == a0->shape(i);
-      if (!same)
-        throw py::value_error(std::string(op) + ": shape mismatch " + shape_str(*a0) + " vs " + shape_str(*a) +
-                              " (" + name0 + " vs " + name + ")");
+      require_same_dtype(*a0, name0, *a, name, op);
+      require_same_shape(*a0, name0, *a, name, op);
     }
     require_contiguous(*a, op, name);
   }
