@@ -344,7 +344,7 @@ def fused_row_loss(function, op: str, logits: Tensor, target, reduction: str, **
             "must hold integer class indices"
         )
     else:
-        target_rows = target.reshape(-1)
+        target_rows = target if target.ndim == 1 else target.reshape(-1)  # (N,): no Reshape op
         check_class_indices(target_rows, rows.shape[1])
     loss = function.apply(rows, target_rows, reduction=reduction, **options)
     if reduction == "none" and loss.shape != index_shape:
