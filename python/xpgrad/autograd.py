@@ -287,7 +287,7 @@ def _topological_order(root_nodes, through_freed=False):
         if node.inputs is not None:
             producers = [t._node for t in node.inputs]
         elif through_freed:
-            producers = [producer for _, _, producer in node.history or ()]
+            producers = [producer for _, producer in _links(node)]
         else:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         stack.append((node, True))
