@@ -1,4 +1,4 @@
-"""A count argument (epochs, step sizes, trials) checked once, the same way everywhere."""
+"""Count arguments (epochs, step sizes, trials) and flags, checked the same way everywhere."""
 
 from __future__ import annotations
 
@@ -16,3 +16,8 @@ def as_count(value, name: str, minimum: int = 0) -> int:
         wanted = "a positive integer" if minimum == 1 else f"an int >= {minimum}"
         raise ValueError(f"{name} must be {wanted}, got {value!r}")
     return count
+
+
+def is_flag(value) -> bool:
+    """True or False, a NumPy bool included; not a number or a string ("no" would read as true)."""
+    return isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"

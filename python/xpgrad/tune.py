@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .counts import as_count
+from .counts import as_count, is_flag
 
 
 class Trial(NamedTuple):
@@ -28,7 +28,7 @@ class Trial(NamedTuple):
 
 
 def _run(build_and_score: Callable[..., Any], candidates, maximize: bool):
-    if not isinstance(maximize, (bool, np.bool_)):  # "no" would count as true
+    if not is_flag(maximize):
         raise TypeError(f"maximize must be True or False, got {maximize!r}")
     trials = []
     for params in candidates:

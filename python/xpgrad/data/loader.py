@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..backends.registry import get_backend
+from ..counts import is_flag
 from ._arrays import floating, is_tensor
 
 
@@ -43,7 +44,7 @@ class DataLoader:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         for option, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
-            if not isinstance(flag, (bool, np.bool_)):
+            if not is_flag(flag):
                 raise TypeError(f"{option} must be a bool, got {flag!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..autograd import enable_grad, mark_modified, no_grad
+from ..counts import is_flag
 from ..creation import full
 from ..tensor import Tensor
 
@@ -252,7 +253,7 @@ def check_bool(group: dict[str, Any], name: str, hint: str = "") -> None:
     """TypeError unless ``group[name]`` is True or False (a NumPy bool too); ``hint`` ends the
     message."""
     value = group[name]
-    if not (isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"):
+    if not is_flag(value):
         raise TypeError(f"{name} must be True or False, got {value!r}{hint}")
 
 
