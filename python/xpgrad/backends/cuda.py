@@ -62,14 +62,18 @@ class CudaBackend(CupyBackend):
     def _ptr(a) -> int:
         return 0 if a is None else a.data.ptr
 
+    def _on_current_device(self, *arrays) -> bool:
+        """All on the current device, where the kernels run: a pointer into another GPU's memory
+        is an illegal address there, which breaks the process's CUDA context (CuPy's reference
+        checks the device itself, and uses peer access where the GPUs have it)."""
+        device = self.xp.cuda.runtime.getDevice()
+        return all(a.device.id == device for a in arrays)
+
     def _kernel_can_take(self, *arrays) -> bool:
-        """All float32 or all float64 (the dtypes the kernels take), and all on the current
-        device, where the kernels run: a pointer into another GPU's memory is an illegal
-        address there, which breaks the process's CUDA context (CuPy's reference checks the
-        device itself, and uses peer access where the GPUs have it)."""
-        dtype, device = arrays[0].dtype, self.xp.cuda.runtime.getDevice()
-        return (dtype.name in ("float32", "float64")
-                and all(a.dtype == dtype and a.device.id == device for a in arrays))
+        """All float32 or all float64 (the dtypes the kernels take), on the current device."""
+        dtype = arrays[0].dtype
+        return (dtype.name in ("float32", "float64") and all(a.dtype == dtype for a in arrays)
+                and self._on_current_device(*arrays))
 
     def _operand(self, a, trans: bool, other_trans: bool):
         """(C-contiguous array, trans) for a GEMM operand: a transposed view of a contiguous
@@ -247,7 +251,7 @@ class CudaBackend(CupyBackend):
     def _loss_target(self, logits, target):
         """(target ready for the kernel, is_index), or None when the reference should run."""
         if (logits.ndim != 2 or not self._kernel_can_take(logits) or logits.shape[1] == 0
-                or target.device.id != logits.device.id):
+                or not self._on_current_device(target)):
             return None
         if target.ndim == 1 and target.shape[0] == logits.shape[0] and target.dtype.kind in "iu":
             return self._contiguous(target.astype(self.xp.int64, copy=False)), True
