@@ -327,6 +327,37 @@ def test_step_rejects_a_gradient_of_another_shape(backend):
     np.testing.assert_array_equal(p.numpy(), [1, 1, 1])
 
 
+@pytest.mark.parametrize("opt_cls", [optim.Adam, optim.AdamW, optim.Adamax], ids=lambda c: c.__name__)
+def test_an_interrupted_update_does_not_count_the_step(opt_cls, backend, monkeypatch):
+    """A KeyboardInterrupt inside the second parameter's kernel call: that parameter's step
+    count stays where it was (counting it would bias-correct its untouched moments as the next
+    step's), and retrying the step gives what an uninterrupted run gives."""
+    straight = make_params(backend)
+    quadratic_run(opt_cls(straight, lr=0.1), straight, 2)
+
+    params = make_params(backend)
+    opt = opt_cls(params, lr=0.1)
+    quadratic_run(opt, params, 1)
+    backend_obj = params[0].backend_obj
+    real = getattr(backend_obj, opt.update_method)
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(None)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend_obj, opt.update_method, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        quadratic_run(opt, params, 1)
+    assert [opt.state[p]["step"] for p in params] == [2, 1]
+    monkeypatch.undo()
+    opt.step()  # the same gradients: the first parameter takes a third step, the second its second
+    assert [opt.state[p]["step"] for p in params] == [3, 2]
+    np.testing.assert_array_equal(params[1].numpy(), straight[1].numpy())
+
+
 # ---- parameter groups, zero_grad, step ----------------------------------------------------------
 def test_param_groups_with_different_lr(backend):
     a = xg.tensor([1.0, 2.0], requires_grad=True, backend=backend)

@@ -34,11 +34,14 @@ class AdamFamily(Optimizer):
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         beta1, beta2 = group["betas"]
+        # Counted once the kernel has returned: a step interrupted inside it (Ctrl-C) must not
+        # bias-correct the untouched moments as the next step's.
+        step = state.get("step", 0) + 1
         getattr(param.backend_obj, self.update_method)(
             param.data,
             grad,
             *(self._buffer(state, name, param) for name in self.buffers),
-            step=self._count_step(state),
+            step=step,
             lr=group["lr"],
             beta1=beta1,
             beta2=beta2,
@@ -46,6 +49,7 @@ class AdamFamily(Optimizer):
             weight_decay=group["weight_decay"],
             **self.update_options,
         )
+        state["step"] = step
 
 
 class Adam(AdamFamily):

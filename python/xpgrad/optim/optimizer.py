@@ -103,6 +103,8 @@ class Optimizer:
         """Update every parameter that has a gradient (those with ``grad is None`` are skipped).
 
         ``closure`` (optional) re-evaluates the model and returns the loss, as in PyTorch.
+        The update goes parameter by parameter: an interrupt (Ctrl-C) in the middle leaves the
+        earlier parameters updated and the later ones not, as in PyTorch.
         """
         loss = None
         if closure is not None:
