@@ -559,3 +559,23 @@ def test_a_numpy_scalar_exponent_keeps_a_float32_tensor_float32(backend):
         np.testing.assert_allclose(y.numpy(), x.numpy() ** float(exponent), rtol=1e-6)
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_array_of_a_grad_tensor_is_read_only(backend):
+    """np.asarray of a tensor that requires grad is a read-only view: a write through it would
+    change values saved for backward unseen (PyTorch refuses the conversion outright)."""
+    if backend not in ("numpy", "cpu"):
+        pytest.skip("__array__ is for host tensors")
+    x = xg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    y = x * 2
+    z = (y * y).sum()
+    view = np.asarray(y)
+    assert np.shares_memory(view, y.data) and np.shares_memory(np.asarray(y, copy=False), y.data)
+    with pytest.raises(ValueError, match="read-only"):
+        view[0] = 100.0
+    z.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 16.0])
+    copied = np.array(y)  # a copy, and the tensor's own storage, stay writable
+    copied[0] = 100.0
+    assert y.data.flags.writeable and np.asarray(y.detach()).flags.writeable
+    assert np.array(y, dtype=np.float32).flags.writeable

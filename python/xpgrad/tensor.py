@@ -189,7 +189,9 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         """NumPy's array protocol: ``copy=True`` always copies (``np.array``), ``None`` shares
-        when it can (``np.asarray``), ``False`` never copies and raises when it would have to."""
+        when it can (``np.asarray``), ``False`` never copies and raises when it would have to.
+        A tensor that requires grad shares a read-only view: a write through it would change
+        values saved for backward without the version counter seeing it."""
         if self.backend_obj.xp.__name__ != "numpy":
             raise TypeError(
                 f"a tensor on backend {self.backend!r} lives on the GPU; use .numpy() or .to('numpy')"
@@ -198,7 +200,13 @@ class Tensor:
             if copy is False:
                 raise ValueError(f"cannot convert a {self.dtype} tensor to {dtype} without a copy")
             return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if copy:
+            return self.data.copy()
+        if not self.requires_grad:
+            return self.data
+        view = self.data.view()
+        view.flags.writeable = False
+        return view
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         """The DLPack export of ``data``: the keywords given (the Array API's) go on to it."""
