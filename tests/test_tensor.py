@@ -538,12 +538,21 @@ def test_dlpack_passes_on_the_standards_keywords(backend):
     np.testing.assert_array_equal(np.from_dlpack(xg.grad(w.sum(), w)[0]), [1.0, 1.0])  # read-only
 
 
-def test_one_integer_element_tensors_are_indices(backend):
-    assert [10, 20, 30][xg.tensor(1)] == 20 and list(range(xg.tensor([3]))) == [0, 1, 2]
+def test_zero_d_integer_tensors_are_indices(backend):
+    assert [10, 20, 30][xg.tensor(1)] == 20 and list(range(xg.tensor(3))) == [0, 1, 2]
     assert xg.arange(5)[xg.tensor(1):xg.tensor(3)].tolist() == [1, 2]
-    for bad in (xg.tensor(1.0), xg.tensor(True), xg.tensor([1, 2])):
-        with pytest.raises(TypeError, match=f"dtype {bad.dtype} and shape"):
+    for bad in (xg.tensor(1.0), xg.tensor(True), xg.tensor([1, 2]), xg.tensor([1]), xg.tensor([[1]])):
+        with pytest.raises(TypeError, match=f"only integer scalar arrays .* dtype {bad.dtype} and shape"):
             [10, 20, 30][bad]
+
+
+def test_one_element_index_tensors_are_sequences_in_split_and_pad(backend):
+    """As np.split(a, np.array([3])) and np.pad(m, np.array([[1], [2]])): a (1,) or (1, 1)
+    tensor is a sequence of indices, not one index."""
+    t = xg.arange(6.0)
+    assert [p.shape for p in t.split(xg.tensor([3]))] == [(3,), (3,)]
+    assert xg.ones((2, 3)).pad(xg.tensor([[1], [2]])).shape == (4, 7)
+    assert [p.shape for p in t.split(xg.tensor(3))] == [(2,), (2,), (2,)]
 
 
 def test_repr_rows_align_under_the_first(backend):

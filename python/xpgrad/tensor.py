@@ -178,9 +178,10 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        """An integer tensor of one element as a Python int (``range(t)``, ``seq[t]``)."""
-        if self.dtype.kind not in "iu" or self.size != 1:
-            raise TypeError(f"only integer tensors of one element can be converted to an index, "
+        """A 0-d integer tensor as a Python int (``range(t)``, ``seq[t]``). Only 0-d, as NumPy:
+        split and pad tell an index from a sequence of them by ``operator.index``."""
+        if self.dtype.kind not in "iu" or self.ndim != 0:
+            raise TypeError(f"only integer scalar arrays can be converted to a scalar index, "
                             f"got dtype {self.dtype} and shape {self.shape}")
         return int(self.item())
 
