@@ -588,3 +588,12 @@ def test_array_of_a_grad_tensor_is_read_only(backend):
     copied[0] = 100.0
     assert y.data.flags.writeable and np.asarray(y.detach()).flags.writeable
     assert np.array(y, dtype=np.float32).flags.writeable
+
+
+def test_truth_value_of_many_or_no_elements_is_ambiguous(backend):
+    """NumPy's ValueError and wording ("array" read "tensor"), not item()'s message."""
+    assert bool(xg.tensor([2.0])) and not bool(xg.tensor(0))
+    with pytest.raises(ValueError, match=r"more than one element is ambiguous\. Use a\.any\(\) or a\.all\(\)"):
+        bool(xg.tensor([1.0, 2.0]) > 0)
+    with pytest.raises(ValueError, match=r"truth value of an empty tensor is ambiguous\. Use `tensor\.size > 0`"):
+        bool(xg.tensor([]))

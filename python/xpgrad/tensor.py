@@ -186,6 +186,14 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        """The value of a one-element tensor; NumPy's ValueError otherwise (``if x > 0:`` on
+        many elements is ambiguous)."""
+        if self.size == 0:
+            raise ValueError("The truth value of an empty tensor is ambiguous. "
+                             "Use `tensor.size > 0` to check that a tensor is not empty.")
+        if self.size > 1:
+            raise ValueError("The truth value of a tensor with more than one element is ambiguous. "
+                             "Use a.any() or a.all()")
         return bool(self.item())
 
     def __array__(self, dtype=None, copy=None):
