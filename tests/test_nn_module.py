@@ -1,6 +1,8 @@
 """The Module API: registration, traversal, modes, state_dict round trips and strict errors,
 freezing, moving between backends, and summary()."""
 
+import threading
+
 import numpy as np
 import pytest
 from nn_support import BACKENDS
@@ -8,6 +10,7 @@ from nn_support import BACKENDS
 import xpgrad as xg
 import xpgrad.nn.functional as F
 from xpgrad import nn
+from xpgrad.nn.module import evaluation_mode
 
 
 def mlp():
@@ -200,6 +203,39 @@ def test_summary_restores_training_mode(backend):
     model.summary(input_shape=(4,))
     assert all(m.training for m in model.modules())
     assert model.encoder[1].running_mean.tolist() == [0.0] * 8  # evaluation mode: stats untouched
+
+
+def test_overlapping_evaluations_in_threads_give_the_model_its_modes_back():
+    """Two threads in evaluation_mode on one model (train.predict/evaluate from two threads),
+    the second entering while the first is inside and leaving last: the second must not save
+    the first's temporary eval mode and restore it for good."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Dropout(0.5))
+    model[1].eval()  # a frozen BatchNorm inside a training model keeps its own mode
+    modes = [m.training for m in model.modules()]
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def first():
+        with evaluation_mode(model):
+            first_in.set()
+            second_in.wait(5)
+            seen.append(model.training)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with evaluation_mode(model):
+            second_in.set()
+            first_out.wait(5)
+            seen.append(model.training)  # still evaluating after the first one left
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert first_out.is_set() and seen == [False, False]
+    assert [m.training for m in model.modules()] == modes
 
 
 def test_sequential_fusion_gives_the_same_result(backend):

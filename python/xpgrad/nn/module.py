@@ -6,6 +6,7 @@ assignment order, which fixes the order of ``parameters()`` and the keys of ``st
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -366,17 +367,37 @@ def floating_dtype(model: Module):
     return "float32"
 
 
+# The evaluations in progress, by id(model): how many, and the modes the first one found. Kept
+# here, not on the model, so that models still deep-copy and pickle (a lock does neither).
+_evaluations: dict[int, tuple[int, list[tuple[Module, bool]]]] = {}
+_evaluations_lock = threading.Lock()
+
+
 @contextmanager
 def evaluation_mode(model: Module) -> Iterator[Module]:
     """``with evaluation_mode(model):`` runs the block with every layer in eval mode, then gives
-    each layer back its own mode (a BatchNorm frozen in eval inside a training model stays so)."""
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
+    each layer back its own mode (a BatchNorm frozen in eval inside a training model stays so).
+
+    Overlapping evaluations of one model (predict from several threads) share one: the first
+    saves the modes, the last restores them; each saving its own would save another's eval mode.
+    """
+    key = id(model)
+    with _evaluations_lock:
+        count, modes = _evaluations.get(key, (0, []))
+        if not count:
+            modes = [(module, module.training) for module in model.modules()]
+            model.eval()
+        _evaluations[key] = (count + 1, modes)
     try:
         yield model
     finally:
-        for module, training in modes:
-            object.__setattr__(module, "training", training)
+        with _evaluations_lock:
+            count, modes = _evaluations.pop(key)
+            if count > 1:
+                _evaluations[key] = (count - 1, modes)
+            else:
+                for module, training in modes:
+                    object.__setattr__(module, "training", training)
 
 
 def _move(tensor: Tensor, target) -> None:
