@@ -597,3 +597,13 @@ def test_truth_value_of_many_or_no_elements_is_ambiguous(backend):
         bool(xg.tensor([1.0, 2.0]) > 0)
     with pytest.raises(ValueError, match=r"truth value of an empty tensor is ambiguous\. Use `tensor\.size > 0`"):
         bool(xg.tensor([]))
+
+
+def test_pad_refuses_a_tensor_value(backend):
+    """A Tensor fill would be a constant of Pad and silently get no gradient (PyTorch's F.pad
+    refuses it too); numbers and NumPy scalars stay accepted."""
+    t = xg.tensor([[1.0, 2.0]], requires_grad=True)
+    for kwargs in ({"value": xg.tensor(5.0, requires_grad=True)}, {"constant_values": xg.tensor(5.0)}):
+        with pytest.raises(TypeError, match="not a Tensor"):
+            t.pad(1, **kwargs)
+    assert t.pad(1, value=np.float32(5.0)).sum().item() == 53.0

@@ -339,7 +339,11 @@ def pad(t, pad_width, value=0.0, *, constant_values=None):
     """Constant padding with ``value`` (PyTorch's name; ``constant_values``, NumPy's, is taken
     too). ``pad_width`` broadcasts to one (before, after) pair per axis as in ``np.pad``:
     ``n``, ``(n,)``, ``(before, after)``, ``((before, after),)``, or a pair (or ``(n,)``) for
-    every axis."""
+    every axis. A Tensor value is refused, as in PyTorch's F.pad: it would be a constant of
+    the op, and no gradient would reach it."""
+    if isinstance(value, Tensor) or isinstance(constant_values, Tensor):
+        raise TypeError("pad: the padding value must be a number, not a Tensor (no gradient would "
+                        "reach it); pass value=v.item() for a constant")
     if constant_values is not None:
         if value != 0.0:
             raise ValueError("pad: give the padding value as value or as constant_values, not both")
