@@ -607,3 +607,19 @@ def test_pad_refuses_a_tensor_value(backend):
         with pytest.raises(TypeError, match="not a Tensor"):
             t.pad(1, **kwargs)
     assert t.pad(1, value=np.float32(5.0)).sum().item() == 53.0
+
+
+def test_pad_mode_is_constant_only_and_a_zero_d_tensor_is_unchanged(backend):
+    """np.pad(a, 1, "constant") / mode="constant" as NumPy; other modes refused clearly; a 0-d
+    tensor comes back as a copy with its gradient (np.pad returns it unchanged)."""
+    data = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    for padded in (xg.tensor(data).pad(1, "constant"), xg.tensor(data).pad(1, mode="constant")):
+        np.testing.assert_array_equal(padded.numpy(), np.pad(data, 1, "constant"))
+    for mode in ("reflect", "edge", 0.5):
+        with pytest.raises(ValueError, match=f"only mode='constant' is supported, got {mode!r}"):
+            xg.tensor(data).pad(1, mode)
+    x = xg.tensor(2.0, requires_grad=True)
+    y = x.pad(1)
+    assert y.shape == () and y.item() == 2.0 and y is not x
+    y.backward()
+    assert x.grad.item() == 1.0

@@ -335,12 +335,16 @@ def split(t, indices_or_sections, axis=0):
     return parts
 
 
-def pad(t, pad_width, value=0.0, *, constant_values=None):
+def pad(t, pad_width, mode="constant", value=0.0, *, constant_values=None):
     """Constant padding with ``value`` (PyTorch's name; ``constant_values``, NumPy's, is taken
-    too). ``pad_width`` broadcasts to one (before, after) pair per axis as in ``np.pad``:
+    too). ``mode`` sits second as in ``np.pad`` and ``F.pad``; only "constant" is implemented.
+    ``pad_width`` broadcasts to one (before, after) pair per axis as in ``np.pad``:
     ``n``, ``(n,)``, ``(before, after)``, ``((before, after),)``, or a pair (or ``(n,)``) for
-    every axis. A Tensor value is refused, as in PyTorch's F.pad: it would be a constant of
-    the op, and no gradient would reach it."""
+    every axis; a 0-d tensor has no axis to pad and comes back as a copy. A Tensor value is
+    refused, as in PyTorch's F.pad: it would be a constant of the op, and no gradient would
+    reach it."""
+    if not (isinstance(mode, str) and mode == "constant"):
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
     if isinstance(value, Tensor) or isinstance(constant_values, Tensor):
         raise TypeError("pad: the padding value must be a number, not a Tensor (no gradient would "
                         "reach it); pass value=v.item() for a constant")
@@ -351,6 +355,8 @@ def pad(t, pad_width, value=0.0, *, constant_values=None):
     widths = _pad_pairs(pad_width, t.ndim)
     if widths is None:
         raise ValueError(f"pad: pad_width {pad_width} does not fit a tensor of shape {t.shape}")
+    if not widths:  # np.pad refuses an empty pad_width
+        return t.clone()
     return shape_fn.Pad.apply(t, pad_width=widths, value=value)
 
 
