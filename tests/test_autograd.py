@@ -503,6 +503,49 @@ def test_a_grad_mode_object_is_reusable_and_restores_across_threads():
     assert xg.is_grad_enabled()
 
 
+def test_one_grad_mode_object_entered_in_two_threads_restores_each_threads_mode():
+    """One no_grad() object entered in thread A (recording on) and, while A is inside, in thread
+    B (inside an outer no_grad); A leaves first. Each thread gets its own mode back: the saved
+    modes were one list on the object, so A took B's and B took A's."""
+    import threading
+
+    shared = xg.no_grad()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    after = {}
+
+    def a():
+        with shared:
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+        after["a"] = xg.is_grad_enabled()
+
+    def b():
+        a_in.wait(5)
+        with xg.no_grad():
+            with shared:
+                b_in.set()
+                a_out.wait(5)
+            after["b"] = xg.is_grad_enabled()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert after == {"a": True, "b": False}
+
+    def body():
+        with shared:
+            yield
+
+    steps = body()
+    thread = threading.Thread(target=lambda: next(steps))  # entered there, left here
+    thread.start()
+    thread.join()
+    assert next(steps, "left") == "left" and xg.is_grad_enabled()
+
+
 def test_a_parameter_given_as_the_seed_is_a_gradient_like_any_tensor():
     x = xg.ones(2, requires_grad=True)
     seed = xg.nn.Parameter(xg.tensor([2.0, 3.0]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import threading
 import weakref
 
 from .backends.errors import BackendMismatchError
@@ -37,6 +38,7 @@ def check_tensor(value, op: str, name: str = "input") -> None:
                         "(wrap it with xg.tensor(...))")
 
 _grad_enabled = contextvars.ContextVar("xpgrad_grad_enabled", default=True)
+_grad_mode_exits = threading.Lock()
 
 # Counts in-place writes. A node's ``epoch`` is the count when it was recorded; a write stamps
 # the count into the VersionCounter of the memory written, so ``stamp > node.epoch`` means that
@@ -110,14 +112,24 @@ class _GradMode:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._previous: list[bool] = []
+        self._previous: list[tuple[int, bool]] = []  # (thread, mode found) of each open entry
 
     def __enter__(self) -> None:
-        self._previous.append(_grad_enabled.get())
+        self._previous.append((threading.get_ident(), _grad_enabled.get()))
         _grad_enabled.set(self.enabled)
 
     def __exit__(self, *exc_info) -> None:
-        _grad_enabled.set(self._previous.pop())
+        # This thread's latest entry: one object entered in two threads at once must give each
+        # its own mode back. Failing that, the latest of all: a generator's block entered in
+        # another thread and left in this one.
+        thread = threading.get_ident()
+        with _grad_mode_exits:  # another thread's pop must not shift the entry found
+            previous = self._previous
+            i = len(previous) - 1
+            while i >= 0 and previous[i][0] != thread:
+                i -= 1
+            mode = previous.pop(i)[1]  # i == -1: none of this thread's, the latest
+        _grad_enabled.set(mode)
 
     def __call__(self, func):
         enabled = self.enabled
