@@ -266,3 +266,24 @@ def test_max_over_non_empty_axes_of_an_empty_tensor(backend):
     for reduce_empty in (lambda: x.max(axis=0), lambda: x.min(), lambda: xg.zeros(0).max()):
         with pytest.raises(ValueError, match=r"empty axis of shape \(0"):
             reduce_empty()
+
+
+def test_clip_between_tensors_with_nan_as_numpy_and_torch(backend):
+    """A NaN input or bound gives NaN (np.clip, torch.clamp; the where-built path passed the
+    input through), with gradient 0 to the input and both bounds (torch.clamp, float64)."""
+    torch = pytest.importorskip("torch")
+    nan = np.nan
+    x = np.array([1.0, 2.0, nan, 0.5, -3.0, 5.0, nan, 1.5, 0.0], np.float64)
+    lo = np.array([nan, 0.0, 0.0, 0.0, -1.0, 0.0, nan, 2.0, 1.0], np.float64)
+    hi = np.array([3.0, nan, 1.0, 1.0, 1.0, 4.0, 2.0, 2.5, -1.0], np.float64)
+    for bounds in ((lo, hi), (lo, None), (None, hi)):
+        leaves = [xg.tensor(a, requires_grad=True) for a in (x, *bounds) if a is not None]
+        args = iter(leaves[1:])
+        y = xg.clip(leaves[0], *(None if b is None else next(args) for b in bounds))
+        np.testing.assert_array_equal(y.numpy(), np.clip(x, *bounds))
+        y.sum().backward()
+        refs = [torch.tensor(a, requires_grad=True) for a in (x, *bounds) if a is not None]
+        args = iter(refs[1:])
+        torch.clamp(refs[0], *(None if b is None else next(args) for b in bounds)).sum().backward()
+        for leaf_, ref in zip(leaves, refs):
+            np.testing.assert_array_equal(leaf_.grad.numpy(), ref.grad.numpy())

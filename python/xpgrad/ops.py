@@ -151,18 +151,27 @@ def minimum(a, b):
 def clip(t, min=None, max=None):  # noqa: A002 - NumPy/PyTorch names
     """min(max(t, min), max). Bounds that are tensors or arrays broadcast against t and get
     gradients as in PyTorch's clamp: ∂/∂t where min ≤ t ≤ max, ∂/∂min where t < min, ∂/∂max
-    where the result would exceed max (max wins where min > max, as NumPy)."""
+    where the result would exceed max (max wins where min > max, as NumPy). A NaN in the input
+    or a bound gives NaN with no gradient to any of them, as np.clip and torch.clamp (and the
+    scalar-bound path)."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
     if all(bound is None or isinstance(bound, numbers.Real) for bound in (min, max)):
         return ew.Clip.apply(t, lo=min, hi=max)
+    xp = t.backend_obj.xp
+    out, unordered = t, xp.isnan(t.data)
     if min is not None:
         low = lift(min, t)
-        t = where(t < low, low, t)
+        out = where(out < low, low, out)
+        unordered = unordered | xp.isnan(low.data)
     if max is not None:
         high = lift(max, t)
-        t = where(t > high, high, t)
-    return t
+        out = where(out > high, high, out)
+        unordered = unordered | xp.isnan(high.data)
+    if out.dtype.kind != "f":
+        return out
+    # a comparison with NaN is False, so the wheres above passed the input (or bound) through
+    return where(unordered, math.nan, out)
 
 
 def where(condition, a, b):
