@@ -213,3 +213,33 @@ def test_split_k_gemm_is_right_when_openmp_starts_fewer_threads(omp_setting):
     result = _run_with_env(code, XPGRAD_NUM_THREADS="2", **omp_setting)
     assert result.returncode == 0, result.stderr
     assert all(float(v) < 1e-2 for v in result.stdout.split()), result.stdout
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs Linux rlimits and /proc/self/status")
+def test_an_exception_in_a_chunk_is_raised_in_the_caller_after_the_whole_job():
+    """A chunk that threw ended the process: std::terminate when it ran on a worker, a segfault
+    when the caller's own chunk threw and run() returned while workers still ran the job on its
+    stack frame. Here sparsemax's per-thread scratch rows do not fit under an address-space
+    limit that leaves room for the output only: MemoryError, then the pool works on."""
+    resource = pytest.importorskip("resource")
+    if not hasattr(resource, "RLIMIT_AS"):
+        pytest.skip("no RLIMIT_AS")
+    code = """
+        import resource, time, numpy as np, xpgrad._C as C
+        x = np.ones((4, 1 << 22), np.float32)  # 16 MiB rows: four chunks on two threads
+        C.pool_threads()  # the workers start before the limit
+        status = open("/proc/self/status").read()
+        vm = int(status.split("VmSize:")[1].split()[0]) << 10
+        resource.setrlimit(resource.RLIMIT_AS, (vm + x.nbytes + (8 << 20), resource.RLIM_INFINITY))
+        try:
+            C.sparsemax_forward(x)
+            print("returned")
+        except MemoryError:
+            print("MemoryError")
+        time.sleep(0.2)  # a worker still on the job would now hit the limit too
+        resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        print(bool(np.allclose(C.sparsemax_forward(np.ones((4, 8), np.float32)), 0.125)))
+    """
+    result = _run_with_env(code, XPGRAD_NUM_THREADS="2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["MemoryError", "True"], result.stdout

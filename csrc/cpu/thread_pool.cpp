@@ -3,6 +3,10 @@
 // (fetch_add) reads the job's bound with its chunk; a worker that wakes after the job is done
 // sees next ≥ count and claims nothing. The caller claims chunks too and then waits only for
 // `finished` to reach the count, i.e. for chunks already running on a worker.
+// A chunk that throws (std::bad_alloc for a kernel's scratch row) must not end the process from
+// a worker, nor let the caller leave while workers still run the job on its stack frame: every
+// chunk runs under a catch, the first exception is kept, and run() rethrows it once all chunks
+// are finished.
 #include "xpgrad/thread_pool.h"
 
 #include <algorithm>
@@ -10,6 +14,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <pthread.h>
 #include <system_error>
@@ -69,6 +74,8 @@ class Pool {
     if (!busy || threads < 2 || workers_.empty() || chunks < 2 || chunks > 0xFFFF) return serial(chunks, fn, ctx);
     fn_ = fn;
     ctx_ = ctx;
+    error_ = nullptr;
+    failed_.store(false, std::memory_order_relaxed);
     finished_.store(0, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -79,6 +86,7 @@ class Pool {
     wake_.notify_all();
     drain();
     while (finished_.load(std::memory_order_acquire) < chunks) std::this_thread::yield();
+    if (error_) std::rethrow_exception(error_);
   }
 
  private:
@@ -92,7 +100,12 @@ class Pool {
       uint64_t v = counter_.fetch_add(1, std::memory_order_acq_rel);
       uint64_t count = (v >> 16) & 0xFFFF, chunk = v & 0xFFFF;
       if (chunk >= count) return;
-      fn_(ctx_, int64_t(chunk));
+      try {
+        fn_(ctx_, int64_t(chunk));
+      } catch (...) {
+        // Written once, before this chunk counts as finished: run() reads it after the last.
+        if (!failed_.exchange(true, std::memory_order_relaxed)) error_ = std::current_exception();
+      }
       finished_.fetch_add(1, std::memory_order_acq_rel);
     }
   }
@@ -122,6 +135,8 @@ class Pool {
   std::atomic<int64_t> finished_{0};
   void (*fn_)(void*, int64_t) = nullptr;
   void* ctx_ = nullptr;
+  std::atomic<bool> failed_{false};  // a chunk of the current job has thrown
+  std::exception_ptr error_;         // the first one's exception
 };
 
 Pool& pool() {

@@ -16,6 +16,7 @@ int num_threads();
 int set_num_threads(int n);
 
 // Calls fn(ctx, c) for every c in [0, chunks), spread over the pool; returns when all are done.
+// If chunks throw, the first exception is rethrown here, once no chunk of the job is running.
 // A call made while the pool is busy (another thread's kernel) runs serially in its caller.
 void run_chunks(int64_t chunks, void (*fn)(void* ctx, int64_t chunk), void* ctx);
 
