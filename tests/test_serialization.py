@@ -452,3 +452,14 @@ def test_saving_onto_a_directory_names_it(tmp_path):
         xg.save({"a": 1}, tmp_path)
     assert raised.value.filename == str(tmp_path) and ".tmp" not in str(raised.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_path_is_rejected_before_anything_is_written(tmp_path, monkeypatch):
+    """abspath("") is the current directory: save wrote its temporary file beside it, in the
+    parent, then failed renaming it to ''. Now FileNotFoundError, as open("") and load("")."""
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    for call in (lambda: xg.save({"a": 1}, ""), lambda: xg.load("")):
+        with pytest.raises(FileNotFoundError, match=r"No such file or directory: ''$"):
+            call()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["cwd"]

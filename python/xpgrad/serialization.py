@@ -124,6 +124,8 @@ def atomic_file(path: str | os.PathLike):
     pipe) is written into, as ``open`` would, not replaced by a regular file.
     """
     path = os.fspath(path)
+    if not path:  # abspath("") is the cwd: the temporary file would go into its parent
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", path)
     if os.path.islink(path):
         path = os.path.realpath(path)
     try:
