@@ -535,3 +535,24 @@ def test_loss_modules_reject_unknown_options_at_construction(module, keyword):
     # They were stored and failed only at the first call, PyTorch's options looking accepted
     with pytest.raises(TypeError, match=f"unexpected keyword argument '{keyword}'"):
         module(**{keyword: 1})
+
+
+def test_bce_with_logits_is_infinite_at_an_infinite_logit(backend):
+    """ℓ = ∞ at x = +∞ for t < 1 and at x = −∞ for t > 0 (max(x, 0) − x·t gave ∞ − ∞ = NaN);
+    0·∞ stays NaN as in PyTorch; ∂ℓ/∂x = σ(x) − t and ∂ℓ/∂t = −x as PyTorch's (float64)."""
+    torch = pytest.importorskip("torch")
+    inf = np.inf
+    x = np.array([inf, inf, inf, -inf, -inf, -inf, 30.0, -30.0, 0.0, 1e30])
+    t = np.array([0.0, 0.5, 1.0, 0.0, 0.5, 1.0, 0.3, 0.3, 0.5, 0.5])
+    z, target = xg.tensor(x, dtype="float64", requires_grad=True), xg.tensor(t, dtype="float64", requires_grad=True)
+    with np.errstate(invalid="ignore"):  # the 0·∞
+        loss = F.binary_cross_entropy_with_logits(z, target, reduction="none")
+    np.testing.assert_array_equal(loss.numpy()[:6], [inf, inf, np.nan, np.nan, inf, inf])
+    zt, tt = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)
+    want = torch.nn.functional.binary_cross_entropy_with_logits(zt, tt, reduction="none")
+    np.testing.assert_allclose(loss.numpy()[:3], want.detach().numpy()[:3])  # torch is NaN at −∞
+    np.testing.assert_allclose(loss.numpy()[6:], want.detach().numpy()[6:], rtol=1e-15)
+    loss.sum().backward()
+    want.sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), zt.grad.numpy(), rtol=1e-15)
+    np.testing.assert_array_equal(target.grad.numpy(), tt.grad.numpy())

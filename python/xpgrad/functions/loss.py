@@ -276,14 +276,16 @@ class BinaryCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """ℓ = −[t·log σ(x) + (1 − t)·log(1 − σ(x))] = max(x, 0) − x·t + log(1 + e^(−|x|)) for
-    inputs (x, t), which never overflows;  ∂ℓ/∂x = σ(x) − t, ∂ℓ/∂t = −x."""
+    """ℓ = −[t·log σ(x) + (1 − t)·log(1 − σ(x))] = (1 − t)·x if x ≥ 0 else −t·x, plus
+    log(1 + e^(−|x|)), for inputs (x, t): it never overflows, and at x = ±∞ it is ∞ where the
+    loss is, not max(x, 0) − x·t = ∞ − ∞ (0·∞ at t = 1, x = +∞ or t = 0, x = −∞ stays NaN, as
+    in PyTorch);  ∂ℓ/∂x = σ(x) − t, ∂ℓ/∂t = −x."""
 
     __slots__ = ()
 
     def forward(self, x, target):
         xp = self.backend.xp
-        return xp.maximum(x, 0) - x * target + xp.log1p(xp.exp(-xp.abs(x)))
+        return xp.where(x >= 0, (1 - target) * x, -target * x) + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, gy):
         x, target = self.inputs
