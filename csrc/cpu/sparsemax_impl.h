@@ -12,6 +12,7 @@
 // Rows of up to four vectors (RegisterRow) run the same iteration in registers, with no buffer.
 // Backward: gx = gy − mean_S(gy) on S = {y > 0}, 0 elsewhere.
 #include <cmath>
+#include <memory>
 
 #include "xpgrad/row_ops.h"
 #include "xpgrad/sparsemax.h"
@@ -25,16 +26,18 @@ using simd::store_n;
 // Per-thread scratch row (internal linkage: no ISA-specific code shared across TUs).
 template <class T>
 struct RowBuffer {
-  T* data = nullptr;
+  std::unique_ptr<T[]> data;
   int64_t size = 0;
-  ~RowBuffer() { delete[] data; }
   T* get(int64_t n) {
     if (n > size) {
-      delete[] data;
-      data = new T[n];
+      // The old row is freed first (lower peak) and forgotten before new can throw
+      // (bad_alloc): a later call must not reuse it nor the destructor free it again.
+      data.reset();
+      size = 0;
+      data.reset(new T[n]);
       size = n;
     }
-    return data;
+    return data.get();
   }
 };
 
