@@ -280,3 +280,15 @@ def test_softmax_family_takes_one_integer_axis_on_every_backend(backend, name):
             getattr(F, name)(x, axis=bad)
     with pytest.raises(ValueError, match="out of bounds"):
         getattr(F, name)(x, axis=2)
+
+
+def test_hard_threshold_of_bool_and_unsigned_is_float32(backend):
+    """−1 cast to bool is True and to uint8 255: those inputs give float32 (the float-valued
+    activations' rule for non-float inputs); signed integers and floats keep their dtype."""
+    y = F.hard_threshold(xg.tensor([True, False]))
+    assert y.dtype == xg.float32 and y.tolist() == [1.0, 1.0]
+    y = F.hard_threshold(xg.tensor(np.array([0, 5], np.uint8)), threshold=3)
+    assert y.dtype == xg.float32 and y.tolist() == [-1.0, 1.0]
+    y = F.hard_threshold(xg.tensor(np.array([0, 5], np.int8)), threshold=3)
+    assert y.dtype == np.int8 and y.tolist() == [-1, 1]
+    assert F.hard_threshold(xg.tensor([True, False]), threshold=0.5).tolist() == [1.0, -1.0]

@@ -160,11 +160,14 @@ def maxout(x: Tensor, pieces: int, axis: int = -1) -> Tensor:
 
 def hard_threshold(x: Tensor, threshold: float = 0.0) -> Tensor:
     """The McCulloch–Pitts unit: +1 where x ≥ θ, −1 elsewhere (a sign unit; (y + 1)/2 is the 0/1
-    step). Its derivative is 0 almost everywhere, so the result carries no gradient."""
+    step). Its derivative is 0 almost everywhere, so the result carries no gradient. It has the
+    input's dtype, except bool and unsigned inputs, which cannot hold −1: they give float32, as
+    the float-valued activations do for non-float inputs."""
     check_tensor(x, "hard_threshold")
-    xp = x.backend_obj.xp
-    fired = xp.where(x.data >= threshold, 1, -1).astype(x.dtype)
-    return Tensor._wrap(fired, x.backend_obj, False)
+    backend = x.backend_obj
+    dtype = backend._floating(x.data).dtype if x.dtype.kind in "bu" else x.dtype
+    fired = backend.xp.where(x.data >= threshold, 1, -1).astype(dtype)
+    return Tensor._wrap(fired, backend, False)
 
 
 # ---- layers ---------------------------------------------------------------------------------
