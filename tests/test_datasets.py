@@ -246,6 +246,31 @@ def test_missing_files_without_download_name_files_directory_and_env(tiny, tmp_p
         assert expected in message
 
 
+@pytest.mark.parametrize("download", [False, True])
+def test_a_data_root_that_is_a_file_is_named_as_such(tiny, tmp_path, monkeypatch, download):
+    # XPGRAD_DATA at a regular file was reported as "missing files ... looked in FILE/tiny and FILE"
+    spec, _ = tiny
+    root = tmp_path / "afile"
+    root.write_bytes(b"")
+    monkeypatch.setenv("XPGRAD_DATA", str(root))
+    with pytest.raises(NotADirectoryError, match=f"^tiny: {re.escape(str(root))} is not a directory"):
+        mnist.load_idx_dataset(spec, None, download=download)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root searches any directory")
+def test_a_data_directory_that_cannot_be_searched_is_named_as_such(tiny, tmp_path):
+    # the files were there, but os.path.isfile said False: "missing files", download them again
+    spec, source = tiny
+    shutil.copytree(source, tmp_path / "root" / "tiny")
+    (tmp_path / "root" / "tiny").chmod(0o600)
+    try:
+        with pytest.raises(PermissionError, match=f"^tiny: permission denied: {re.escape(str(tmp_path / 'root' / 'tiny'))}"):
+            mnist.load_idx_dataset(spec, tmp_path / "root", download=False)
+    finally:
+        (tmp_path / "root" / "tiny").chmod(0o700)
+
+
 def test_offline_download_error_is_clear(tiny, tmp_path):
     spec, _ = tiny
     with pytest.raises(RuntimeError) as err:
@@ -385,9 +410,8 @@ def test_an_unwritable_directory_is_a_local_error_not_a_mirror_failure(tiny, tmp
     with pytest.raises(OSError, match=re.escape(f"cannot write into {blocker / 'out'}")):
         download("train-labels.gz", blocker / "out", spec.files["train_labels"][1],
                  [server(source)])
-    with pytest.raises(RuntimeError) as err:
-        mnist.load_idx_dataset(spec, blocker, mirrors=[server(source)])
-    assert f"cannot write into {blocker / 'tiny'}" in str(err.value)
+    with pytest.raises(NotADirectoryError, match=f"{re.escape(str(blocker))} is not a directory"):
+        mnist.load_idx_dataset(spec, blocker, mirrors=[server(source)])  # found before downloading
 
     def read_only(path, *args, **kwargs):  # what a read-only directory does to a non-root user
         raise PermissionError(13, "Permission denied", path)

@@ -8,6 +8,7 @@ downloaded into ``root/<name>/`` from the official mirrors unless ``download=Fal
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -97,6 +98,23 @@ def _find(spec: IdxDataset, root: str, role: str) -> tuple[str | None, list[str]
     return None, bad
 
 
+def _unusable(spec: IdxDataset, directory: str) -> OSError | None:
+    """Why files cannot be looked up in ``directory`` although it exists (``os.path.isfile``
+    says False for every file then, which read as "missing files"), or None."""
+    try:
+        status = os.stat(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # absent: the files are missing, or downloaded into it
+    except PermissionError:
+        return PermissionError(f"{spec.name}: permission denied: {directory}")
+    if not stat.S_ISDIR(status.st_mode):
+        return NotADirectoryError(f"{spec.name}: {directory} is not a directory")
+    if not os.access(directory, os.X_OK):
+        return PermissionError(f"{spec.name}: permission denied: {directory} "
+                               "(it cannot be searched for the files)")
+    return None
+
+
 def _missing_message(spec: IdxDataset, root: str, paths: dict[str, str | None],
                      bad_copies: list[str]) -> str:
     """What is missing now (``paths[role]`` None) and where it was looked for."""
@@ -121,16 +139,22 @@ def load_idx_dataset(spec: IdxDataset, root: str | os.PathLike | None = None,
     values 0..255, labels as int64 arrays (N,). ``mirrors`` replaces ``spec.mirrors``.
     Raises FileNotFoundError when files are missing and ``download`` is False, RuntimeError
     when downloading failed (offline, mirror down); both name the files, the directory and
-    ``XPGRAD_DATA``.
+    ``XPGRAD_DATA``. Files missing because ``root`` or ``root/<name>`` is not a directory or
+    cannot be searched raise NotADirectoryError or PermissionError naming it.
     """
     root = data_root(root)
+    target = os.path.join(root, spec.name)
     paths, bad_copies = {}, []
     for role in spec.files:
         paths[role], bad = _find(spec, root, role)
         bad_copies += bad
-    if None in paths.values() and not download:
-        raise FileNotFoundError(_missing_message(spec, root, paths, bad_copies))
-    target = os.path.join(root, spec.name)
+    if None in paths.values():
+        for directory in (root, target):
+            problem = _unusable(spec, directory)
+            if problem is not None:
+                raise problem
+        if not download:
+            raise FileNotFoundError(_missing_message(spec, root, paths, bad_copies))
     for role, (filename, md5) in spec.files.items():
         if paths[role] is None:
             try:
