@@ -638,3 +638,22 @@ def test_batchnorm_of_an_array_is_a_type_error_that_leaves_the_statistics(backen
         bn(np.ones((4, 3)))
     for key, value in bn.state_dict().items():
         np.testing.assert_array_equal(value.numpy(), before[key])
+
+
+@pytest.mark.parametrize("shape", [(0, 2, 4, 4), (2, 0, 4, 4), (0, 0, 4, 4)])
+def test_max_pool2d_double_backward_of_zero_images_or_channels(backend, shape):
+    """The adjoint of the gradient reshaped argmax with −1, ambiguous for N·C = 0; PyTorch gives
+    an empty second derivative of x's shape (it refuses C = 0, which max_pool2d takes)."""
+    x = xg.zeros(*shape, dtype="float64", requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    (g,) = xg.grad((y * y).sum(), [x], create_graph=True)
+    (gg,) = xg.grad(g.sum(), [x])
+    assert g.shape == gg.shape == shape
+    if shape[1] == 0:
+        return
+    torch = pytest.importorskip("torch")
+    tx = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    ty = torch.nn.functional.max_pool2d(tx, 2)
+    (tg,) = torch.autograd.grad((ty * ty).sum(), [tx], create_graph=True)
+    (tgg,) = torch.autograd.grad(tg.sum(), [tx], allow_unused=True, materialize_grads=True)
+    assert tuple(tgg.shape) == gg.shape

@@ -169,9 +169,10 @@ class MaxPool2dBackward(Function):
 
     def backward(self, ggx):
         argmax, (n, c, h, w) = self.saved
+        oh, ow = argmax.shape[2:]  # not -1: it is ambiguous when N·C = 0
         xp = self.backend.xp
         planes = xp.arange(n * c).reshape(n * c, 1)
-        picked = ggx.reshape(n * c, h * w)[planes, argmax.reshape(n * c, -1)]
+        picked = ggx.reshape(n * c, h * w)[planes, argmax.reshape(n * c, oh * ow)]
         return (picked.reshape(argmax.shape),)
 
 
