@@ -657,3 +657,28 @@ def test_max_pool2d_double_backward_of_zero_images_or_channels(backend, shape):
     (tg,) = torch.autograd.grad((ty * ty).sum(), [tx], create_graph=True)
     (tgg,) = torch.autograd.grad(tg.sum(), [tx], allow_unused=True, materialize_grads=True)
     assert tuple(tgg.shape) == gg.shape
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 2, 2), (2, 3, 0)])
+def test_batch_norm_training_on_no_values_per_channel_is_empty(backend, shape):
+    """As PyTorch 2.13: an empty result, zero γ and β gradients, the running statistics kept;
+    only exactly one value per channel raises (0 raised too)."""
+    torch = pytest.importorskip("torch")
+    x = xg.zeros(*shape, dtype="float64", requires_grad=True)
+    weight, bias = (xg.tensor([1.0, 2.0, 3.0], dtype="float64", requires_grad=True) for _ in range(2))
+    running_mean, running_var = xg.zeros(3, dtype="float64"), xg.ones(3, dtype="float64")
+    with np.errstate(all="raise"):
+        y = F.batch_norm(x, running_mean, running_var, weight, bias, training=True)
+        y.sum().backward()
+    tx = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    tw, tb = (torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True) for _ in range(2))
+    trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    ty = torch.nn.functional.batch_norm(tx, trm, trv, tw, tb, training=True)
+    ty.sum().backward()
+    assert y.shape == tuple(ty.shape) and x.grad.shape == shape
+    np.testing.assert_array_equal(weight.grad.numpy(), tw.grad.numpy())
+    np.testing.assert_array_equal(bias.grad.numpy(), tb.grad.numpy())
+    np.testing.assert_array_equal(running_mean.numpy(), trm.numpy())
+    np.testing.assert_array_equal(running_var.numpy(), trv.numpy())
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        F.batch_norm(xg.zeros(1, 3, 1), running_mean, running_var, training=True)

@@ -55,11 +55,13 @@ def batch_norm(
     channel_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
         count = math.prod(x.shape[ax] for ax in axes)  # values per channel
-        if count < 2:
+        if count == 1:
             raise ValueError(
                 "batch_norm: expected more than 1 value per channel when training, "
                 f"got input {x.shape}"
             )
+        if count == 0:  # nothing to normalise: an empty result, running statistics kept (PyTorch)
+            return _scale_shift(x.clone(), weight, bias, channel_shape)
         mean = x.mean(axis=axes, keepdims=True)
         var = x.var(axis=axes, keepdims=True)
         if running_mean is not None and running_var is not None:
@@ -73,7 +75,11 @@ def batch_norm(
             raise ValueError("batch_norm in evaluation mode needs running_mean and running_var")
         mean = running_mean.reshape(channel_shape)
         var = running_var.reshape(channel_shape)
-    y = (x - mean) / (var + eps).sqrt()
+    return _scale_shift((x - mean) / (var + eps).sqrt(), weight, bias, channel_shape)
+
+
+def _scale_shift(y: Tensor, weight: Tensor | None, bias: Tensor | None, channel_shape) -> Tensor:
+    """γ ⊙ y + β, either left out when None."""
     if weight is not None:
         y = y * weight.reshape(channel_shape)
     if bias is not None:
