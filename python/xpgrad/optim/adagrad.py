@@ -54,8 +54,9 @@ class Adagrad(Optimizer):
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         sum_sq = self._buffer(state, "sum", param, fill=group["initial_accumulator_value"])
-        step = self._count_step(state)
+        step = self._next_step(state)
         lr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         param.backend_obj.adagrad_update(
             param.data, grad, sum_sq, lr=lr, eps=group["eps"], weight_decay=group["weight_decay"]
         )
+        state["step"] = step

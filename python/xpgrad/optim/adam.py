@@ -34,9 +34,7 @@ class AdamFamily(Optimizer):
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         beta1, beta2 = group["betas"]
-        # Counted once the kernel has returned: a step interrupted inside it (Ctrl-C) must not
-        # bias-correct the untouched moments as the next step's.
-        step = state.get("step", 0) + 1
+        step = self._next_step(state)
         getattr(param.backend_obj, self.update_method)(
             param.data,
             grad,

@@ -145,10 +145,11 @@ class Optimizer:
         return buffer.data
 
     @staticmethod
-    def _count_step(state: dict[str, Any]) -> int:
-        """Increment and return the number of updates this parameter has had."""
-        state["step"] = state.get("step", 0) + 1
-        return state["step"]
+    def _next_step(state: dict[str, Any]) -> int:
+        """The number of this parameter's coming update. The caller stores it (``state["step"]``)
+        once the update's kernel has returned: a step interrupted inside the kernel (Ctrl-C) must
+        not count, or the next one would treat the untouched buffers as a later step's."""
+        return state.get("step", 0) + 1
 
     # ---- checkpoints ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

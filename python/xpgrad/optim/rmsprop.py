@@ -54,7 +54,7 @@ class RMSprop(Optimizer):
     def _update(
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
-        self._count_step(state)
+        step = self._next_step(state)
         momentum, centered = group["momentum"], group["centered"]
         param.backend_obj.rmsprop_update(
             param.data,
@@ -69,3 +69,4 @@ class RMSprop(Optimizer):
             centered=centered,
             grad_avg=self._buffer(state, "grad_avg", param) if centered else None,
         )
+        state["step"] = step
