@@ -124,6 +124,32 @@ def test_backward_ignores_non_finite_gradients_off_the_support(name):
     assert_close(got, want, np.float32)
 
 
+def _with_nans(n, dtype, seed):
+    """n values of every sign, NaN at the first and last position (a vector tail) and a third."""
+    x = (rng(seed).standard_normal(n) * 4).astype(dtype)
+    x[:: max(1, n // 3)] = 0
+    x[[0, n // 3, n - 1]] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 17, 1000])
+def test_relu_backward_passes_the_gradient_at_nan_as_pytorch(n, dtype):
+    """PyTorch's threshold_backward is gx = (x <= 0 ? 0 : gy): a NaN input (whose output is NaN)
+    passes gy; the kernels and the reference gave 0 (y > 0 is false for NaN). The fused linear
+    layer's relu epilogue too: with x = [[1]], bias 0 and W = v, y = relu(v), gw = g and gb = g."""
+    v = _with_nans(n, dtype, n)
+    gy = rng(n + 1).standard_normal(n).astype(dtype)
+    want = np.where(v <= 0, dtype(0), gy)
+    for backend in (cpu, ref):
+        np.testing.assert_array_equal(backend.relu_backward(backend.relu(v), gy), want)
+        x, w = np.ones((1, 1), dtype), v.reshape(1, n)
+        y = backend.linear(x, w, np.zeros(n, dtype), "relu")
+        _, gw, gb = backend.linear_backward(x, w, y, gy.reshape(1, n), "relu")
+        np.testing.assert_array_equal(gw[0], want)
+        np.testing.assert_array_equal(gb, want)
+
+
 @pytest.mark.parametrize("call", [
     lambda k: k.sigmoid_forward(np.zeros(3, np.int32)),
     lambda k: k.sigmoid_backward(np.zeros(3, np.float32), np.zeros(4, np.float32)),

@@ -292,3 +292,33 @@ def test_hard_threshold_of_bool_and_unsigned_is_float32(backend):
     y = F.hard_threshold(xg.tensor(np.array([0, 5], np.int8)), threshold=3)
     assert y.dtype == np.int8 and y.tolist() == [-1, 1]
     assert F.hard_threshold(xg.tensor([True, False]), threshold=0.5).tolist() == [1.0, -1.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 17, 1000])
+@pytest.mark.parametrize("backend_name", ["numpy", "cpu"])
+def test_relu_gradient_at_nan_follows_pytorch(backend_name, n, dtype):
+    """PyTorch: relu' gives gy unless x <= 0 (threshold_backward), so a NaN input passes the
+    gradient; leaky_relu's gy if x > 0 else slope·gy gives it slope·gy. relu and the fused
+    linear(..., activation="relu") gave 0 at NaN. (x = [[1]], bias 0: y = relu(W).)"""
+    if backend_name not in xg.available_backends():
+        pytest.skip(f"backend {backend_name!r} unavailable")
+    rng = np.random.default_rng(n)
+    v = (rng.standard_normal(n) * 4).astype(dtype)
+    v[:: max(1, n // 3)] = 0
+    v[[0, n // 3, n - 1]] = np.nan  # the first, a middle and the last (vector tail) element
+    gy = rng.standard_normal(n).astype(dtype)
+    want = np.where(v <= 0, 0, gy).astype(dtype)
+
+    def grad_of(fn, data):
+        t = xg.tensor(data, dtype=dtype, requires_grad=True, backend=backend_name)
+        fn(t).backward(xg.tensor(gy.reshape(fn(t).shape), dtype=dtype, backend=backend_name))
+        return t.grad.numpy().reshape(n)
+
+    np.testing.assert_array_equal(grad_of(F.relu, v), want)
+    np.testing.assert_array_equal(grad_of(lambda t: F.leaky_relu(t, 0.1), v),
+                                  np.where(v > 0, gy, gy * 0.1))
+    x = xg.tensor(np.ones((1, 1)), dtype=dtype, backend=backend_name)
+    b = xg.tensor(np.zeros(n), dtype=dtype, requires_grad=True, backend=backend_name)
+    np.testing.assert_array_equal(grad_of(lambda w: F.linear(x, w, b, activation="relu"), v.reshape(1, n)), want)
+    np.testing.assert_array_equal(b.grad.numpy(), want)

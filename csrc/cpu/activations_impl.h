@@ -1,6 +1,7 @@
 // Activation kernels, compiled once per ISA: the including .cpp defines XPGRAD_ISA.
 //   σ' = σ(1 − σ), tanh' = 1 − tanh² = (1 − tanh)(1 + tanh) (factored: 1 − y is exact for y
-//   near ±1, where 1 − y·y cancels), relu' = [y > 0], leaky' = 1 or slope,
+//   near ±1, where 1 − y·y cancels), relu' = [not y ≤ 0] (a NaN passes the gradient, as in
+//   PyTorch's threshold_backward), leaky' = 1 or slope,
 //   elu(x) = x or α(eˣ − 1), elu' = 1 or y + α (from the saved output).
 #include "xpgrad/activations.h"
 #include "xpgrad/elementwise.h"
@@ -34,7 +35,7 @@ struct Activations {
     map_elementwise(y, n, kStreamingGrain, [](V v) { return max(zero(), v); }, x);  // NaN passes through
   }
   static void relu_backward(const T* y, const T* gy, T* gx, int64_t n) {
-    map_elementwise(gx, n, kStreamingGrain, [](V o, V g) { return select(o > zero(), g, zero()); }, y, gy);
+    map_elementwise(gx, n, kStreamingGrain, [](V o, V g) { return select(zero() >= o, zero(), g); }, y, gy);
   }
   static void leaky_relu(const T* x, T* y, int64_t n, T slope) {
     const V s = V::set1(slope);

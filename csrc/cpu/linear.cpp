@@ -16,7 +16,7 @@ namespace {
 // gy · act'(x), with act' expressed through the saved output y.
 template <Activation A, typename T>
 T backprop(T y, T gy) {
-  if constexpr (A == Activation::Relu) return y > T(0) ? gy : T(0);
+  if constexpr (A == Activation::Relu) return y <= T(0) ? T(0) : gy;  // NaN passes gy, as PyTorch
   else if constexpr (A == Activation::Sigmoid) return gy * y * (T(1) - y);
   else if constexpr (A == Activation::Tanh) return gy * ((T(1) - y) * (T(1) + y));  // 1 − y², uncancelled
   else return gy;

@@ -203,9 +203,9 @@ class Backend:
         return self.xp.where(x < 0, self.xp.zeros((), x.dtype), x)
 
     def relu_backward(self, y, gy):
-        """gy where the output is positive, else 0 (selected, not multiplied: an inf or NaN
-        gy at y ≤ 0 gives 0, as in PyTorch and the kernels)."""
-        return self.xp.where(y > 0, gy, self.xp.zeros((), gy.dtype))
+        """0 where the output is ≤ 0, else gy (selected, not multiplied: an inf or NaN gy at
+        y ≤ 0 gives 0); a NaN output passes gy, as PyTorch's threshold_backward and the kernels."""
+        return self.xp.where(y <= 0, self.xp.zeros((), gy.dtype), gy)
 
     def leaky_relu(self, x, negative_slope: float = 0.01):
         """x if x > 0 else slope·x."""
