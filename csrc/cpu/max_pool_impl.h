@@ -30,9 +30,10 @@ void fill(T* first, int64_t count, T value) {
 
 // One output's best so far (as T's bits) and its index updated with element v at idx: v is
 // taken when it is the first element, strictly greater (the first maximal one stays), or the
-// first NaN (a NaN wins). Bit masks instead of branches, so that a loop of independent outputs
-// vectorises (window by window, the compare-and-select chain and its mispredicted branches took
-// ~12 ns per output).
+// first NaN (a NaN wins; later NaNs do not replace it, where PyTorch's CPU kernel takes the
+// last one: only which NaN gets the gradient differs). Bit masks instead of branches, so that a
+// loop of independent outputs vectorises (window by window, the compare-and-select chain and its
+// mispredicted branches took ~12 ns per output).
 template <class T, class Index>
 inline void keep_max(Bits<T>& best, Index& at, T v, Index idx) {
   T b;

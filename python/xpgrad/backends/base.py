@@ -389,7 +389,8 @@ class Backend:
     def max_pool2d(self, x, kernel_size, stride, padding):
         """(N, C, H, W) → (y, argmax), both (N, C, OH, OW): y the maximum of each −∞-padded
         window (an integer x: padded with its dtype's lowest value), argmax the flat H·W index of
-        its first maximal element (a NaN wins, the first one), as PyTorch. The padding is at most
+        its first maximal element, as PyTorch; in a window with NaNs, the first NaN (PyTorch's CPU
+        kernel takes the last: only which NaN gets the gradient differs). The padding is at most
         half the kernel (every window holds an element)."""
         xp = self.xp
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
