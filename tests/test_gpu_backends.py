@@ -308,6 +308,14 @@ def test_non_finite_rows_are_nan_as_the_reference(gpu, k):
     same(gpu, gpu.relu(gpu.asarray(x)), REF.relu(x), np.float32)
     y = gpu.linear(gpu.asarray(x[None, :2]), gpu.asarray(np.eye(2, dtype=np.float32)), None, "relu")
     same(gpu, y, REF.linear(x[None, :2], np.eye(2, dtype=np.float32), None, "relu"), np.float32)
+    # relu's gradient at a NaN is the upstream one (PyTorch's x <= 0 ? 0 : g), as the reference
+    gy = np.arange(1, 5, dtype=np.float32)
+    y_ref = REF.relu(x)
+    same(gpu, gpu.relu_backward(gpu.asarray(y_ref), gpu.asarray(gy)), REF.relu_backward(y_ref, gy), np.float32)
+    args = (x[None, :], np.eye(4, dtype=np.float32), y_ref[None, :], gy[None, :], "relu")
+    for got, want in zip(gpu.linear_backward(*(gpu.asarray(a) if isinstance(a, np.ndarray) else a for a in args)),
+                         REF.linear_backward(*args)):
+        same(gpu, got, want, np.float32)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -52,7 +52,7 @@ template <typename T> __device__ __forceinline__ T activate(T v, Act act) {
 
 template <typename T> __device__ __forceinline__ T activate_grad_from_output(T y, T gy, Act act) {
   switch (act) {
-    case Act::Relu: return y > T(0) ? gy : T(0);
+    case Act::Relu: return y <= T(0) ? T(0) : gy;  // a NaN passes gy, as PyTorch's threshold_backward
     case Act::Sigmoid: return gy * y * (T(1) - y);
     case Act::Tanh: return gy * ((T(1) - y) * (T(1) + y));  // 1 − y², uncancelled near |y| = 1
     default: return gy;

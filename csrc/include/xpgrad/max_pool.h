@@ -1,7 +1,8 @@
 // Max pooling without im2col (see python/xpgrad/functions/conv.py): y[n, c, oy, ox] = the
 // maximum of x[n, c, oy·sH − pH + i, ox·sW − pW + j] over the kernel window (i, j), the padding
 // being −∞, and argmax the flat index into x's (unpadded) H·W plane of the first maximal element
-// in row-major window order (a NaN wins: the first NaN), as PyTorch.
+// in row-major window order, as PyTorch (a NaN wins: the first NaN, where PyTorch's CPU kernel
+// takes the last).
 #pragma once
 #include <cstdint>
 
