@@ -322,3 +322,20 @@ def test_relu_gradient_at_nan_follows_pytorch(backend_name, n, dtype):
     b = xg.tensor(np.zeros(n), dtype=dtype, requires_grad=True, backend=backend_name)
     np.testing.assert_array_equal(grad_of(lambda w: F.linear(x, w, b, activation="relu"), v.reshape(1, n)), want)
     np.testing.assert_array_equal(b.grad.numpy(), want)
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "cpu"])
+def test_relu_gradient_at_nan_is_the_same_when_creating_a_graph(backend_name):
+    """The differentiable backward (create_graph=True) of relu and of the fused linear follows
+    the same rule as the backends' relu_backward: it gave 0 at a NaN input where they give gy."""
+    if backend_name not in xg.available_backends():
+        pytest.skip(f"backend {backend_name!r} unavailable")
+    v = np.array([np.nan, -1.0, 0.0, 2.0])
+    want = [1.0, 0.0, 0.0, 1.0]
+    for fn in (F.relu, lambda t: F.linear(xg.tensor(np.ones((1, 1)), dtype="float64", backend=backend_name),
+                                          t.reshape(1, 4), activation="relu")):
+        x = xg.tensor(v, dtype="float64", requires_grad=True, backend=backend_name)
+        plain, = xg.grad(fn(x).sum(), [x])
+        graphed, = xg.grad(fn(x).sum(), [x], create_graph=True)
+        np.testing.assert_array_equal(plain.numpy(), want)
+        np.testing.assert_array_equal(graphed.numpy(), want)

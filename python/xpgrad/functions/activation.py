@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import autograd, ops
 from ..autograd import Function, creating_graph, reads_inputs_when_creating_graph
-from .elementwise import select_gradient
+from .elementwise import relu_gradient
 
 
 class Sigmoid(Function):
@@ -47,7 +47,7 @@ class Tanh(Function):
 
 
 class Relu(Function):
-    """relu(a) = max(a, 0);  relu' = [a > 0] (0 at 0, as PyTorch)."""
+    """relu(a) = max(a, 0);  relu' = [not a ≤ 0] (0 at 0, 1 at NaN, as PyTorch)."""
 
     __slots__ = ()
     reads_output = True
@@ -60,7 +60,7 @@ class Relu(Function):
 
     def backward(self, gy):
         if creating_graph():
-            return (select_gradient(gy, self.inputs[0].data > 0, self.backend.xp),)
+            return (relu_gradient(gy, self.inputs[0].data, self.backend.xp),)
         return (self.backend.relu_backward(self.saved, gy.data),)
 
 

@@ -236,6 +236,12 @@ def select_gradient(gy, share, xp):
     return g
 
 
+def relu_gradient(gy, x, xp):
+    """∂L/∂y ⊙ relu'(x) with relu' = [not x ≤ 0]: 0 at 0, and a NaN x passes ∂L/∂y, as PyTorch's
+    threshold_backward and the backends' relu_backward (this is the differentiable form)."""
+    return select_gradient(gy, ~(x <= 0), xp)
+
+
 class Maximum(Function):
     """y = max(a, b);  ∂y/∂a = 1 where a > b, ½ where a = b, 0 where a < b;  ∂y/∂b the same
     with a and b exchanged. Ties split the gradient evenly and where either is NaN (unordered)
@@ -272,7 +278,6 @@ class Maximum(Function):
             gb = select_gradient(gy, share_b, xp)
         return (sum_to(ga, a.shape) if ga is not None else None,
                 sum_to(gb, b.shape) if gb is not None else None)
-
 
 
 class Minimum(Maximum):

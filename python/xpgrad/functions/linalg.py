@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd import Function, creating_graph
 from ..backends.base import ACTIVATIONS_FUSABLE
-from .elementwise import select_gradient
+from .elementwise import relu_gradient
 from .shape import sum_to
 
 
@@ -83,6 +83,6 @@ def _activation_grad(inputs, gy, activation):
     if activation == "identity":
         return gy
     if activation == "relu":
-        return select_gradient(gy, pre.data > 0, pre.backend_obj.xp)
+        return relu_gradient(gy, pre.data, pre.backend_obj.xp)
     y = pre.sigmoid() if activation == "sigmoid" else pre.tanh()
     return gy * y * (1 - y) if activation == "sigmoid" else gy * ((1 - y) * (1 + y))
