@@ -21,6 +21,8 @@ class Adagrad(Optimizer):
     initial_accumulator_value, which it puts between them, are keyword-only.
     """
 
+    counts_steps = True
+
     def __init__(
         self,
         params: ParamsT,
@@ -59,4 +61,3 @@ class Adagrad(Optimizer):
         param.backend_obj.adagrad_update(
             param.data, grad, sum_sq, lr=lr, eps=group["eps"], weight_decay=group["weight_decay"]
         )
-        state["step"] = step

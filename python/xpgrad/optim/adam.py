@@ -13,6 +13,7 @@ class AdamFamily(Optimizer):
     weight_decay, a step count, and two moment buffers per parameter updated by one fused
     backend call (``update_method``, with ``update_options``)."""
 
+    counts_steps = True
     update_method: str
     buffers: tuple[str, str]
     update_options: dict[str, Any] = {}
@@ -47,7 +48,6 @@ class AdamFamily(Optimizer):
             weight_decay=group["weight_decay"],
             **self.update_options,
         )
-        state["step"] = step
 
 
 class Adam(AdamFamily):

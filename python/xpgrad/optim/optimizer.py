@@ -24,6 +24,11 @@ class Optimizer:
     ``state`` (a dict per parameter), ``zero_grad()``, ``step()``, ``state_dict()``,
     ``load_state_dict()`` — as in PyTorch."""
 
+    # Whether state["step"] counts a parameter's updates (read by bias corrections and rate
+    # decays through _next_step); step() adds one once _update has returned, so that an update
+    # interrupted inside its kernel (Ctrl-C) does not count.
+    counts_steps = False
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
             raise TypeError("params must be an iterable of Tensors or of dicts, got a Tensor")
@@ -122,6 +127,8 @@ class Optimizer:
                     if state is None:
                         state = self.state[p] = {}
                     self._update(p, p.grad.data, state, group)
+                    if self.counts_steps:
+                        state["step"] = self._next_step(state)
                     mark_modified(p)  # a graph recorded before the step must not use the new values
         return loss
 
@@ -146,9 +153,7 @@ class Optimizer:
 
     @staticmethod
     def _next_step(state: dict[str, Any]) -> int:
-        """The number of this parameter's coming update. The caller stores it (``state["step"]``)
-        once the update's kernel has returned: a step interrupted inside the kernel (Ctrl-C) must
-        not count, or the next one would treat the untouched buffers as a later step's."""
+        """The number of this parameter's coming update (1 for the first)."""
         return state.get("step", 0) + 1
 
     # ---- checkpoints ------------------------------------------------------------------------

@@ -21,6 +21,8 @@ class RMSprop(Optimizer):
     (a gradient that stays constant makes it exactly 0).
     """
 
+    counts_steps = True  # in the state, as PyTorch's (no update reads it)
+
     def __init__(
         self,
         params: ParamsT,
@@ -54,7 +56,6 @@ class RMSprop(Optimizer):
     def _update(
         self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
-        step = self._next_step(state)
         momentum, centered = group["momentum"], group["centered"]
         param.backend_obj.rmsprop_update(
             param.data,
@@ -69,4 +70,3 @@ class RMSprop(Optimizer):
             centered=centered,
             grad_avg=self._buffer(state, "grad_avg", param) if centered else None,
         )
-        state["step"] = step
