@@ -1,7 +1,8 @@
-"""Count arguments (epochs, step sizes, trials) and flags, checked the same way everywhere."""
+"""Count arguments (epochs, step sizes, trials), flags and seeds, checked the same way everywhere."""
 
 from __future__ import annotations
 
+import numbers
 import operator
 
 
@@ -21,3 +22,10 @@ def as_count(value, name: str, minimum: int = 0) -> int:
 def is_flag(value) -> bool:
     """True or False, a NumPy bool included; not a number or a string ("no" would read as true)."""
     return isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"
+
+
+def check_seed(seed) -> None:
+    """ValueError unless ``seed`` is None or an integer >= 0 (a NumPy one too, not a bool), what
+    NumPy's default_rng takes."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")

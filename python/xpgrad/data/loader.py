@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..backends.registry import get_backend
-from ..counts import is_flag
+from ..counts import check_seed, is_flag
 from ._arrays import floating, is_tensor
 
 
@@ -46,8 +46,7 @@ class DataLoader:
         for option, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
             if not is_flag(flag):
                 raise TypeError(f"{option} must be a bool, got {flag!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
+        check_seed(seed)
         if X is None or isinstance(X, Iterator):  # a generator has no length to batch or shuffle by
             raise TypeError(f"DataLoader needs arrays (or lists, Tensors) of samples, got {type(X).__name__}")
         self.X = X if is_tensor(X) else np.asarray(X)
