@@ -75,7 +75,7 @@ def value_operands(pred: Tensor, target) -> tuple[Tensor, Tensor]:
     target = on_backend(target, pred)
     if pred.dtype.kind != "f":
         pred = pred.astype(np.result_type(pred.dtype, target.dtype, DEFAULT_DTYPE))
-    return pred, value_target(target, pred)
+    return pred, target.astype(pred.dtype, copy=False)
 
 
 def row_loss_target(target, logits: Tensor) -> Tensor:
