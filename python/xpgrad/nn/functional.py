@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 
 from ..autograd import check_tensor
+from ..creation import DEFAULT_DTYPE
 from ..functions import activation as _act
 from ..functions.conv import conv2d, max_pool2d
 from ..functions.dropout import dropout
@@ -164,10 +165,9 @@ def hard_threshold(x: Tensor, threshold: float = 0.0) -> Tensor:
     input's dtype, except bool and unsigned inputs, which cannot hold −1: they give float32, as
     the float-valued activations do for non-float inputs."""
     check_tensor(x, "hard_threshold")
-    backend = x.backend_obj
-    dtype = backend._floating(x.data).dtype if x.dtype.kind in "bu" else x.dtype
-    fired = backend.xp.where(x.data >= threshold, 1, -1).astype(dtype)
-    return Tensor._wrap(fired, backend, False)
+    dtype = DEFAULT_DTYPE if x.dtype.kind in "bu" else x.dtype
+    fired = x.backend_obj.xp.where(x.data >= threshold, 1, -1).astype(dtype)
+    return Tensor._wrap(fired, x.backend_obj, False)
 
 
 # ---- layers ---------------------------------------------------------------------------------
