@@ -1,6 +1,11 @@
 """Shared helpers of the C++ kernel tests: the two backends compared, random shapes, and
 closeness "to float rounding" measured against the magnitude of the reference."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -48,3 +53,30 @@ def non_contiguous(a):
     view[...] = a
     assert a.size <= 1 or not view.flags.c_contiguous
     return view
+
+
+def run_python(*snippets, **env_vars) -> subprocess.CompletedProcess:
+    """Run the code ``snippets`` (each dedented, then joined) in a fresh interpreter that imports
+    this checkout's xpgrad, with ``env_vars`` added to its environment; its output captured."""
+    import xpgrad
+
+    code = "\n".join(textwrap.dedent(snippet) for snippet in snippets)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(xpgrad.__file__)), **env_vars)
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+
+
+# A run_python snippet: limit_address_space(extra) caps the process's address space at its size
+# now (VmSize) plus ``extra`` bytes, so that a kernel's allocation fails; lift_address_space_limit()
+# removes the cap.
+ADDRESS_SPACE_LIMIT = """
+    import resource
+
+    def limit_address_space(extra):
+        size = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) << 10
+        resource.setrlimit(resource.RLIMIT_AS, (size + extra, resource.RLIM_INFINITY))
+
+    def lift_address_space_limit():
+        resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+"""
+needs_address_space_limit = pytest.mark.skipif(sys.platform != "linux",
+                                               reason="needs Linux rlimits and /proc/self/status")

@@ -1,14 +1,20 @@
 """Sparsemax forward/backward and the sparsemax loss against the numpy reference, plus the
 properties of the projection (on the simplex, ties, huge logits, K = 1, NaN rows)."""
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import pytest
-from kernel_helpers import DTYPES, ROW_SHAPES, assert_close, cpu, non_contiguous, ref, rng
+from kernel_helpers import (
+    ADDRESS_SPACE_LIMIT,
+    DTYPES,
+    ROW_SHAPES,
+    assert_close,
+    cpu,
+    needs_address_space_limit,
+    non_contiguous,
+    ref,
+    rng,
+    run_python,
+)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -119,37 +125,28 @@ def test_one_huge_logit_among_thousands_in_float32(k):
         np.testing.assert_allclose(loss, [1e30], rtol=1e-6)
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="needs Linux rlimits and /proc/self/status")
+@needs_address_space_limit
 def test_a_failed_scratch_row_allocation_leaves_the_thread_usable():
     """The per-thread scratch row was freed before its larger replacement was allocated: when
     that allocation failed (MemoryError), the thread kept the freed pointer, later calls wrote
     into freed memory and the thread-exit destructor freed it again (abort at exit)."""
-    resource = pytest.importorskip("resource")
-    if not hasattr(resource, "RLIMIT_AS"):
-        pytest.skip("no RLIMIT_AS")
-    import xpgrad
-
     code = """
-        import resource, numpy as np, xpgrad._C as C
+        import numpy as np, xpgrad._C as C
         rng = np.random.default_rng(0)
         small = rng.standard_normal((1, 5000)).astype(np.float32)
         want = C.sparsemax_forward(small)  # this thread's scratch row: 5000 floats
         x = np.ones((1, 1 << 23), np.float32)
-        status = open("/proc/self/status").read()
-        vm = int(status.split("VmSize:")[1].split()[0]) << 10
-        resource.setrlimit(resource.RLIMIT_AS, (vm + x.nbytes + (8 << 20), resource.RLIM_INFINITY))
+        limit_address_space(x.nbytes + (8 << 20))
         try:
             C.sparsemax_forward(x)  # a 32 MiB scratch row does not fit
             print("returned")
         except MemoryError:
             print("MemoryError")
-        resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        lift_address_space_limit()
         del x
         junk = [np.full(5000, 7.0, np.float32) for _ in range(50)]  # reuses freed blocks
         print(bool(np.array_equal(C.sparsemax_forward(small), want)))
     """
-    env = dict(os.environ, XPGRAD_NUM_THREADS="1", PYTHONPATH=os.path.dirname(os.path.dirname(xpgrad.__file__)))
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = run_python(ADDRESS_SPACE_LIMIT, code, XPGRAD_NUM_THREADS="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["MemoryError", "True"], result.stdout

@@ -11,7 +11,15 @@ import time
 
 import numpy as np
 import pytest
-from kernel_helpers import assert_close, cpu, ref, rng
+from kernel_helpers import (
+    ADDRESS_SPACE_LIMIT,
+    assert_close,
+    cpu,
+    needs_address_space_limit,
+    ref,
+    rng,
+    run_python,
+)
 
 
 def test_concurrent_calls_from_python_threads():
@@ -167,14 +175,6 @@ def test_pool_runs_with_the_threads_the_system_lets_it_start():
     assert 1 <= int(threads) < 2000 and kernel in ("True", "no memory left")
 
 
-def _run_with_env(code, **env_vars):
-    import xpgrad
-
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(xpgrad.__file__)), **env_vars)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
-                          text=True, timeout=300)
-
-
 def test_a_huge_thread_count_is_capped():
     """XPGRAD_NUM_THREADS=100000 started ~32000 pool threads, then libgomp ended the process
     (exit 1) when the GEMM asked OpenMP for as many more; the count is capped at 4 per core
@@ -185,11 +185,11 @@ def test_a_huge_thread_count_is_capped():
         assert np.allclose(C.gemm(a, a), 600)
         print(C.pool_threads(), max(256, 4 * os.cpu_count()))
     """
-    result = _run_with_env(code, XPGRAD_NUM_THREADS="100000")
+    result = run_python(code, XPGRAD_NUM_THREADS="100000")
     assert result.returncode == 0, result.stderr
     threads, cap = map(int, result.stdout.split())
     assert 1 <= threads <= cap
-    result = _run_with_env("import xpgrad._C as C; print(C.pool_threads())", XPGRAD_NUM_THREADS="3x",
+    result = run_python("import xpgrad._C as C; print(C.pool_threads())", XPGRAD_NUM_THREADS="3x",
                            OMP_NUM_THREADS="2")
     assert result.stdout.split() == ["2"], result.stderr
 
@@ -210,36 +210,31 @@ def test_split_k_gemm_is_right_when_openmp_starts_fewer_threads(omp_setting):
         gw = C.linear_backward(x, w, None, gy, "identity", False, False)[1]
         print(np.abs(C.gemm(a, b) - a.astype(np.float64) @ b).max(), np.abs(gw - x.T.astype(np.float64) @ gy).max())
     """
-    result = _run_with_env(code, XPGRAD_NUM_THREADS="2", **omp_setting)
+    result = run_python(code, XPGRAD_NUM_THREADS="2", **omp_setting)
     assert result.returncode == 0, result.stderr
     assert all(float(v) < 1e-2 for v in result.stdout.split()), result.stdout
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="needs Linux rlimits and /proc/self/status")
+@needs_address_space_limit
 def test_an_exception_in_a_chunk_is_raised_in_the_caller_after_the_whole_job():
     """A chunk that threw ended the process: std::terminate when it ran on a worker, a segfault
     when the caller's own chunk threw and run() returned while workers still ran the job on its
     stack frame. Here sparsemax's per-thread scratch rows do not fit under an address-space
     limit that leaves room for the output only: MemoryError, then the pool works on."""
-    resource = pytest.importorskip("resource")
-    if not hasattr(resource, "RLIMIT_AS"):
-        pytest.skip("no RLIMIT_AS")
     code = """
-        import resource, time, numpy as np, xpgrad._C as C
+        import time, numpy as np, xpgrad._C as C
         x = np.ones((4, 1 << 22), np.float32)  # 16 MiB rows: four chunks on two threads
         C.pool_threads()  # the workers start before the limit
-        status = open("/proc/self/status").read()
-        vm = int(status.split("VmSize:")[1].split()[0]) << 10
-        resource.setrlimit(resource.RLIMIT_AS, (vm + x.nbytes + (8 << 20), resource.RLIM_INFINITY))
+        limit_address_space(x.nbytes + (8 << 20))
         try:
             C.sparsemax_forward(x)
             print("returned")
         except MemoryError:
             print("MemoryError")
         time.sleep(0.2)  # a worker still on the job would now hit the limit too
-        resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        lift_address_space_limit()
         print(bool(np.allclose(C.sparsemax_forward(np.ones((4, 8), np.float32)), 0.125)))
     """
-    result = _run_with_env(code, XPGRAD_NUM_THREADS="2")
+    result = run_python(ADDRESS_SPACE_LIMIT, code, XPGRAD_NUM_THREADS="2")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["MemoryError", "True"], result.stdout
