@@ -7,6 +7,10 @@ MLP shapes M×K×N, each in the three layouts an MLP's training step uses:
   A·Bᵀ  input grad   gx = g·Wᵀ   g (M, K), W stored (N, K)
 plus square A·B products. Goals (issue 5): >= 1.2× NumPy as the geometric mean over the MLP
 shapes × 3 layouts, >= 280 GFLOP/s at 100×1000×1000, >= 320 GFLOP/s at 2048³.
+
+OpenBLAS chooses its kernels by CPU model and may run its AVX2 ones on an AVX-512 CPU it does
+not know (the results name the choice). `OPENBLAS_CORETYPE=SkylakeX python bench/bench_gemm.py`
+compares against its AVX-512 kernels instead (results as <name>_openblas_skylakex).
 """
 
 from __future__ import annotations
@@ -92,6 +96,8 @@ def main(argv=None) -> None:
              f"Load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}.")
     print(notes)
     suffix = ("" if args.dtype == "float32" else "_f64") + ("_quick" if args.quick else "")
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        suffix += "_openblas_" + os.environ["OPENBLAS_CORETYPE"].lower()
     write_results("gemm" + suffix, f"GEMM ({args.dtype})", rows, columns, notes)
 
 

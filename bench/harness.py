@@ -57,14 +57,45 @@ def median_time(fn, *, repeat: int = 15, number: int | None = None, min_time: fl
     return statistics.median(samples)
 
 
-def cpu_model() -> str:
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name with its family and model numbers, which tell apart machines that a
+    virtual machine names alike ("AMD EPYC" is a Zen 3 with AVX2 or a Zen 5 with AVX-512)."""
+    fields = {}
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        for line in cpuinfo.read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        return f"{fields['model name']} (family {fields['cpu family']}, model {fields['model']})"
+    return fields["model name"]
+
+
+def openblas_core() -> str | None:
+    """The kernel set NumPy's OpenBLAS chose at run time ("Haswell", "SkylakeX", ...), or None
+    when NumPy is not linked to an OpenBLAS that says. OpenBLAS picks it from the CPU's model
+    number, not its feature flags: on a CPU newer than its table it may run AVX2 kernels on a
+    machine with AVX-512 (OPENBLAS_CORETYPE=SkylakeX forces its AVX-512 ones)."""
+    import ctypes
+    import glob
+
+    import numpy
+
+    libs = Path(numpy.__file__).resolve().parent.parent / "numpy.libs"
+    for lib_path in sorted(glob.glob(str(libs / "*openblas*"))):
+        try:
+            lib = ctypes.CDLL(lib_path)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename"):
+            corename = getattr(lib, symbol, None)
+            if corename is not None:
+                corename.restype = ctypes.c_char_p
+                return corename().decode()
+    return None
 
 
 def machine() -> dict:
@@ -78,6 +109,7 @@ def machine() -> dict:
     try:
         import numpy
         info["numpy"] = numpy.__version__
+        info["numpy_openblas_core"] = openblas_core()
     except ImportError:
         pass
     try:
@@ -141,7 +173,8 @@ def write_results(name: str, title: str, rows: list[dict], columns: list[str], n
         f"# {title}",
         "",
         f"Measured {date} on {meta['cpu']} ({meta['cores']} cores), Python {meta['python']}, "
-        + ", ".join(f"{k} {meta[k]}" for k in ("numpy", "torch", "xpgrad_isa") if k in meta)
+        + ", ".join(f"{k} {meta[k]}" for k in ("numpy", "numpy_openblas_core", "torch", "xpgrad_isa")
+                    if meta.get(k) is not None)
         + ". Medians of repeated runs; ratios are from the same run.",
         "",
         "| " + " | ".join(columns) + " |",

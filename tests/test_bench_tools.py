@@ -1,12 +1,16 @@
 """bench/ tools that are not benchmarks of their own (run from a source checkout)."""
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import xpgrad
+from xpgrad import cli
 
 
 def run_gemm_builds(tmp_path, *options):
@@ -33,3 +37,33 @@ def test_gemm_builds_more_adds_squares_and_fused_layers(tmp_path):
     assert [row["layout"] for row in rows[15:]] == ["A·B"] * 4 + ["linear + ReLU"] * 3
     assert [row["M×K×N"] for row in rows[15:19]] == ["256×256×256", "512×512×512", "1024×1024×1024", "2048×2048×2048"]
     assert all(row["this GFLOP/s"] > 0 and row["numpy vs this"] > 0 for row in rows)
+
+
+def bench_harness():
+    _, package = cli._bench_package()
+    return importlib.import_module(f"{package}.harness")
+
+
+def test_results_name_the_cpu_by_family_and_model(tmp_path):
+    """Two virtual machines both called "AMD EPYC" (an AVX2 Zen 3, an AVX-512 Zen 5) were told
+    apart in the results only by their numbers."""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\n"
+                       "model name\t: AMD EPYC\nprocessor\t: 1\ncpu family\t: 26\nmodel\t\t: 2\n")
+    assert bench_harness().cpu_model(cpuinfo) == "AMD EPYC (family 26, model 2)"
+    cpuinfo.write_text("model name\t: Some CPU\n")
+    assert bench_harness().cpu_model(cpuinfo) == "Some CPU"
+
+
+def test_results_name_the_kernels_openblas_chose():
+    """OpenBLAS picks its kernels by CPU model (its AVX2 ones on a CPU newer than its table):
+    the results say which, and OPENBLAS_CORETYPE changes it."""
+    harness = bench_harness()
+    if harness.openblas_core() is None:
+        pytest.skip("NumPy is not linked to an OpenBLAS that names its kernels")
+    assert harness.machine()["numpy_openblas_core"] == harness.openblas_core()
+    code = f"import sys; sys.path[:0] = {sys.path!r}; from {harness.__name__} import openblas_core; print(openblas_core())"
+    done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, OPENBLAS_CORETYPE="Haswell"),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Haswell"
