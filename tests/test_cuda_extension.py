@@ -144,7 +144,7 @@ def _calls(rows):
         ("sigmoid", (x,), {}), ("tanh", (x,), {}), ("relu", (x,), {}), ("leaky_relu", (x, 0.1), {}),
         ("elu", (x, 1.0), {}), ("sigmoid_backward", (x, x), {}), ("tanh_backward", (x, x), {}),
         ("relu_backward", (x, x), {}), ("leaky_relu_backward", (x, x, 0.1), {}),
-        ("elu_backward", (x, x, x, 1.0), {}),
+        ("elu_backward", (x, x, 1.0), {}),
         ("softmax", (y,), {}), ("log_softmax", (y,), {}), ("sparsemax", (y,), {}),
         ("softmax_backward", (y, y), {}), ("log_softmax_backward", (y, y), {}),
         ("sparsemax_backward", (y, y), {}),

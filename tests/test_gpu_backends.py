@@ -152,7 +152,7 @@ def test_linear_forward_backward(gpu, dtype, activation, batch, fan_in, fan_out)
 ACTIVATIONS = [
     ("sigmoid", (), lambda x, y, g: (y, g)), ("tanh", (), lambda x, y, g: (y, g)),
     ("relu", (), lambda x, y, g: (y, g)), ("leaky_relu", (0.2,), lambda x, y, g: (x, g, 0.2)),
-    ("elu", (0.7,), lambda x, y, g: (x, y, g, 0.7)),
+    ("elu", (0.7,), lambda x, y, g: (x, g, 0.7)),
 ]
 
 

@@ -41,22 +41,6 @@ py::array binary(const char* op, const char* a_name, const py::array& a, const p
   return gx;
 }
 
-
-py::array elu_backward(const py::array& x, const py::array& y, const py::array& gy, double alpha) {
-  const char* op = "elu_backward";
-  DType dt = check_like(op, {{"x", &x}, {"y", &y}, {"gy", &gy}});
-  py::array gx = empty_like(x);
-  with_float(dt, [&](auto tag) {
-    using T = decltype(tag);
-    const T *px = cptr<T>(x), *pyy = cptr<T>(y), *pg = cptr<T>(gy);
-    T* pgx = mptr<T>(gx);
-    auto fn = cpu::activation_kernels<T>().elu_backward;
-    py::gil_scoped_release nogil;
-    fn(px, pyy, pg, pgx, x.size(), T(alpha));
-  });
-  return gx;
-}
-
 }  // namespace
 
 void bind_activations(py::module_& m) {
@@ -87,9 +71,10 @@ void bind_activations(py::module_& m) {
         arg("negative_slope"), "gx = gy if x > 0 else slope * gy");
   m.def("elu_forward", [](const py::array& x, double a) { return unary("elu_forward", x, a, XPGRAD_PICK(elu)); },
         arg("x"), arg("alpha"), "y = x if x > 0 else alpha * (exp(x) - 1)");
+  m.def("elu_backward", [](const py::array& x, const py::array& gy, double a) {
+    return binary("elu_backward", "x", x, gy, a, XPGRAD_PICK(elu_backward)); }, arg("x"), arg("gy"), arg("alpha"),
+        "gx = gy * alpha * exp(x) if x <= 0 else gy");
 #undef XPGRAD_PICK
-  m.def("elu_backward", &elu_backward, arg("x"), arg("y"), arg("gy"), arg("alpha"),
-        "gx = gy if x > 0 else gy * (y + alpha)");
 }
 
 }  // namespace xpgrad

@@ -20,7 +20,7 @@ void forward_entry(const std::string& kind, Ptr x, Ptr y, int64_t n, const std::
   });
 }
 
-// leaky_relu needs x; elu needs x and y; relu, sigmoid and tanh need the output y.
+// leaky_relu and elu need x; relu, sigmoid and tanh need the output y.
 void backward_entry(const std::string& kind, Ptr x, Ptr y, Ptr gy, Ptr gx, int64_t n,
                     const std::string& dtype, Ptr stream, double param) {
   const char* op = "activation_backward";
@@ -28,7 +28,7 @@ void backward_entry(const std::string& kind, Ptr x, Ptr y, Ptr gy, Ptr gx, int64
   const Act act = parse_activation(kind, op, false);
   require_nonnegative(n, op, "n");
   const bool needs_x = act == Act::LeakyRelu || act == Act::Elu;
-  const bool needs_y = act != Act::LeakyRelu && act != Act::Identity;
+  const bool needs_y = !needs_x && act != Act::Identity;
   require_pointer(x, n > 0 && needs_x, op, "x");
   require_pointer(y, n > 0 && needs_y, op, "y");
   require_pointer(gy, n > 0, op, "gy");

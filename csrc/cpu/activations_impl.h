@@ -2,7 +2,8 @@
 //   σ' = σ(1 − σ), tanh' = 1 − tanh² = (1 − tanh)(1 + tanh) (factored: 1 − y is exact for y
 //   near ±1, where 1 − y·y cancels), relu' = [not y ≤ 0] (a NaN passes the gradient, as in
 //   PyTorch's threshold_backward), leaky' = 1 or slope,
-//   elu(x) = x or α(eˣ − 1), elu' = 1 or y + α (from the saved output).
+//   elu(x) = x or α(eˣ − 1), elu' = α·eˣ where x ≤ 0, else 1 (from the input: y + α loses
+//   eˣ's digits to the rounding of y ≈ −α, all of them below x ≈ −17 in float32).
 #include "xpgrad/activations.h"
 #include "xpgrad/elementwise.h"
 #include "xpgrad/vecmath.h"
@@ -49,9 +50,10 @@ struct Activations {
     const V a = V::set1(alpha);
     map_elementwise(y, n, kComputeGrain, [a](V v) { return select(v > zero(), v, a * simd::expm1(min(zero(), v))); }, x);
   }
-  static void elu_backward(const T* x, const T* y, const T* gy, T* gx, int64_t n, T alpha) {
+  static void elu_backward(const T* x, const T* gy, T* gx, int64_t n, T alpha) {
     const V a = V::set1(alpha);
-    map_elementwise(gx, n, kStreamingGrain, [a](V v, V o, V g) { return select(v > zero(), g, g * (o + a)); }, x, y, gy);
+    map_elementwise(gx, n, kComputeGrain,
+                    [a](V v, V g) { return select(zero() >= v, g * (a * simd::exp(min(zero(), v))), g); }, x, gy);
   }
 
   static constexpr ActivationKernels<T> table() {

@@ -32,9 +32,10 @@ cudaError_t activation_backward(Act act, const T* x, const T* y, const T* gy, T*
       return for_each(n, stream, [=] __device__(int64_t i) {
         gx[i] = x[i] > T(0) ? gy[i] : gy[i] * slope_or_alpha;
       });
-    case Act::Elu:  // gy if x > 0 else gy·(y + α), since d/dx α(eˣ−1) = αeˣ = y + α
+    case Act::Elu:  // gy·αeˣ if x ≤ 0 else gy: from x, as y + α would lose eˣ's digits to y's rounding
       return for_each(n, stream, [=] __device__(int64_t i) {
-        gx[i] = x[i] > T(0) ? gy[i] : gy[i] * (y[i] + slope_or_alpha);
+        const T v = x[i];
+        gx[i] = v <= T(0) ? gy[i] * (slope_or_alpha * exp_(v)) : gy[i];
       });
     default:  // from the saved output: relu, sigmoid σ(1−σ), tanh 1−y²
       return for_each(n, stream, [=] __device__(int64_t i) {

@@ -18,7 +18,7 @@ struct ActivationKernels {
   void (*leaky_relu)(const T* x, T* y, int64_t n, T slope);
   void (*leaky_relu_backward)(const T* x, const T* gy, T* gx, int64_t n, T slope);
   void (*elu)(const T* x, T* y, int64_t n, T alpha);
-  void (*elu_backward)(const T* x, const T* y, const T* gy, T* gx, int64_t n, T alpha);
+  void (*elu_backward)(const T* x, const T* gy, T* gx, int64_t n, T alpha);
 };
 
 XPGRAD_DECLARE_KERNELS(ActivationKernels, activation_kernels)

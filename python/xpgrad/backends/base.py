@@ -224,9 +224,14 @@ class Backend:
         negative_part = xp.where(positive, xp.zeros((), x.dtype), x)  # no overflow in expm1
         return xp.where(positive, x, alpha * xp.expm1(negative_part))
 
-    def elu_backward(self, x, y, gy, alpha: float = 1.0):
-        """gy if x > 0 else gy·(y + α)."""
-        return self.xp.where(x > 0, gy, gy * (y + alpha))
+    def elu_backward(self, x, gy, alpha: float = 1.0):
+        """gy·α·eˣ where x ≤ 0, else gy (a NaN passes gy, as in PyTorch). From the input, not
+        as y + α from the output: once eˣ falls below the rounding of y ≈ −α (x < −17 in float32)
+        that sum is 0, and above it keeps only y's last digits of eˣ."""
+        xp = self.xp
+        negative = x <= 0
+        negative_part = xp.where(negative, x, xp.zeros((), x.dtype))  # no overflow in exp
+        return xp.where(negative, gy * (alpha * xp.exp(negative_part)), gy)
 
     # ---- softmax family ---------------------------------------------------------------------
     def softmax(self, x, axis: int = -1):

@@ -113,10 +113,10 @@ class CpuBackend(Backend):
             return super().elu(x, alpha)
         return _elementwise(self.kernels.elu_forward, (x,), alpha)
 
-    def elu_backward(self, x, y, gy, alpha: float = 1.0):
-        if not _like(x, y, gy):
-            return super().elu_backward(x, y, gy, alpha)
-        return _elementwise(self.kernels.elu_backward, (x, y, gy), alpha)
+    def elu_backward(self, x, gy, alpha: float = 1.0):
+        if not _like(x, gy):
+            return super().elu_backward(x, gy, alpha)
+        return _elementwise(self.kernels.elu_backward, (x, gy), alpha)
 
     # ---- softmax family (kernels work on the last axis) --------------------------------------
     def _on_last_axis(self, kernel, axis, x, *more):

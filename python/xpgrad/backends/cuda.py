@@ -197,10 +197,10 @@ class CudaBackend(CupyBackend):
     def elu(self, x, alpha: float = 1.0):
         return self._act_forward("elu", x, alpha) if self._kernel_can_take(x) else super().elu(x, alpha)
 
-    def elu_backward(self, x, y, gy, alpha: float = 1.0):
-        if not self._same(x, y, gy):
-            return super().elu_backward(x, y, gy, alpha)
-        return self._act_backward("elu", x, y, gy, alpha)
+    def elu_backward(self, x, gy, alpha: float = 1.0):
+        if not self._same(x, gy):
+            return super().elu_backward(x, gy, alpha)
+        return self._act_backward("elu", x, None, gy, alpha)
 
     # ---- softmax family (last axis only; other axes use the reference) -------------------
     @staticmethod

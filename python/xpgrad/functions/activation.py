@@ -82,23 +82,21 @@ class LeakyRelu(Function):
 
 
 class Elu(Function):
-    """y = a if a > 0 else α(eᵃ − 1);  y' = 1 if a > 0 else y + α = α·eᵃ."""
+    """y = a if a > 0 else α(eᵃ − 1);  y' = 1 if a > 0 else α·eᵃ (from a: as y + α it would
+    lose eᵃ's digits to y's rounding)."""
 
     __slots__ = ("alpha",)
-    reads_output = True
 
     def forward(self, a, *, alpha=1.0):
         self.alpha = alpha
-        y = self.backend.elu(a, alpha)
-        self.saved = y
-        return y
+        return self.backend.elu(a, alpha)
 
     def backward(self, gy):
         a = self.inputs[0]
         if creating_graph():
             negative_part = a.minimum(0.0).exp() * self.alpha
             return (gy * ops.where(a.data > 0, 1.0, negative_part),)
-        return (self.backend.elu_backward(a.data, self.saved, gy.data, self.alpha),)
+        return (self.backend.elu_backward(a.data, gy.data, self.alpha),)
 
 
 class Softmax(Function):
