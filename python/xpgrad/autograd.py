@@ -253,6 +253,8 @@ class Function:
         data = fn.forward(*[t.data for t in inputs], **options)
         if requires_grad and _grad_enabled.get() and data.dtype.kind == "f":
             fn.inputs = inputs
+            for t in inputs:
+                t._used_by_graph = True
             fn.epoch = _write_clock
             fn.output_version = None  # the output's VersionCounter, once it has one
             out = Tensor._wrap(data, fn.backend, True)

@@ -388,19 +388,66 @@ def _pad_pairs(pad_width, ndim):
     return pairs
 
 
-def getitem(t, index):
-    """Basic and integer-array indexing. Tensor indices are used by value and are inputs of the
-    op too: writing one between the op and backward raises, as in PyTorch."""
+def _index_operands(t, index):
+    """(the Tensors among ``index``, ``index`` with their arrays): Tensor indices are used by
+    value and are inputs of the op too, so writing one between the op and backward raises, as
+    in PyTorch."""
     if isinstance(index, Tensor):
-        return shape_fn.GetItem.apply(t, index, index=index.data)
+        return [index], index.data
     if isinstance(index, tuple):
         indices = [i for i in index if isinstance(i, Tensor)]
         if indices:
-            arrays = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-            return shape_fn.GetItem.apply(t, *indices, index=arrays)
+            return indices, tuple(i.data if isinstance(i, Tensor) else i for i in index)
     elif isinstance(index, list):
         index = t.backend_obj.asarray(index)
         if index.size == 0:  # [] selects nothing, as in NumPy (asarray made it float64)
             index = index.astype(np.intp)
-    return shape_fn.GetItem.apply(t, index=index)
+    return [], index
+
+
+def getitem(t, index):
+    """Basic and integer-array indexing."""
+    indices, index = _index_operands(t, index)
+    return shape_fn.GetItem.apply(t, *indices, index=index)
+
+
+def setitem(t, index, value):
+    """``t[index] = value`` recorded in the graph (t or value requires grad), in place as
+    PyTorch's index_put_: t's memory is written and t takes the SetItem node, whose input is
+    t's previous self. Refused, with the way out, where the graph could not follow the write:
+    a leaf that requires grad, a view of another tensor of the graph (that tensor would change
+    behind its gradient), a tensor an op of the graph has already used (that op's gradient
+    would flow into the new values), and an integer or boolean t (no gradient)."""
+    what = f"t[...] = value with t of shape {t.shape} and dtype {t.dtype}"
+    if t.data.dtype.kind != "f":
+        raise RuntimeError(f"{what}: a value that requires grad would lose its gradient in a "
+                           "non-floating tensor; assign value.detach()")
+    if t.requires_grad and t._node is None:
+        raise RuntimeError(f"{what}: t is a leaf that requires grad, and the write would cut it "
+                           "from the graph; write it under `with xg.no_grad():`")
+    node = t._node
+    if node is not None and node.may_view and \
+            autograd.memory_owner(t.data) is autograd.memory_owner(node.inputs[0].data):
+        raise RuntimeError(f"{what}: t is a view ({type(node).__name__}) of a tensor in the graph, "
+                           "which would change behind its gradient; assign into a copy "
+                           "(t = t.clone()) or build the result out of place (xg.where, xg.concatenate)")
+    if t._used_by_graph:
+        raise RuntimeError(f"{what}: an op of the graph has used t already, and its gradient would "
+                           "flow into the new values; assign before using t, or into a copy (t.clone())")
+    value = lift(value, t)
+    if value.backend_obj is not t.backend_obj:
+        raise autograd.backend_mismatch("setitem", t.backend_obj, value.backend_obj)
+    if value.dtype != t.dtype and value.data.dtype.kind == "f":
+        value = value.astype(t.dtype)  # differentiable: value's gradient comes back in its dtype
+    indices, index = _index_operands(t, index)
+    previous = Tensor._wrap(t.data, t.backend_obj, t.requires_grad)
+    previous._node = node
+    # t's counter, made while t is still node's output: an op whose backward reads its output
+    # (exp, softmax, ...) then sees the write and raises instead of reading the new values.
+    previous._version = autograd.version_counter(t)
+    written = shape_fn.SetItem.apply(previous, value, *indices, index=index, in_place=True)
+    t._node, t.requires_grad = written._node, True
+    if node is not None and node.retained is not None:  # t.retain_grad(): ∂L/∂ the new t
+        t._node.retained, node.retained = node.retained, None
+    autograd.mark_modified(t)
 

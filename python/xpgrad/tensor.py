@@ -39,7 +39,8 @@ class Tensor:
     ``copy=True`` (as ``xg.tensor`` does) for a tensor that owns its values.
     """
 
-    __slots__ = ("data", "backend_obj", "grad", "requires_grad", "_node", "_version", "__weakref__")
+    __slots__ = ("data", "backend_obj", "grad", "requires_grad", "_node", "_version", "_used_by_graph",
+                 "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to our reflected operators (ndarray + Tensor)
 
     def __init__(self, data, dtype=None, requires_grad=False, backend=None, copy=False):
@@ -64,6 +65,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._node = None
         self._version = None  # an autograd.VersionCounter once written or viewed
+        self._used_by_graph = False  # an input of a recorded op (t[i] = v then refuses)
         if source is not None and autograd.memory_owner(array) is autograd.memory_owner(source.data):
             autograd.share_version(self, source)  # Tensor(t) without a copy is a view of t
 
@@ -81,6 +83,7 @@ class Tensor:
         t.requires_grad = requires_grad
         t._node = None
         t._version = None
+        t._used_by_graph = False
         return t
 
     # ---- attributes -------------------------------------------------------------------------
@@ -273,10 +276,14 @@ class Tensor:
         return new
 
     def __reduce_ex__(self, protocol):
-        """Pickled as a leaf (PyTorch's too): a computed tensor's graph is not stored."""
-        if self._node is None:
+        """Pickled as a leaf (PyTorch's too): a computed tensor's graph, and the ops of a graph
+        that used the tensor, are not stored."""
+        if self._node is None and not self._used_by_graph:
             return super().__reduce_ex__(protocol)
-        return type(self)._wrap(self.data, self.backend_obj, self.requires_grad).__reduce_ex__(protocol)
+        leaf = type(self)._wrap(self.data, self.backend_obj, self.requires_grad)
+        if self._node is None:
+            leaf.grad = self.grad
+        return leaf.__reduce_ex__(protocol)
 
     # ---- autograd ---------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False, create_graph=False):
@@ -407,19 +414,16 @@ class Tensor:
         return ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        """In-place ``self[index] = value`` (not recorded in the graph, hence the checks)."""
+        """In-place ``self[index] = value``; recorded in the graph when self or value requires
+        grad (see ops.setitem)."""
         if isinstance(value, Tensor):
             if value.backend_obj is not self.backend_obj:
                 raise autograd.backend_mismatch("setitem", self.backend_obj, value.backend_obj)
             if value.requires_grad and autograd.is_grad_enabled():
-                raise RuntimeError(
-                    "in-place assignment of a tensor that requires grad would drop its gradient; "
-                    "build the result out of place (xg.concatenate, xg.where, xg.pad) or assign "
-                    "value.detach()"
-                )
+                return ops.setitem(self, index, value)
             value = value.data
         if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError("in-place assignment to a tensor that requires grad; wrap it in xg.no_grad()")
+            return ops.setitem(self, index, value)
         self.data[index] = value
         autograd.mark_modified(self)
 

@@ -3,6 +3,8 @@ each backward is the adjoint rearrangement (reshape back, inverse permutation, s
 
 from __future__ import annotations
 
+import math
+
 from ..autograd import Function
 
 
@@ -120,6 +122,51 @@ class IndexAdd(Function):
 
     def backward(self, gy):
         return (GetItem.apply(gy, *self.inputs[1:], index=self.saved),)
+
+
+class SetItem(Function):
+    """y = a with y[index] = v (v broadcast to a[index]'s shape);  ∂L/∂a = ∂L/∂y with zeros at
+    ``index``, ∂L/∂v = ∂L/∂y[index] summed to v's shape. Where an integer-array index repeats an
+    element, only the write that stayed (NumPy's last) gets its gradient.
+
+    Inputs: a, v, then the index Tensors, as for GetItem. With ``in_place`` the forward writes
+    a's memory (``t[index] = v``); the backward's copies never do.
+    """
+
+    __slots__ = ()
+    reads_inputs = ((), ())  # only the index Tensors
+
+    def forward(self, a, v, *indices, index, in_place=False):
+        self.saved = (index, None if _is_basic(index) else self._writes_that_stayed(a, index))
+        out = a if in_place else a.copy()
+        out[index] = v
+        return out
+
+    def _writes_that_stayed(self, a, index):
+        """A boolean array of a[index]'s shape: False where a later write of the same element
+        replaced this one (found by writing each position's number in the same order)."""
+        xp = self.backend.xp
+        shape = a[index].shape
+        numbers = xp.arange(math.prod(shape)).reshape(shape)
+        scratch = xp.full(a.shape, -1, dtype=numbers.dtype)
+        scratch[index] = numbers
+        return scratch[index] == numbers
+
+    def backward(self, gy):
+        a, v, *indices = self.inputs
+        index, stayed = self.saved
+        ga = gv = None
+        if a.requires_grad:
+            zero = gy.backend_obj.xp.zeros((), gy.dtype)
+            ga = SetItem.apply(gy, type(gy)._wrap(zero, gy.backend_obj, False), *indices, index=index)
+        if v.requires_grad:
+            gv = GetItem.apply(gy, *indices, index=index)
+            if stayed is not None and not bool(stayed.all()):
+                gv = gv * type(gy)._wrap(stayed.astype(gy.dtype), gy.backend_obj, False)
+            if gv.ndim < v.ndim:  # NumPy lets v carry extra leading 1s
+                gv = Reshape.apply(gv, shape=v.shape[: v.ndim - gv.ndim] + gv.shape)
+            gv = sum_to(gv, v.shape)
+        return ga, gv
 
 
 def _is_basic(index) -> bool:

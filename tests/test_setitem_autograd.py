@@ -1,0 +1,175 @@
+"""t[index] = value in the graph (PyTorch's index_put_): recorded as SetItem, written in place.
+
+∂L/∂t_before = ∂L/∂t_after with zeros at index; ∂L/∂value = ∂L/∂t_after[index] summed to value's
+shape. Checked in closed form, by finite differences (xg.gradcheck, float64), through double
+backward, and for the cases the graph cannot follow, which raise instead of giving wrong numbers.
+"""
+
+import numpy as np
+import pytest
+
+import xpgrad as xg
+
+
+def test_a_buffer_filled_with_values_that_require_grad(backend):
+    """out = zeros(3); out[i] = w·i: the pattern that raised before ("would drop its gradient")."""
+    w = xg.tensor([2.0, -1.0], requires_grad=True)
+    out = xg.zeros(3)
+    out[0:2] = w * 3.0
+    out[2] = w[0] * w[1]
+    assert out.requires_grad and out.tolist() == [6.0, -3.0, -2.0]
+    (out * xg.tensor([1.0, 10.0, 100.0])).sum().backward()
+    # ∂/∂w₀ = 3 + 100·w₁, ∂/∂w₁ = 30 + 100·w₀
+    np.testing.assert_allclose(w.grad.numpy(), [3 - 100, 30 + 200])
+
+
+def test_overwritten_elements_pass_no_gradient_to_the_tensor_before(backend):
+    x = xg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2.0
+    y[1] = 0.0
+    (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 0.0, 24.0])  # ∂(2x)²/∂x = 8x, none at 1
+
+
+def test_the_write_is_in_place(backend):
+    """Other references and views made outside the graph see the new values, as in NumPy."""
+    x = xg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1.0
+    same = y
+    with xg.no_grad():
+        view = y[1:]
+    y[1] = xg.tensor(7.0, requires_grad=True)
+    assert same.tolist() == [1.0, 7.0, 3.0] and view.tolist() == [7.0, 3.0]
+
+
+INDICES = [
+    (1, (1,)),
+    (slice(1, 3), (3,)),  # broadcast over the two rows
+    ((0, slice(None)), (3,)),
+    ((slice(None), 2), (1,)),  # broadcast along the rows
+    (np.array([[True, False, True], [False, True, False], [False, False, True]]), ()),  # a mask, one scalar
+    ([2, 0, 2], (3,)),  # repeated rows of one broadcast value: row 2 counts once
+    ([2, 0, 2], (3, 3)),  # repeated rows: the last write stays, the first gets no gradient
+    ((np.array([1, 0]), np.array([2, 2])), (2,)),
+    ((Ellipsis, None, 1), (1, 1)),
+    (0, (1, 1, 3)),  # extra leading 1s, which NumPy strips
+]
+
+
+@pytest.mark.parametrize("index, value_shape", INDICES)
+def test_gradients_match_finite_differences(backend, index, value_shape):
+    rng = np.random.default_rng(0)
+    x = xg.tensor(rng.standard_normal((3, 3)), dtype="float64", requires_grad=True)
+    v = xg.tensor(rng.standard_normal(value_shape), dtype="float64", requires_grad=True)
+
+    def f(x, v):
+        y = x * 1.5
+        y[index] = v * v
+        return (y * y * y).sum()
+
+    assert xg.gradcheck(f, [x, v])
+
+
+def test_a_tensor_index_is_an_input(backend):
+    x = xg.tensor([1.0, 2.0, 3.0], dtype="float64", requires_grad=True)
+    v = xg.tensor([5.0, 6.0], dtype="float64", requires_grad=True)
+    where = xg.tensor([2, 0])
+
+    def f(x, v):
+        y = x.exp()
+        y = y * 1.0
+        y[where] = v
+        return (y * xg.tensor([1.0, 2.0, 3.0], dtype="float64")).sum()
+
+    assert xg.gradcheck(f, [x, v])
+    loss = f(x, v)
+    where[0] = 1  # the index backward reads was written
+    with pytest.raises(RuntimeError, match="was written|modified"):
+        loss.backward()
+
+
+def test_double_backward(backend):
+    """∂/∂v of ∂L/∂v, with L = Σ y³ and y[1] = v²: ∂L/∂v = 3v⁴·2v = 6v⁵, its derivative 30v⁴."""
+    x = xg.tensor([1.0, 2.0, 3.0], dtype="float64", requires_grad=True)
+    v = xg.tensor(1.5, dtype="float64", requires_grad=True)
+    y = x * 1.0
+    y[1] = v * v
+    (gv,) = xg.grad((y ** 3).sum(), [v], create_graph=True)
+    np.testing.assert_allclose(gv.item(), 6 * 1.5 ** 5)
+    gv.backward()
+    np.testing.assert_allclose(v.grad.item(), 30 * 1.5 ** 4)
+
+
+def test_retain_grad_follows_the_new_values(backend):
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    y.retain_grad()
+    y[0] = 5.0
+    (y * 3.0).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 6.0])
+
+
+def test_a_value_of_another_dtype_gets_its_gradient_in_its_dtype(backend):
+    v = xg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    out = xg.zeros(3)
+    out[1:] = v
+    assert out.dtype == np.float32
+    (out * 2.0).sum().backward()
+    assert v.grad.dtype == np.float64 and v.grad.tolist() == [2.0, 2.0]
+
+
+def test_writing_the_output_an_op_reads_raises_at_backward(backend):
+    """exp's backward reads its output: overwriting it makes that backward raise, as in PyTorch."""
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y[0] = 0.0
+    with pytest.raises(RuntimeError, match="output of Exp, which its backward reads, was written"):
+        y.sum().backward()
+
+
+def test_what_the_graph_cannot_follow_raises(backend):
+    leaf = xg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf that requires grad"):
+        leaf[0] = 1.0
+    y = leaf * 2.0
+    view = y[0:1]
+    with pytest.raises(RuntimeError, match=r"view \(GetItem\) of a tensor in the graph"):
+        view[0] = 5.0
+    z = leaf * 3.0
+    used = z + 1.0
+    with pytest.raises(RuntimeError, match="an op of the graph has used t already"):
+        z[0] = 0.0
+    ints = xg.zeros(2, dtype="int32")
+    with pytest.raises(RuntimeError, match="non-floating tensor; assign value.detach()"):
+        ints[0] = leaf[0]
+    assert leaf.tolist() == [1.0, 2.0] and y.tolist() == [2.0, 4.0]
+    assert z.tolist() == [3.0, 6.0] and used.tolist() == [4.0, 7.0] and ints.tolist() == [0, 0]
+    ints[0] = leaf[0].detach()
+    with xg.no_grad():
+        leaf[1] = 5.0
+    assert ints.tolist() == [1, 0] and leaf.tolist() == [1.0, 5.0]
+
+
+def test_a_copy_can_be_written(backend):
+    """The way out the errors name: assign into t.clone()."""
+    x = xg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2.0
+    used = y.sum()
+    masked = y.clone()
+    masked[y > 3.0] = 0.0
+    (masked.sum() + used).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 2.0, 2.0])
+
+
+def test_a_pickled_copy_is_not_used_by_the_graph(backend):
+    """A tensor an op used can't be written in the graph; its unpickled copy, in no graph, can."""
+    import pickle
+
+    x = xg.tensor([1.0, 2.0], requires_grad=True)
+    buffer = xg.zeros(2)
+    _ = buffer + x
+    copied = pickle.loads(pickle.dumps(buffer))
+    copied[0] = x[0] * 3.0
+    copied.sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0]
