@@ -2,7 +2,8 @@
 
 A wide MLP on Fashion-MNIST with a validation split: a checkpoint is kept at every new
 validation-loss minimum; training stops after `patience` epochs without one and the best
-weights are restored. Writes examples/results/d_early_stopping.png.
+weights are restored. Writes examples/results/d_early_stopping.png (needs matplotlib:
+pip install 'xpgrad[plot]'; without it the results are recorded and the plot skipped).
 """
 
 from common import RESULTS, flatten_images, parse_args, record
@@ -24,8 +25,12 @@ history = xg.train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters
                        (X_train, y_train), val=(X_val, y_val), epochs=args.epochs, batch_size=64,
                        callbacks=[stopper], seed=args.seed, progress=not args.quiet)
 RESULTS.mkdir(exist_ok=True)
-plot = history.plot(RESULTS / "d_early_stopping.png")
+try:
+    plot = history.plot(RESULTS / "d_early_stopping.png").name
+except ImportError:
+    plot = None
+    print("matplotlib not installed: no plot (pip install 'xpgrad[plot]')")
 test = xg.train.evaluate(model, (X_test, y_test), nn.CrossEntropyLoss())
 record("d_early_stopping", epochs_run=len(history.epoch), best_epoch=stopper.best_epoch,
        best_val_loss=stopper.tracker.best, test_accuracy_restored=test["accuracy"],
-       stopped_early=history.stopped_early, plot=str(plot.name), backend=args.backend)
+       stopped_early=history.stopped_early, plot=plot, backend=args.backend)

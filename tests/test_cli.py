@@ -87,6 +87,19 @@ def test_save_and_plot_to_one_file_is_a_usage_error(capsys, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+def test_plot_without_matplotlib_is_refused_before_training(capsys, monkeypatch, tmp_path):
+    """--plot passed every check, the training ran and only then failed (exit 1) for want of
+    matplotlib, an optional dependency."""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "matplotlib" else find_spec(name, *args))
+    with pytest.raises(SystemExit, match="2"):
+        cli.main(["train", "--dataset", "digits", "--save", str(tmp_path / "m.npz"), "--plot",
+                  str(tmp_path / "c.png")])
+    assert "--plot needs matplotlib: pip install 'xpgrad[plot]'" in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
+
+
 def test_a_directory_is_not_an_output_file(capsys, tmp_path):
     with pytest.raises(SystemExit, match="2"):
         cli.main(["train", "--dataset", "digits", "--save", str(tmp_path)])
@@ -205,11 +218,13 @@ def test_a_bad_xpgrad_backend_is_named_and_info_still_lists_the_backends():
 
 
 def test_weights_are_saved_before_a_plot_that_fails(capsys, monkeypatch, tmp_path):
-    def no_matplotlib(self, path):
-        raise ImportError("History.plot needs matplotlib: pip install 'xpgrad[plot]'")
+    pytest.importorskip("matplotlib")  # without it --plot is refused before training
 
-    monkeypatch.setattr(xg.train.History, "plot", no_matplotlib)
+    def disk_full(self, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(xg.train.History, "plot", disk_full)
     status = cli.main(["train", "--dataset", "digits", "--epochs", "1", "--quiet", "--hidden", "8",
                        "--save", str(tmp_path / "w.npz"), "--plot", str(tmp_path / "c.png")])
-    assert status == 1 and "needs matplotlib" in capsys.readouterr().err
+    assert status == 1 and "No space left on device" in capsys.readouterr().err
     assert "0.weight" in xg.load(tmp_path / "w.npz")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import math
 import os
 import sys
@@ -124,10 +125,7 @@ def run_training(args) -> float:
         xg.save(model.state_dict(), args.save)
         print(f"weights saved to {args.save}")
     if args.plot:
-        try:
-            print(f"learning curves: {history.plot(args.plot)}")
-        except ImportError as exc:  # no matplotlib
-            raise CommandError(exc) from exc
+        print(f"learning curves: {history.plot(args.plot)}")
     return result["accuracy"]
 
 
@@ -338,6 +336,8 @@ def main(argv=None) -> int:
     if args.command == "train" and args.save and args.plot and os.path.realpath(args.save) == os.path.realpath(args.plot):
         args.command_parser.error(f"--save and --plot name the same file ({args.save}): the plot "
                                   "would overwrite the weights")
+    if args.command == "train" and args.plot and importlib.util.find_spec("matplotlib") is None:
+        args.command_parser.error("--plot needs matplotlib: pip install 'xpgrad[plot]'")
     try:
         if getattr(args, "backend", None) is None and args.command in ("demo", "train"):
             import xpgrad as xg
