@@ -10,13 +10,16 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def parse_args(description: str, epochs: int) -> argparse.Namespace:
+def parse_args(description: str, epochs: int, *, loads_idx_files: bool = True) -> argparse.Namespace:
+    """--epochs, --backend, --seed, --quiet (no progress bars) and, for the scripts that read
+    MNIST or Fashion-MNIST, --data-root."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--backend", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-root", default=None, help="IDX files directory (default $XPGRAD_DATA)")
-    parser.add_argument("--quiet", action="store_true")
+    if loads_idx_files:
+        parser.add_argument("--data-root", default=None, help="IDX files directory (default $XPGRAD_DATA)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args()
 
 

@@ -11,7 +11,7 @@ import xpgrad as xg
 import xpgrad.nn as nn
 import xpgrad.optim as optim
 
-args = parse_args(__doc__, epochs=300)
+args = parse_args(__doc__, epochs=300, loads_idx_files=False)
 xg.set_backend(args.backend)
 xg.manual_seed(args.seed)
 
@@ -51,4 +51,5 @@ try:
     print(f"decision boundaries: {RESULTS / 'f_xor_spirals.png'}")
 except ImportError:
     print("matplotlib not installed: no plot (pip install 'xpgrad[plot]')")
-record("f_xor_spirals", xor_accuracy=results["xor"], spirals_accuracy=results["spirals"], epochs=args.epochs)
+record("f_xor_spirals", xor_training_accuracy=results["xor"], spirals_training_accuracy=results["spirals"],
+       epochs=args.epochs, backend=args.backend)
