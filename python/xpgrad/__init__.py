@@ -44,6 +44,7 @@ from .functions.reduce import AxisError
 from .gradcheck import GradcheckError, gradcheck
 from .memory import retain_freed_memory
 from .ops import (
+    T,
     abs,
     argmax,
     argmin,

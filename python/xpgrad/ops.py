@@ -255,6 +255,11 @@ def transpose(t, *axes):
     return shape_fn.Transpose.apply(t, axes=normalized)
 
 
+def T(t):  # noqa: N802 - the API's name, as Tensor.T
+    """``t.T``: the axes reversed (API.md lists it with the functions that are also ``xg.<name>``)."""
+    return transpose(t)
+
+
 def swapaxes(t, axis1, axis2):
     axis1, axis2 = reduce.normalize_axis(axis1, t.ndim), reduce.normalize_axis(axis2, t.ndim)
     axes = list(range(t.ndim))

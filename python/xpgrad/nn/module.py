@@ -21,7 +21,8 @@ class Parameter(Tensor):
     """A Tensor that is a learnable parameter of a Module (``requires_grad=True`` by default).
 
     It keeps the dtype of the Tensor or array it wraps (float64 stays float64); ``dtype``
-    overrides it, and Python numbers and lists become float32 as in ``xg.tensor``.
+    overrides it. Python floats and lists of them become float32 as in ``xg.tensor``; integers
+    become int64 there, which cannot require grad (TypeError, as PyTorch's), so give ``dtype``.
     """
 
     __slots__ = ()
