@@ -16,7 +16,6 @@ measures with glibc's defaults instead (results as <name>_default_malloc).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 
 import numpy as np
@@ -234,8 +233,7 @@ def main(argv=None):
              f"(the same copies and adds; fold's input transposed to its layout beforehand, not timed); of "
              f"max pooling: F.max_pool2d with return_indices and aten.max_pool2d_with_indices_backward, on a tensor "
              f"of the same memory layout (torch.channels_last for the channels-last rows). "
-             f"{malloc_note} "
-             f"Load average at the end: {os.getloadavg()[0]:.1f}.")
+             f"{malloc_note}")
     suffix = ("_quick" if args.quick else "") + malloc_suffix
     path = write_results("conv" + suffix, "Small CNN step, im2col / col2im and max pooling (cpu backend)",
                          rows, ["case", "ms", f"time vs {base}", "numpy ms", "vs numpy", "torch ms", "vs torch"], notes)

@@ -92,8 +92,7 @@ def main(argv=None) -> None:
     columns += ["vs numpy"] + (["vs torch"] if torch is not None else [])
     notes = (f"{args.dtype}; {_C.num_threads()} threads, ISA {_C.isa()}. Geometric mean of the "
              f"same-round xpgrad/NumPy speed ratio over the MLP shapes × 3 layouts: "
-             f"**{mlp_geomean:.2f}×**. GFLOP/s and ratios are medians over {rounds} rounds. "
-             f"Load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}.")
+             f"**{mlp_geomean:.2f}×**. GFLOP/s and ratios are medians over {rounds} rounds.")
     print(notes)
     suffix = ("" if args.dtype == "float32" else "_f64") + ("_quick" if args.quick else "")
     if os.environ.get("OPENBLAS_CORETYPE"):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import statistics
 
 import numpy as np
@@ -178,7 +177,7 @@ def main(argv=None) -> None:
     notes = (f"784-1000-1000-10 MLP, batch {BATCH}, ReLU, softmax cross-entropy, SGD lr {LR}, float32; "
              f"{_C.num_threads()} threads, ISA {_C.isa()}. Ratios are medians of same-round ratios "
              f"over {rounds} rounds. the three xpgrad variants agree to {diff:.1e} after 3 steps. "
-             f"{malloc_note} Load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}.")
+             f"{malloc_note}")
     write_results("mlp_step" + ("_quick" if args.quick else "") + malloc_suffix, "MLP training step", rows, ["implementation", "ms / step", f"time vs {base}"], notes)
 
 

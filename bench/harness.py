@@ -175,7 +175,8 @@ def write_results(name: str, title: str, rows: list[dict], columns: list[str], n
         f"Measured {date} on {meta['cpu']} ({meta['cores']} cores), Python {meta['python']}, "
         + ", ".join(f"{k} {meta[k]}" for k in ("numpy", "numpy_openblas_core", "torch", "xpgrad_isa")
                     if meta.get(k) is not None)
-        + ". Medians of repeated runs; ratios are from the same run.",
+        + f". Medians of repeated runs; ratios are from the same run. Load average at the end (other "
+        f"processes on the machine): {os.getloadavg()[0]:.1f}.",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),
