@@ -608,3 +608,14 @@ def test_pad_mode_is_constant_only_and_a_zero_d_tensor_is_unchanged(backend):
     assert y.shape == () and y.item() == 2.0 and y is not x
     y.backward()
     assert x.grad.item() == 1.0
+
+
+def test_every_function_api_md_lists_is_also_xg_name(backend):
+    """API.md: "Methods/functions (each also xg.<name>(t, ...))", T included (xg.T was missing)."""
+    t = xg.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(xg.T(t).numpy(), t.T.numpy())
+    for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "abs", "sigmoid", "relu", "maximum",
+                 "minimum", "clip", "where", "sum", "mean", "var", "max", "min", "argmax", "argmin",
+                 "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "flatten",
+                 "concatenate", "stack", "split", "pad"):
+        assert callable(getattr(xg, name)) and hasattr(xg.Tensor, name), name
