@@ -38,3 +38,27 @@ def test_kernel_suite_on_each_isa(isa):
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *KERNEL_TESTS],
                          env=env, capture_output=True, text=True, cwd=HERE.parent)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def isa_in_subprocess(value):
+    """(the ISA the kernels chose, the warnings the cpu backend gave) with XPGRAD_ISA=value."""
+    code = ("import warnings; warnings.simplefilter('always')\n"
+            "with warnings.catch_warnings(record=True) as caught:\n"
+            "    import xpgrad as xg; backend = xg.get_backend('cpu')\n"
+            "print(backend.kernels.isa()); print([str(w.message) for w in caught])")
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, XPGRAD_ISA=value),
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    return out[0], out[1]
+
+
+def test_the_isa_request_ignores_case_and_a_typo_is_named():
+    """XPGRAD_ISA=AVX2 (or any name but the exact lower-case ones) ran the best ISA, silently."""
+    best = best_isa()
+    chosen, warned = isa_in_subprocess("Portable")
+    assert chosen == "portable" and warned == "[]"
+    chosen, warned = isa_in_subprocess("avx-2")
+    assert chosen == best
+    assert f"XPGRAD_ISA='avx-2' is not one of portable, avx2, avx512: the kernels use {best}" in warned
+    if best != "avx512":
+        chosen, warned = isa_in_subprocess("AVX512")
+        assert chosen == best and "asks for more than this CPU supports" in warned

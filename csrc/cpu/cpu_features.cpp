@@ -1,19 +1,27 @@
 #include "xpgrad/cpu_features.h"
 
+#include <cctype>
 #include <cstdlib>
-#include <cstring>
 
 namespace xpgrad {
 
 namespace {
+bool same_name(const char* given, const char* name) {  // ignoring case
+  for (; *given && *name; ++given, ++name)
+    if (std::tolower(static_cast<unsigned char>(*given)) != *name) return false;
+  return *given == *name;
+}
+
+// XPGRAD_ISA=portable|avx2|avx512 (any case) caps the ISA; an unknown value leaves the best one
+// (xpgrad.backends.cpu warns about it).
 Isa pick_isa() {
   Isa best = detect_isa();
   const char* want = std::getenv("XPGRAD_ISA");
   if (!want) return best;
   Isa asked = best;
-  if (std::strcmp(want, "portable") == 0) asked = Isa::Portable;
-  else if (std::strcmp(want, "avx2") == 0) asked = Isa::Avx2;
-  else if (std::strcmp(want, "avx512") == 0) asked = Isa::Avx512;
+  if (same_name(want, "portable")) asked = Isa::Portable;
+  else if (same_name(want, "avx2")) asked = Isa::Avx2;
+  else if (same_name(want, "avx512")) asked = Isa::Avx512;
   return asked < best ? asked : best;  // never above what the CPU supports
 }
 }  // namespace

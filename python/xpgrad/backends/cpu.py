@@ -10,6 +10,8 @@ axis; another axis is moved last (one copy) and moved back.
 from __future__ import annotations
 
 import itertools
+import os
+import warnings
 
 import numpy
 
@@ -27,7 +29,22 @@ def import_cpu_extension():
             "`pip install .` from a source checkout (needs a C++17 compiler and CMake), "
             "or use the 'numpy' backend"
         ) from None
+    _warn_about_isa_request(_C.isa())
     return _C
+
+
+def _warn_about_isa_request(chosen: str) -> None:
+    """XPGRAD_ISA (portable, avx2 or avx512, any case) caps the kernels' instruction set; say so
+    when it names none of them, or more than this CPU has, instead of silently running another."""
+    asked = os.environ.get("XPGRAD_ISA")
+    if not asked or asked.lower() == chosen:
+        return
+    if asked.lower() not in ("portable", "avx2", "avx512"):
+        warnings.warn(f"XPGRAD_ISA={asked!r} is not one of portable, avx2, avx512: the kernels use "
+                      f"{chosen}", RuntimeWarning, stacklevel=3)
+    else:
+        warnings.warn(f"XPGRAD_ISA={asked!r} asks for more than this CPU supports: the kernels use "
+                      f"{chosen}", RuntimeWarning, stacklevel=3)
 
 
 def _is_float(a) -> bool:
