@@ -8,9 +8,9 @@ MLP shapes M×K×N, each in the three layouts an MLP's training step uses:
 plus square A·B products. Goals (issue 5): >= 1.2× NumPy as the geometric mean over the MLP
 shapes × 3 layouts, >= 280 GFLOP/s at 100×1000×1000, >= 320 GFLOP/s at 2048³.
 
-OpenBLAS chooses its kernels by CPU model and may run its AVX2 ones on an AVX-512 CPU it does
-not know (the results name the choice). `OPENBLAS_CORETYPE=SkylakeX python bench/bench_gemm.py`
-compares against its AVX-512 kernels instead (results as <name>_openblas_skylakex).
+OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE forces a set (the results name
+the set that ran); with OPENBLAS_CORETYPE set, e.g. `OPENBLAS_CORETYPE=Haswell python
+bench/bench_gemm.py` for its AVX2 kernels, the results are written as <name>_openblas_haswell.
 """
 
 from __future__ import annotations

@@ -75,10 +75,10 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 
 
 def openblas_core() -> str | None:
-    """The kernel set NumPy's OpenBLAS chose at run time ("Haswell", "SkylakeX", ...), or None
-    when NumPy is not linked to an OpenBLAS that says. OpenBLAS picks it from the CPU's model
-    number, not its feature flags: on a CPU newer than its table it may run AVX2 kernels on a
-    machine with AVX-512 (OPENBLAS_CORETYPE=SkylakeX forces its AVX-512 ones)."""
+    """The kernel set NumPy's OpenBLAS runs ("Haswell", "SkylakeX", ...), or None when NumPy is
+    not linked to an OpenBLAS that says: its own pick for the CPU, unless the environment forces
+    one with OPENBLAS_CORETYPE (a machine that sets OPENBLAS_CORETYPE=Haswell runs the AVX2
+    kernels on an AVX-512 CPU)."""
     import ctypes
     import glob
 

@@ -45,8 +45,8 @@ def bench_harness():
 
 
 def test_results_name_the_cpu_by_family_and_model(tmp_path):
-    """Two virtual machines both called "AMD EPYC" (an AVX2 Zen 3, an AVX-512 Zen 5) were told
-    apart in the results only by their numbers."""
+    """Two virtual machines both called "AMD EPYC" (an AVX2 Zen 3, an AVX-512 Zen 5) are told
+    apart in the results by their family and model numbers."""
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\n"
                        "model name\t: AMD EPYC\nprocessor\t: 1\ncpu family\t: 26\nmodel\t\t: 2\n")
@@ -56,8 +56,8 @@ def test_results_name_the_cpu_by_family_and_model(tmp_path):
 
 
 def test_results_name_the_kernels_openblas_chose():
-    """OpenBLAS picks its kernels by CPU model (its AVX2 ones on a CPU newer than its table):
-    the results say which, and OPENBLAS_CORETYPE changes it."""
+    """OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE forces a set (a machine
+    here sets Haswell's AVX2 kernels on an AVX-512 CPU): the results say which ran."""
     harness = bench_harness()
     if harness.openblas_core() is None:
         pytest.skip("NumPy is not linked to an OpenBLAS that names its kernels")
