@@ -52,13 +52,16 @@ class VersionCounter:
     One counter is shared by a tensor and every tensor viewing its memory (basic slices,
     reshapes and transposes that NumPy makes without a copy, ``detach()``), as PyTorch shares a
     version counter between a base and its views: a write through any of them is a write to
-    all. It holds no reference to a tensor, so a view keeps no graph alive.
+    all. It holds no reference to a tensor, so a view keeps no graph alive. ``shared``: more
+    than one tensor has it (a write recorded in the graph, ``t[i] = v``, is refused then: the
+    others would change behind the graph).
     """
 
-    __slots__ = ("stamp",)
+    __slots__ = ("stamp", "shared")
 
     def __init__(self) -> None:
         self.stamp = 0
+        self.shared = False
 
 
 def version_counter(tensor) -> VersionCounter:
@@ -75,7 +78,8 @@ def version_counter(tensor) -> VersionCounter:
 
 def share_version(view, source) -> None:
     """Make ``view``, whose data is a view of ``source``'s memory, share its version counter."""
-    view._version = version_counter(source)
+    counter = view._version = version_counter(source)
+    counter.shared = True
 
 
 def memory_owner(array):

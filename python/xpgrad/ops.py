@@ -420,9 +420,11 @@ def setitem(t, index, value):
     """``t[index] = value`` recorded in the graph (t or value requires grad), in place as
     PyTorch's index_put_: t's memory is written and t takes the SetItem node, whose input is
     t's previous self. Refused, with the way out, where the graph could not follow the write:
-    a leaf that requires grad, a view of another tensor of the graph (that tensor would change
-    behind its gradient), a tensor an op of the graph has already used (that op's gradient
-    would flow into the new values), and an integer or boolean t (no gradient)."""
+    a leaf that requires grad, a t whose memory another tensor shares (a view of it or one it
+    views, made with or without grad: that tensor would change behind the graph), a tensor an
+    op of the graph has already used (that op's gradient would flow into the new values), and
+    an integer or boolean t (no gradient). ``t[i] = t``
+    reads t's previous values, as NumPy."""
     what = f"t[...] = value with t of shape {t.shape} and dtype {t.dtype}"
     if t.data.dtype.kind != "f":
         raise RuntimeError(f"{what}: a value that requires grad would lose its gradient in a "
@@ -430,27 +432,32 @@ def setitem(t, index, value):
     if t.requires_grad and t._node is None:
         raise RuntimeError(f"{what}: t is a leaf that requires grad, and the write would cut it "
                            "from the graph; write it under `with xg.no_grad():`")
-    node = t._node
-    if node is not None and node.may_view and \
-            autograd.memory_owner(t.data) is autograd.memory_owner(node.inputs[0].data):
-        raise RuntimeError(f"{what}: t is a view ({type(node).__name__}) of a tensor in the graph, "
-                           "which would change behind its gradient; assign into a copy "
-                           "(t = t.clone()) or build the result out of place (xg.where, xg.concatenate)")
+    if t._version is not None and t._version.shared:
+        raise RuntimeError(f"{what}: t shares its memory with another tensor (a view of it or one it "
+                           "views, made with or without grad, detach(), Tensor(t)), which would change "
+                           "behind the graph; assign into a copy (t = t.clone()) or build the result "
+                           "out of place (xg.where, xg.concatenate)")
     if t._used_by_graph:
         raise RuntimeError(f"{what}: an op of the graph has used t already, and its gradient would "
                            "flow into the new values; assign before using t, or into a copy (t.clone())")
-    value = lift(value, t)
-    if value.backend_obj is not t.backend_obj:
-        raise autograd.backend_mismatch("setitem", t.backend_obj, value.backend_obj)
-    if value.dtype != t.dtype and value.data.dtype.kind == "f":
-        value = value.astype(t.dtype)  # differentiable: value's gradient comes back in its dtype
-    indices, index = _index_operands(t, index)
+    node = t._node
     previous = Tensor._wrap(t.data, t.backend_obj, t.requires_grad)
     previous._node = node
     # t's counter, made while t is still node's output: an op whose backward reads its output
     # (exp, softmax, ...) then sees the write and raises instead of reading the new values.
     previous._version = autograd.version_counter(t)
-    written = shape_fn.SetItem.apply(previous, value, *indices, index=index, in_place=True)
+    value = previous if value is t else lift(value, t)
+    if value.backend_obj is not t.backend_obj:
+        raise autograd.backend_mismatch("setitem", t.backend_obj, value.backend_obj)
+    given, used = value, value._used_by_graph
+    if value.dtype != t.dtype and value.data.dtype.kind == "f":
+        value = value.astype(t.dtype)  # differentiable: value's gradient comes back in its dtype
+    indices, index = _index_operands(t, index)
+    try:
+        written = shape_fn.SetItem.apply(previous, value, *indices, index=index, in_place=True)
+    except (IndexError, TypeError, ValueError):
+        given._used_by_graph = used  # not by the cast's node, which nothing reaches now
+        raise
     t._node, t.requires_grad = written._node, True
     if node is not None and node.retained is not None:  # t.retain_grad(): ∂L/∂ the new t
         t._node.retained, node.retained = node.retained, None
