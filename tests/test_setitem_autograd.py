@@ -51,6 +51,7 @@ INDICES = [
     ((np.array([1, 0]), np.array([2, 2])), (2,)),
     ((Ellipsis, None, 1), (1, 1)),
     (0, (1, 1, 3)),  # extra leading 1s, which NumPy strips
+    (np.array([True, False, True]), (1, 1, 3)),  # the same with a mask (NumPy itself refuses)
 ]
 
 
@@ -227,3 +228,11 @@ def test_a_failed_write_leaves_the_value_free_to_use(backend):
     v[0] = 7.0
     v.sum().backward()
     assert w.grad.tolist() == [0.0, 1.0]
+
+
+def test_a_value_that_does_not_fit_names_both_shapes(backend):
+    w = xg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    t = xg.zeros(4)
+    with pytest.raises(ValueError, match=r"a value of shape \(3,\) into the \(2,\) elements the index selects"):
+        t[[0, 1]] = w
+    assert t.tolist() == [0.0] * 4 and not t.requires_grad

@@ -127,7 +127,8 @@ class IndexAdd(Function):
 class SetItem(Function):
     """y = a with y[index] = v (v broadcast to a[index]'s shape);  ∂L/∂a = ∂L/∂y with zeros at
     ``index``, ∂L/∂v = ∂L/∂y[index] summed to v's shape. Where an integer-array index repeats an
-    element, only the write that stayed (NumPy's last) gets its gradient.
+    element, only the write that stayed gets its gradient: NumPy keeps the last, and CuPy any
+    one, so the values are written from the record of which stayed.
 
     Inputs: a, v, then the index Tensors, as for GetItem. With ``in_place`` the forward writes
     a's memory (``t[index] = v``); the backward's copies never do.
@@ -137,20 +138,28 @@ class SetItem(Function):
     reads_inputs = ((), ())  # only the index Tensors
 
     def forward(self, a, v, *indices, index, in_place=False):
-        self.saved = (index, None if _is_basic(index) else self._writes_that_stayed(a, index))
         out = a if in_place else a.copy()
-        out[index] = v
-        return out
-
-    def _writes_that_stayed(self, a, index):
-        """A boolean array of a[index]'s shape: False where a later write of the same element
-        replaced this one (found by writing each position's number in the same order)."""
+        if _is_basic(index):  # each element written once
+            self.saved = (index, None)
+            out[index] = v
+            return out
         xp = self.backend.xp
         shape = a[index].shape
         numbers = xp.arange(math.prod(shape)).reshape(shape)
-        scratch = xp.full(a.shape, -1, dtype=numbers.dtype)
-        scratch[index] = numbers
-        return scratch[index] == numbers
+        source = xp.full(a.shape, -1, dtype=numbers.dtype)
+        source[index] = numbers  # which entry of v (broadcast to a[index]) each element keeps
+        self.saved = (index, source[index] == numbers)
+        written = source >= 0
+        given = v.shape
+        while v.ndim > len(shape) and v.shape[0] == 1:  # NumPy lets v carry extra leading 1s
+            v = v[0]
+        try:
+            v = xp.broadcast_to(v, shape)
+        except ValueError:
+            raise ValueError(f"could not broadcast a value of shape {given} into the {shape} "
+                             "elements the index selects") from None
+        out[written] = v.reshape(-1)[source[written]]
+        return out
 
     def backward(self, gy):
         a, v, *indices = self.inputs
