@@ -682,3 +682,17 @@ def test_batch_norm_training_on_no_values_per_channel_is_empty(backend, shape):
     np.testing.assert_array_equal(running_var.numpy(), trv.numpy())
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         F.batch_norm(xg.zeros(1, 3, 1), running_mean, running_var, training=True)
+
+
+def test_layer_sizes_and_slopes_are_checked_where_they_are_given(backend):
+    """Maxout(pieces=0) failed only at forward, Linear(-1, 2) with NumPy's words, and a slope
+    that is no number with a NumPy or pybind11 dump naming no argument."""
+    with pytest.raises(ValueError, match="Maxout: pieces must be a positive integer, got 0"):
+        nn.Maxout(3, 2, 0)
+    with pytest.raises(ValueError, match="Linear: in_features must be an int >= 0, got -1"):
+        nn.Linear(-1, 2)
+    x = xg.randn(3)
+    with pytest.raises(TypeError, match="leaky_relu: negative_slope must be a real number, got 'a'"):
+        F.leaky_relu(x, "a")
+    with pytest.raises(TypeError, match="elu: alpha must be a real number, got None"):
+        F.elu(x, None)

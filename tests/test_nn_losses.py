@@ -310,10 +310,11 @@ def test_nll_loss_target_errors(backend):
         F.nll_loss(xg.randn(2, 3, 4), xg.tensor([0, 1]))
     with pytest.raises(ValueError, match=r"class indices must lie in \[0, 3\)"):
         F.nll_loss(xg.randn(3), xg.tensor(3))
-    # no classes: the index check speaks (reshape(-1, 0) failed inside NumPy before it)
+    # no classes: the index check speaks (reshape(-1, 0) failed inside NumPy before it); the
+    # fused losses say so first, on every backend
     with pytest.raises(ValueError, match=r"class indices must lie in \[0, 0\)"):
         F.nll_loss(xg.zeros(2, 0), xg.tensor([0, 0]))
-    with pytest.raises(ValueError, match=r"class indices must lie in \[0, 0\)"):
+    with pytest.raises(ValueError, match=r"logits \(2, 0, 3\) has no classes"):
         F.cross_entropy(xg.zeros(2, 0, 3), xg.tensor(np.zeros((2, 3), dtype=np.int64)))
 
 
@@ -556,3 +557,24 @@ def test_bce_with_logits_is_infinite_at_an_infinite_logit(backend):
     want.sum().backward()
     np.testing.assert_allclose(z.grad.numpy(), zt.grad.numpy(), rtol=1e-15)
     np.testing.assert_array_equal(target.grad.numpy(), tt.grad.numpy())
+
+
+@pytest.mark.parametrize("loss", [F.mse_loss, F.l1_loss, nn.MSELoss(), F.binary_cross_entropy, F.cross_entropy])
+@pytest.mark.parametrize("target", [None, "abc"])
+def test_a_target_without_numbers_raises(backend, loss, target):
+    """mse_loss(x, None) gave NaN (l1 a zero gradient) with only a broadcasting warning."""
+    with pytest.raises(TypeError, match="a loss target must hold numbers"):
+        loss(xg.tensor([[0.2, 0.7]]), target)
+
+
+def test_half_must_be_a_flag(backend):
+    """MSELoss(half="no") halved the loss: any truthy value read as True."""
+    with pytest.raises(TypeError, match="half must be True or False, got 'no'"):
+        nn.MSELoss(half="no")(xg.ones(2), xg.zeros(2))
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.sparsemax_loss])
+def test_logits_without_classes_raise_on_every_backend(backend, loss):
+    """K = 0: the cpu kernels raised, the numpy backend gave 0, NaN or NumPy's own error."""
+    with pytest.raises(ValueError, match=r"logits \(2, 0\) has no classes"):
+        loss(xg.zeros((2, 0)), xg.tensor([0, 0]))

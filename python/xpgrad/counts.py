@@ -1,4 +1,5 @@
-"""Count arguments (epochs, step sizes, trials), flags and seeds, checked the same way everywhere."""
+"""Count arguments (epochs, step sizes, trials), flags, seeds and real-valued hyper-parameters,
+checked the same way everywhere."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ def as_count(value, name: str, minimum: int = 0) -> int:
 def is_flag(value) -> bool:
     """True or False, a NumPy bool included; not a number or a string ("no" would read as true)."""
     return isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"
+
+
+def is_real(value) -> bool:
+    """A real number (NumPy scalars included), not a bool, as PyTorch takes for slopes, momentum
+    and eps."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def check_seed(seed) -> None:

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ..autograd import Function, check_tensor, creating_graph
+from ..counts import is_flag
 from ..creation import DEFAULT_DTYPE
 from ..tensor import Tensor
 from .activation import LogSoftmax, Softmax, Sparsemax
@@ -45,7 +46,11 @@ def on_backend(target, like: Tensor) -> Tensor:
     """The target as a Tensor on ``like``'s backend (Tensors, arrays and lists accepted), a
     Tensor's graph kept."""
     if not isinstance(target, Tensor):
-        return Tensor._wrap(like.backend_obj.asarray(target), like.backend_obj, False)
+        array = like.backend_obj.asarray(target)
+        if array.dtype.kind not in "biuf":  # None, strings: NumPy object arrays (NaN losses)
+            raise TypeError(f"a loss target must hold numbers (a Tensor, array, list or scalar), "
+                            f"got {type(target).__name__} {target!r:.60}")
+        return Tensor._wrap(array, like.backend_obj, False)
     return target if target.backend_obj is like.backend_obj else target.to(like.backend_obj)
 
 
@@ -328,6 +333,8 @@ def fused_row_loss(function, op: str, logits: Tensor, target, reduction: str, **
     check_floating(logits, op, "logits")
     if logits.ndim == 0:
         raise ValueError(f"{op}: logits must have shape (K,), (N, K) or (N, K, d1, ...), got ()")
+    if logits.shape[1 if logits.ndim > 1 else 0] == 0:  # as the cpu kernels say, on every backend
+        raise ValueError(f"{op}: logits {logits.shape} has no classes")
     target = row_loss_target(target, logits)
     index_shape = logits.shape[:1] + logits.shape[2:] if logits.ndim > 1 else ()
     rows = classes_last(logits)  # every position one row
@@ -409,6 +416,8 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
 def mse_loss(pred: Tensor, target, half: bool = False, reduction: str = "mean") -> Tensor:
     """Squared error (f − y)², or ½(f − y)² with ``half`` (½‖f − y‖², whose gradient is f − y)."""
     check_tensor(pred, "mse_loss")
+    if not is_flag(half):
+        raise TypeError(f"mse_loss: half must be True or False, got {half!r}")
     pred, target = _broadcast_operands(pred, target)
     diff = pred - target
     squared = diff * diff

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 
 from ..autograd import check_tensor
+from ..counts import is_real
 from ..creation import DEFAULT_DTYPE
 from ..functions import activation as _act
 from ..functions.conv import conv2d, max_pool2d
@@ -83,6 +84,7 @@ def relu(x: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x if x > 0 else s·x."""
+    _check_real(negative_slope, "leaky_relu", "negative_slope")
     return _act.LeakyRelu.apply(x, negative_slope=negative_slope)
 
 
@@ -108,7 +110,13 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x if x > 0 else α(eˣ − 1) (Clevert et al. 2015)."""
+    _check_real(alpha, "elu", "alpha")
     return _act.Elu.apply(x, alpha=alpha)
+
+
+def _check_real(value, op: str, name: str) -> None:
+    if not is_real(value):
+        raise TypeError(f"{op}: {name} must be a real number, got {value!r}")
 
 
 def _one_axis(x: Tensor, axis, op: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..counts import as_count
 from ..creation import empty, zeros
 from ..tensor import Tensor
 from . import functional as F
@@ -24,8 +25,8 @@ class Linear(Module):
         backend=None,
     ) -> None:
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = as_count(in_features, "Linear: in_features")
+        self.out_features = as_count(out_features, "Linear: out_features")
         self.weight = Parameter(empty(in_features, out_features, dtype=dtype, backend=backend))
         initializer(init)(self.weight)
         if bias:
@@ -55,7 +56,7 @@ class Maxout(Module):
         backend=None,
     ) -> None:
         super().__init__()
-        self.pieces = pieces
+        self.pieces = as_count(pieces, "Maxout: pieces", minimum=1)
         self.linear = Linear(
             in_features, out_features * pieces, init=init, dtype=dtype, backend=backend
         )

@@ -3,17 +3,11 @@ running statistics for evaluation kept exactly as PyTorch keeps them."""
 
 from __future__ import annotations
 
-import numbers
-
+from ..counts import is_real
 from ..creation import ones, tensor, zeros
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module, Parameter
-
-
-def _is_real(value) -> bool:
-    """A real number (NumPy scalars included), not a bool, as PyTorch takes for momentum and eps."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class _BatchNorm(Module):
@@ -43,10 +37,10 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if momentum is not None and not (_is_real(momentum) and 0 <= momentum <= 1):
+        if momentum is not None and not (is_real(momentum) and 0 <= momentum <= 1):
             raise ValueError(f"{name}: momentum must be a number in [0, 1] or None (a cumulative "
                              f"average), got {momentum!r}")
-        if not (_is_real(eps) and eps > 0):
+        if not (is_real(eps) and eps > 0):
             raise ValueError(f"{name}: eps must be a number > 0, got {eps!r}")
         self.num_features = num_features
         self.momentum = momentum
