@@ -423,8 +423,7 @@ def setitem(t, index, value):
     a leaf that requires grad, a t whose memory another tensor shares (a view of it or one it
     views, made with or without grad: that tensor would change behind the graph), a tensor an
     op of the graph has already used (that op's gradient would flow into the new values), and
-    an integer or boolean t (no gradient). ``t[i] = t``
-    reads t's previous values, as NumPy."""
+    an integer or boolean t (no gradient). ``t[i] = t`` reads t's previous values, as NumPy."""
     what = f"t[...] = value with t of shape {t.shape} and dtype {t.dtype}"
     if t.data.dtype.kind != "f":
         raise RuntimeError(f"{what}: a value that requires grad would lose its gradient in a "
