@@ -696,3 +696,16 @@ def test_layer_sizes_and_slopes_are_checked_where_they_are_given(backend):
         F.leaky_relu(x, "a")
     with pytest.raises(TypeError, match="elu: alpha must be a real number, got None"):
         F.elu(x, None)
+
+
+def test_counts_and_probabilities_are_checked_by_name(backend):
+    """BatchNorm1d(-1) and PReLU(-1) gave NumPy's "negative dimensions"; Dropout('0.5') and
+    label_smoothing=None a bare comparison TypeError."""
+    with pytest.raises(ValueError, match="BatchNorm1d: num_features must be an int >= 0, got -1"):
+        nn.BatchNorm1d(-1)
+    with pytest.raises(ValueError, match="PReLU: num_parameters must be a positive integer, got -1"):
+        nn.PReLU(-1)
+    with pytest.raises(ValueError, match=r"dropout probability must be a number in \[0, 1\], got '0.5'"):
+        nn.Dropout("0.5")
+    with pytest.raises(ValueError, match=r"label_smoothing must be a number in \[0, 1\], got None"):
+        nn.CrossEntropyLoss(label_smoothing=None)(xg.randn(2, 3), xg.tensor([0, 1]))

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from ..autograd import check_tensor
+from ..counts import is_real
 from ..tensor import Tensor
+
+
+def check_probability(p) -> None:
+    """ValueError unless p is a real number in [0, 1] (a string gave a bare comparison error)."""
+    if not (is_real(p) and 0.0 <= p <= 1.0):
+        raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = True) -> Tensor:
@@ -17,8 +24,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = T
     check_tensor(x, "dropout")
     if x.dtype.kind != "f":
         raise TypeError(f"dropout: input must be floating point, got {x.dtype}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability must lie in [0, 1], got {p}")
+    check_probability(p)
     if not training:
         return x if inverted else x * (1.0 - p)
     if p == 0.0:

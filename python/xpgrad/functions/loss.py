@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from ..autograd import Function, check_tensor, creating_graph
-from ..counts import is_flag
+from ..counts import is_flag, is_real
 from ..creation import DEFAULT_DTYPE
 from ..tensor import Tensor
 from .activation import LogSoftmax, Softmax, Sparsemax
@@ -366,8 +366,8 @@ def cross_entropy(
 ) -> Tensor:
     """Softmax cross-entropy from logits: −Σₖ tₖ log softmax(z)ₖ with t one-hot (class indices)
     or probabilities, smoothed to (1−ε)·t + ε/K; one fused backend op (loss and its gradient)."""
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must lie in [0, 1], got {label_smoothing}")
+    if not (is_real(label_smoothing) and 0.0 <= label_smoothing <= 1.0):
+        raise ValueError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     return fused_row_loss(CrossEntropy, "cross_entropy", logits, target, reduction,
                           label_smoothing=label_smoothing)
 

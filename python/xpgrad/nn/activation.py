@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..counts import as_count
 from ..creation import full
 from ..tensor import Tensor
 from . import functional as F
@@ -58,6 +59,7 @@ class PReLU(Module):
         self, num_parameters: int = 1, init: float = 0.25, dtype="float32", backend=None
     ) -> None:
         super().__init__()
+        num_parameters = as_count(num_parameters, "PReLU: num_parameters", minimum=1)
         self.weight = Parameter(full((num_parameters,), init, dtype=dtype, backend=backend))
 
     def forward(self, x: Tensor) -> Tensor:

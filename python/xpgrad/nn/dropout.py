@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..functions.dropout import check_probability
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -14,8 +15,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inverted: bool = True) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability must lie in [0, 1], got {p}")
+        check_probability(p)
         self.p = p
         self.inverted = inverted
 

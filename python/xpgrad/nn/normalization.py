@@ -3,7 +3,7 @@ running statistics for evaluation kept exactly as PyTorch keeps them."""
 
 from __future__ import annotations
 
-from ..counts import is_real
+from ..counts import as_count, is_real
 from ..creation import ones, tensor, zeros
 from ..tensor import Tensor
 from . import functional as F
@@ -42,7 +42,7 @@ class _BatchNorm(Module):
                              f"average), got {momentum!r}")
         if not (is_real(eps) and eps > 0):
             raise ValueError(f"{name}: eps must be a number > 0, got {eps!r}")
-        self.num_features = num_features
+        self.num_features = as_count(num_features, f"{name}: num_features")
         self.momentum = momentum
         self.eps = eps
         self.affine = bool(affine)
