@@ -7,17 +7,15 @@ Noise is Gaussian, N(0, noise²) added to each coordinate; ``seed`` makes a set 
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from ..counts import check_seed
+from ..counts import as_count, check_seed, is_real
 
 
 def _check(n: int, noise: float, seed: int | None) -> None:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
+    as_count(n, "n", minimum=1)
+    if not (is_real(noise) and 0 <= noise < math.inf):
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     check_seed(seed)
 

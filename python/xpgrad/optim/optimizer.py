@@ -7,12 +7,11 @@ buffers are created lazily, on the parameter's backend with the parameter's dtyp
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..autograd import enable_grad, mark_modified, no_grad
-from ..counts import is_flag
+from ..counts import is_flag, is_real
 from ..creation import full
 from ..tensor import Tensor
 
@@ -253,7 +252,7 @@ def check_non_negative(group: dict[str, Any], *names: str) -> None:
     """ValueError unless every ``group[name] >= 0`` (NaN fails too)."""
     for name in names:
         value = group[name]
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        if not (is_real(value) and value >= 0):
             raise ValueError(f"invalid {name}: {value!r} (must be a number >= 0)")
 
 
