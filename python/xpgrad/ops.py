@@ -445,9 +445,7 @@ def setitem(t, index, value):
     # t's counter, made while t is still node's output: an op whose backward reads its output
     # (exp, softmax, ...) then sees the write and raises instead of reading the new values.
     previous._version = autograd.version_counter(t)
-    value = previous if value is t else lift(value, t)
-    if value.backend_obj is not t.backend_obj:
-        raise autograd.backend_mismatch("setitem", t.backend_obj, value.backend_obj)
+    value = previous if value is t else lift(value, t)  # Tensor.__setitem__ checked its backend
     given, used = value, value._used_by_graph
     if value.dtype != t.dtype and value.data.dtype.kind == "f":
         value = value.astype(t.dtype)  # differentiable: value's gradient comes back in its dtype

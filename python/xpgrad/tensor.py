@@ -416,15 +416,12 @@ class Tensor:
     def __setitem__(self, index, value):
         """In-place ``self[index] = value``; recorded in the graph when self or value requires
         grad (see ops.setitem)."""
-        if isinstance(value, Tensor):
-            if value.backend_obj is not self.backend_obj:
-                raise autograd.backend_mismatch("setitem", self.backend_obj, value.backend_obj)
-            if value.requires_grad and autograd.is_grad_enabled():
-                return ops.setitem(self, index, value)
-            value = value.data
-        if self.requires_grad and autograd.is_grad_enabled():
+        is_tensor = isinstance(value, Tensor)
+        if is_tensor and value.backend_obj is not self.backend_obj:
+            raise autograd.backend_mismatch("setitem", self.backend_obj, value.backend_obj)
+        if autograd.is_grad_enabled() and (self.requires_grad or (is_tensor and value.requires_grad)):
             return ops.setitem(self, index, value)
-        self.data[index] = value
+        self.data[index] = value.data if is_tensor else value
         autograd.mark_modified(self)
 
     def _compare(self, other, op):
