@@ -236,3 +236,14 @@ def test_a_value_that_does_not_fit_names_both_shapes(backend):
     with pytest.raises(ValueError, match=r"a value of shape \(3,\) into the \(2,\) elements the index selects"):
         t[[0, 1]] = w
     assert t.tolist() == [0.0] * 4 and not t.requires_grad
+
+
+def test_a_value_on_another_backend_is_refused_in_and_outside_the_graph():
+    if "cpu" not in xg.available_backends():
+        pytest.skip("needs the cpu backend beside numpy")
+    t = xg.zeros(2, backend="numpy")
+    for requires_grad in (False, True):
+        value = xg.tensor([1.0], requires_grad=requires_grad, backend="cpu")
+        with pytest.raises(xg.BackendMismatchError, match="'numpy' and 'cpu'|'cpu' and 'numpy'"):
+            t[0:1] = value
+    assert t.tolist() == [0.0, 0.0] and not t.requires_grad
