@@ -339,3 +339,15 @@ def test_relu_gradient_at_nan_is_the_same_when_creating_a_graph(backend_name):
         graphed, = xg.grad(fn(x).sum(), [x], create_graph=True)
         np.testing.assert_array_equal(plain.numpy(), want)
         np.testing.assert_array_equal(graphed.numpy(), want)
+
+
+def test_elu_gradient_at_nan_is_the_same_with_create_graph(backend):
+    """The differentiable form took a NaN input as negative (gradient NaN); the backends' kernels
+    pass the upstream gradient there, as PyTorch's elu_backward."""
+    def grad_of(create_graph):
+        a = xg.tensor([np.nan, -1.0, 2.0], dtype="float64", requires_grad=True)
+        (g,) = xg.grad(F.elu(a).sum(), [a], create_graph=create_graph)
+        return g.numpy()
+
+    np.testing.assert_array_equal(grad_of(True), grad_of(False))
+    np.testing.assert_allclose(grad_of(True), [1.0, np.exp(-1.0), 1.0])

@@ -95,7 +95,7 @@ class Elu(Function):
         a = self.inputs[0]
         if creating_graph():
             negative_part = a.minimum(0.0).exp() * self.alpha
-            return (gy * ops.where(a.data > 0, 1.0, negative_part),)
+            return (gy * ops.where(a.data <= 0, negative_part, 1.0),)  # a NaN passes gy, as below
         return (self.backend.elu_backward(a.data, gy.data, self.alpha),)
 
 
